@@ -1,0 +1,179 @@
+/* cmd.h -- percore's command set: the command table, the per-shard and
+ * per-client state of the command layer, and the helpers command handlers
+ * share. This is the layer that knows Redis semantics; the runtime below it
+ * (rt.h) only schedules.
+ *
+ * A handler runs on the shard that owns its keys and never touches a
+ * connection (ctx->conn is NULL) unless the command is routed
+ * CMD_ROUTE_LOCAL. Handlers are named cmd_<name>; the multi-shard half of a
+ * command is cmd_<name>_multi and its per-shard ops op_<name>_<step>.
+ */
+#ifndef PERCORE_CMD_H
+#define PERCORE_CMD_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "../common/util.h"
+#include "../resp/resp.h"
+#include "../rt/rt.h"
+#include "../store/store.h"
+#include "config.h"
+
+/* Command flags, as reported by COMMAND INFO. */
+#define CMD_WRITE (1ULL << 0)
+#define CMD_READONLY (1ULL << 1)
+#define CMD_DENYOOM (1ULL << 2)
+#define CMD_ADMIN (1ULL << 4)
+#define CMD_PUBSUB (1ULL << 5)
+#define CMD_NOSCRIPT (1ULL << 6)
+#define CMD_BLOCKING (1ULL << 8)
+#define CMD_LOADING (1ULL << 9)
+#define CMD_STALE (1ULL << 10)
+#define CMD_SKIP_MONITOR (1ULL << 11)
+#define CMD_SKIP_SLOWLOG (1ULL << 12)
+#define CMD_ASKING (1ULL << 13)
+#define CMD_FAST (1ULL << 14)
+#define CMD_NO_AUTH (1ULL << 15)
+#define CMD_MAY_REPLICATE (1ULL << 16)
+#define CMD_SENTINEL (1ULL << 17)
+#define CMD_ONLY_SENTINEL (1ULL << 18)
+#define CMD_NO_MANDATORY_KEYS (1ULL << 19)
+#define CMD_PROTECTED (1ULL << 20)
+#define CMD_MODULE_GETKEYS (1ULL << 21)
+#define CMD_MODULE_NO_CLUSTER (1ULL << 22)
+#define CMD_NO_ASYNC_LOADING (1ULL << 23)
+#define CMD_NO_MULTI (1ULL << 24)
+#define CMD_MOVABLE_KEYS (1ULL << 25)
+#define CMD_ALLOW_BUSY (1ULL << 26)
+#define CMD_MODULE_GETCHANNELS (1ULL << 27)
+#define CMD_TOUCHES_ARBITRARY_KEYS (1ULL << 28)
+
+/* How the runtime is to run a command (see rt_plan). */
+enum {
+    CMD_ROUTE_KEYS = 0,   /* by its key positions; keyless commands run on the home shard */
+    CMD_ROUTE_LOCAL,      /* on the connection's shard, with the connection */
+    CMD_ROUTE_ALL,        /* a transaction over every shard: `multi` */
+    CMD_ROUTE_CUSTOM,     /* `route` picks the shard (SCAN) */
+};
+
+struct cmd_meta;          /* COMMAND INFO/DOCS facts, see cmd_meta.h */
+
+typedef struct cmd_def cmd_def;
+struct cmd_def {
+    const char *name;                 /* lower case; a subcommand's own name ("list") */
+    int arity;                        /* Redis's: n exact, -n at least n (name included) */
+    uint64_t flags;                   /* CMD_* */
+    int first_key, last_key, key_step;/* legacy key range; last_key -1 = last argument */
+    /* Key positions that depend on the arguments (SORT ... STORE, BITOP, LCS
+     * ...). Writes argv indexes into keys (room for argc) and returns how
+     * many; returns -1 after writing an error reply into err. NULL: use the
+     * range above. */
+    int (*getkeys)(int argc, rt_arg *argv, int *keys, rbuf *err);
+    int route;                        /* CMD_ROUTE_* */
+    void (*proc)(rt_ctx *c);          /* single-shard (or local) body */
+    void (*multi)(rt_tx *tx);         /* multi-shard body; NULL = single-shard only */
+    /* CMD_ROUTE_CUSTOM: the shard to run on, or -1 after writing an error. */
+    int (*route_fn)(rt_shard *home, int argc, rt_arg *argv, rbuf *err);
+    const cmd_def *subs;              /* subcommands, ended by a NULL name; NULL if none */
+    const struct cmd_meta *meta;      /* COMMAND INFO/DOCS facts */
+    int id;                           /* dense index for statistics, set by cmd_table_init */
+    const cmd_def *parent;            /* set by cmd_table_init for subcommands */
+};
+
+/* The command table (cmd_table.c). */
+void cmd_table_init(void);
+/* Find a command by name (any case). NULL if unknown. */
+const cmd_def *cmd_lookup(const char *name, size_t len);
+/* Find a subcommand of a container (any case). NULL if unknown. */
+const cmd_def *cmd_lookup_sub(const cmd_def *parent, const char *name, size_t len);
+/* All top-level commands, ended by NULL, and the number of ids handed out. */
+const cmd_def *const *cmd_all(void);
+int cmd_count_ids(void);
+/* "get", or "client|list" for a subcommand, into buf. */
+const char *cmd_fullname(const cmd_def *c, char *buf, size_t cap);
+
+/* Per-command statistics of one shard (INFO commandstats). */
+typedef struct cmd_stat {
+    uint64_t calls;
+    uint64_t usec;
+    uint64_t rejected;
+    uint64_t failed;
+} cmd_stat;
+
+/* The command layer's state of one shard (rt's sdata). */
+typedef struct shard_state {
+    rt_shard *shard;
+    int id;
+    store *st;
+    config cfg;                 /* this shard's copy of the configuration */
+    cmd_stat *stats;            /* [cmd_count_ids()] */
+    uint64_t total_commands;
+    uint64_t stat_numconnections;
+    uint64_t stat_rejected_conn;
+    uint64_t dirty;             /* writes since start (rdb_changes_since_last_save) */
+    int monitors;               /* connections of this shard in MONITOR mode */
+} shard_state;
+
+/* The command layer's state of one connection (rt's conn data). */
+typedef struct client_state {
+    char *name;                 /* CLIENT SETNAME, NULL if none */
+    char *lib_name;             /* CLIENT SETINFO lib-name */
+    char *lib_ver;
+    int authenticated;
+    int monitor;
+    int no_evict;
+    const cmd_def *last_cmd;    /* for CLIENT LIST cmd= */
+} client_state;
+
+/* Process-wide facts fixed at startup (read-only after rt_run starts). */
+typedef struct server_info {
+    int64_t start_ms;
+    char run_id[41];
+    char executable[1024];
+    char config_file[1024];
+    int pid;
+    int nshards;
+    rt *rt;
+} server_info;
+extern server_info g_server;
+
+static inline shard_state *ctx_ss(rt_ctx *c) { return (shard_state *)c->sdata; }
+static inline store *ctx_store(rt_ctx *c) { return ctx_ss(c)->st; }
+static inline db *ctx_db(rt_ctx *c) { return store_db(ctx_ss(c)->st, c->db); }
+/* Case-insensitive comparison of an argument with a C string. */
+static inline int arg_is(const rt_arg *a, const char *s) {
+    size_t n = strlen(s);
+    return a->len == n && strncasecmp(a->p, s, n) == 0;
+}
+
+/* Parse helpers: on failure they write Redis's error into r and return -1. */
+int arg_ll_or_reply(rbuf *r, const rt_arg *a, long long *out, const char *msg); /* msg NULL: shared "not an integer" */
+int arg_double_or_reply(rbuf *r, const rt_arg *a, double *out, const char *msg);
+int arg_ld_or_reply(rbuf *r, const rt_arg *a, long double *out, const char *msg);
+int arg_range_or_reply(rbuf *r, const rt_arg *a, long long min, long long max, long long *out, const char *msg);
+
+/* Redis's shared error replies (without the leading '-'). */
+#define ERR_WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"
+#define ERR_NOT_INT "ERR value is not an integer or out of range"
+#define ERR_NOT_FLOAT "ERR value is not a valid float"
+#define ERR_SYNTAX "ERR syntax error"
+#define ERR_OVERFLOW "ERR increment or decrement would overflow"
+#define ERR_NO_KEY "ERR no such key"
+#define ERR_INDEX_RANGE "ERR index out of range"
+#define ERR_DB_RANGE "ERR DB index is out of range"
+#define ERR_BIT_OFFSET "ERR bit offset is not an integer or out of range"
+#define ERR_BIT_VALUE "ERR bit is not an integer or out of range"
+#define ERR_STRING_TOO_BIG "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+#define ERR_NOAUTH "NOAUTH Authentication required."
+
+/* Wrong-arity error for a command: "ERR wrong number of arguments for 'get' command". */
+void reply_arity_error(rbuf *r, const cmd_def *c);
+
+/* Refresh the shard's cached time; called by the dispatcher before every command body. */
+static inline void ss_refresh_time(shard_state *ss) { ss->st->now_ms = util_mstime(); }
+
+/* Mark one write (for INFO's rdb_changes_since_last_save). */
+static inline void ss_dirty(rt_ctx *c, uint64_t n) { ctx_ss(c)->dirty += n; }
+
+#endif

@@ -1,0 +1,210 @@
+/* rt.h -- the thread-per-core runtime, as seen by a command set.
+ *
+ * The runtime runs one thread per shard. Each thread has its own reactor,
+ * its own SO_REUSEPORT listener, its own connections and its own shard state
+ * (for percore: a store). Threads share nothing mutable; they talk through
+ * lock-free SPSC rings, one per ordered pair of shards.
+ *
+ * The runtime knows no concrete command. A command set plugs in through
+ * `rt_ops`: for every request parsed on a connection the runtime asks
+ * ops->prepare() for an `rt_plan` saying where the request runs:
+ *
+ *   RT_PLAN_DONE   prepare() already wrote the reply (errors, trivial replies).
+ *   RT_PLAN_LOCAL  run plan.proc on the connection's own shard, with access
+ *                  to the connection (ctx->conn). Must not touch shard data.
+ *   RT_PLAN_SHARD  run plan.proc on shard plan.shard (e.g. SCAN's cursor).
+ *   RT_PLAN_KEYS   the request's keys are at argv indexes plan.keys[]. If they
+ *                  all live on one shard, plan.proc runs there; otherwise
+ *                  plan.multi runs a multi-shard transaction (see rt_tx).
+ *   RT_PLAN_ALL    plan.multi runs a transaction over every shard.
+ *
+ * Replies are written into ctx->reply; the runtime returns them to the
+ * connection in request order, whatever shard produced them and whenever.
+ *
+ * Multi-shard transactions (rt_tx) are atomic as seen by other clients: the
+ * coordinator (the connection's shard) takes the involved shards in
+ * ascending shard order; a taken shard defers every other request that
+ * would touch its data until the transaction releases it. Once all are
+ * taken, the command runs ops on parts (shards), each op on its own shard's
+ * thread, and finally replies. See docs/DESIGN.md.
+ */
+#ifndef PERCORE_RT_H
+#define PERCORE_RT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../resp/resp.h"
+
+typedef struct rt_arg {
+    const char *p;
+    size_t len;
+} rt_arg;
+
+typedef struct rt rt;
+typedef struct rt_shard rt_shard;
+typedef struct rt_conn rt_conn;
+typedef struct rt_tx rt_tx;
+typedef struct rt_ctx rt_ctx;
+
+/* The execution context of one request (or of one tx op on one shard). */
+struct rt_ctx {
+    rt_shard *shard;        /* the shard running this code */
+    int shard_id;
+    void *sdata;            /* that shard's state (from ops->shard_init) */
+    int argc;
+    rt_arg *argv;           /* borrowed for the duration of the call */
+    const void *cmd;        /* plan.cmd, as prepare() set it */
+    rbuf *reply;            /* append the reply here (its resp = the client's) */
+    int db;                 /* the client's selected database at dispatch */
+    uint64_t client_id;
+    rt_conn *conn;          /* RT_PLAN_LOCAL only; NULL everywhere else */
+    rt_tx *tx;              /* set inside a tx op */
+    int part;               /* index of this shard in tx->part[] inside a tx op */
+};
+
+enum { RT_PLAN_DONE, RT_PLAN_LOCAL, RT_PLAN_SHARD, RT_PLAN_KEYS, RT_PLAN_ALL };
+
+/* Plan flags. */
+#define RT_PF_CLOSE 1u      /* close the connection once this reply is written (QUIT) */
+
+typedef struct rt_plan {
+    int kind;
+    unsigned flags;
+    const void *cmd;                 /* opaque to the runtime, copied into ctx->cmd */
+    void (*proc)(rt_ctx *c);         /* single-shard body */
+    void (*multi)(rt_tx *tx);        /* multi-shard body (coordinator side) */
+    int shard;                       /* RT_PLAN_SHARD */
+    int nkeys;                       /* RT_PLAN_KEYS */
+    int *keys;                       /* argv indexes; points into rt_plan_keybuf() */
+} rt_plan;
+
+/* One shard taking part in a transaction. */
+typedef struct rt_part {
+    int shard;
+    int nkeys;
+    int *keys;          /* argv indexes of the keys on this shard, in argv order */
+    rbuf out;           /* free scratch for the op on that shard (resp = client's) */
+    long long n;        /* free scratch */
+    void *ptr;          /* free scratch; the command frees what it puts here */
+} rt_part;
+
+struct rt_tx {
+    /* The request, owned by the tx (copied out of the connection). */
+    int argc;
+    rt_arg *argv;
+    const void *cmd;
+    int db;
+    int resp;
+    uint64_t client_id;
+    rbuf reply;                  /* the final reply; rt_tx_done() sends it */
+    int nparts;
+    rt_part *part;               /* sorted by shard id */
+    void *state;                 /* command-owned scratch; freed by the command */
+    void (*next)(rt_tx *tx);     /* continuation run on the coordinator after rt_tx_run */
+    /* Runtime-private fields follow. */
+    struct rt_tx_priv *priv;
+};
+
+/* Run op once on every part's shard (in parallel), each with a ctx whose tx
+ * and part are set, then call tx->next on the coordinator shard. Parts'
+ * shards are held for the whole tx, so state read in one step is still true
+ * in the next. An op must only write its own part (tx->part[ctx->part]). */
+void rt_tx_run(rt_tx *tx, void (*op)(rt_ctx *c), void (*next)(rt_tx *tx));
+/* As rt_tx_run, but only on part index `part`. */
+void rt_tx_run_one(rt_tx *tx, int part, void (*op)(rt_ctx *c), void (*next)(rt_tx *tx));
+/* Finish: the runtime sends tx->reply to the client, releases the shards and
+ * frees the tx (the command must have freed its own scratch first). */
+void rt_tx_done(rt_tx *tx);
+
+/* The command set. All callbacks run on shard threads. */
+typedef struct rt_ops {
+    /* Create/free a shard's state; runs on that shard's thread. */
+    void *(*shard_init)(rt_shard *s, int shard_id);
+    void (*shard_free)(void *sdata);
+    /* Periodic work, `hz` times a second, on each shard (active expiry...). */
+    void (*shard_cron)(rt_shard *s, void *sdata);
+    /* Per-connection state of the command set (client name, auth ...). */
+    void *(*conn_init)(rt_conn *c);
+    void (*conn_free)(rt_conn *c, void *cdata);
+    /* Decide how to run a request (home shard). May write a reply into
+     * `reply` and return RT_PLAN_DONE. argv is borrowed for the call. */
+    void (*prepare)(rt_conn *c, int argc, rt_arg *argv, rt_plan *plan, rbuf *reply);
+} rt_ops;
+
+typedef struct rt_config {
+    const char *bind[16];       /* addresses to listen on */
+    int nbind;
+    int port;
+    int nshards;
+    int hz;                     /* cron frequency */
+    int maxclients;
+    long long max_bulk_len;     /* proto-max-bulk-len */
+    long long query_buf_limit;  /* client-query-buffer-limit */
+    long long obuf_hard;        /* client-output-buffer-limit normal hard (0 = none) */
+    long long obuf_soft;
+    int obuf_soft_secs;
+    int timeout;                /* idle client timeout in seconds, 0 = never */
+    int tcp_keepalive;          /* seconds, 0 = off */
+    uint64_t seed;              /* keyspace hash seed */
+} rt_config;
+
+/* Create the runtime: listeners are bound here (errors are returned, not
+ * fatal). Returns NULL and fills err on failure. */
+rt *rt_new(const rt_config *cfg, const rt_ops *ops, char *err, size_t errlen);
+/* Run every shard (shard 0 on the calling thread) until rt_stop(). */
+int rt_run(rt *r);
+/* Ask every shard to stop (any thread, async-signal-safe). */
+void rt_stop(rt *r);
+void rt_free(rt *r);
+
+int rt_nshards(const rt *r);
+/* Owning shard of a key: seeded hash of the key, mod nshards. */
+int rt_key_shard(const rt *r, const char *key, size_t len);
+rt *rt_of(rt_shard *s);
+int rt_shard_id(const rt_shard *s);
+void *rt_shard_data(rt_shard *s);
+rt_config *rt_cfg(rt *r);             /* runtime settings; CONFIG SET may change them (shard 0 only) */
+/* Scratch array of at least n ints for rt_plan.keys, owned by the shard. */
+int *rt_plan_keybuf(rt_shard *s, int n);
+
+/* Run fn(shard, arg) on every shard, asynchronously (each on its own thread);
+ * then done(arg) on the calling shard once all have run. done may be NULL. */
+void rt_broadcast(rt_shard *from, void (*fn)(rt_shard *s, void *arg), void *arg,
+                  void (*done)(rt_shard *s, void *arg));
+
+/* Connections (home-shard thread only). */
+uint64_t rt_conn_id(const rt_conn *c);
+rt_shard *rt_conn_shard(rt_conn *c);
+void *rt_conn_data(rt_conn *c);              /* the command set's per-connection state */
+int rt_conn_db(const rt_conn *c);
+void rt_conn_set_db(rt_conn *c, int db);
+int rt_conn_resp(const rt_conn *c);
+void rt_conn_set_resp(rt_conn *c, int resp); /* applies to replies of later requests */
+void rt_conn_set_authenticated(rt_conn *c, int yes); /* lifts the parser's pre-auth limits */
+const char *rt_conn_peer(const rt_conn *c);  /* "ip:port" */
+const char *rt_conn_local(const rt_conn *c); /* "ip:port" */
+int rt_conn_fd(const rt_conn *c);
+int64_t rt_conn_created_ms(const rt_conn *c);
+int64_t rt_conn_last_ms(const rt_conn *c);   /* last interaction */
+size_t rt_conn_qbuf(const rt_conn *c);       /* query buffer bytes used / allocated */
+size_t rt_conn_qbuf_free(const rt_conn *c);
+size_t rt_conn_obuf(const rt_conn *c);       /* pending output bytes */
+uint64_t rt_conn_cmds(const rt_conn *c);     /* requests parsed so far */
+/* Close the connection after the replies already queued are written. */
+void rt_conn_close_after_reply(rt_conn *c);
+/* Stop sending replies (CLIENT REPLY OFF/SKIP): mode 0 on, 1 off, 2 skip next. */
+void rt_conn_set_reply_mode(rt_conn *c, int mode);
+/* Pause reading from every client of this shard until the given time. */
+void rt_shard_pause_until(rt_shard *s, int64_t until_ms, int writes_only);
+/* Iterate the live connections of a shard (on that shard's thread). */
+void rt_shard_foreach_conn(rt_shard *s, void (*fn)(rt_conn *c, void *arg), void *arg);
+/* Connections on this shard, and in the whole process (relaxed counters). */
+int rt_shard_nconns(const rt_shard *s);
+long rt_total_conns(const rt *r);
+
+/* Deliver an out-of-band message to a connection's output in reply order
+ * (MONITOR lines, pushes). Home-shard thread only. */
+void rt_conn_push(rt_conn *c, const void *p, size_t n);
+
+#endif

@@ -1,0 +1,167 @@
+/* store.h -- one shard's keyspace: values (obj), the per-database key table
+ * with expiry, and the store that holds a shard's databases.
+ *
+ * Threading: a store belongs to exactly one shard thread; nothing here is
+ * thread-safe and nothing needs to be. A value may be detached from one
+ * store (db_take) and handed whole to another shard by message passing; it
+ * is then owned by the receiver. No pointer into a live store crosses cores.
+ *
+ * Time: lookups honour expiry against store->now_ms, which the command layer
+ * refreshes before running each command (Redis caches the time per command
+ * the same way). Deadlines are absolute Unix milliseconds.
+ *
+ * Layout of the key table (db):
+ *
+ *   buckets[2^k] --> entry --> entry --> NULL      (chained, power of two)
+ *                     |
+ *                     +-- val (obj *)  key bytes inline  exp_idx --+
+ *                                                                  v
+ *   expires[]: { entry *, deadline_ms } dense array, one slot per key with a TTL
+ *
+ * Entries never move, so the expires array can point at them; removing a TTL
+ * swaps the last slot into the hole. Active expiry samples random slots of
+ * the dense array, so its cost does not depend on how many keys have no TTL.
+ */
+#ifndef PERCORE_STORE_H
+#define PERCORE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Value types, numbered as Redis numbers them (RDB and TYPE use these). */
+enum { OBJ_STRING = 0, OBJ_LIST = 1, OBJ_SET = 2, OBJ_ZSET = 3, OBJ_HASH = 4, OBJ_STREAM = 6 };
+
+/* Encodings, numbered as Redis numbers them; OBJECT ENCODING names them. */
+enum {
+    OBJ_ENC_RAW = 0,
+    OBJ_ENC_INT = 1,
+    OBJ_ENC_HT = 2,
+    OBJ_ENC_LINKEDLIST = 4,
+    OBJ_ENC_INTSET = 6,
+    OBJ_ENC_SKIPLIST = 7,
+    OBJ_ENC_EMBSTR = 8,
+    OBJ_ENC_QUICKLIST = 9,
+    OBJ_ENC_STREAM = 10,
+    OBJ_ENC_LISTPACK = 11,
+};
+
+/* Strings of at most this many bytes are created EMBSTR, as in Redis. */
+#define OBJ_EMBSTR_MAX 44
+
+typedef struct obj {
+    uint8_t type;
+    uint8_t enc;
+    uint16_t flags;
+    uint32_t lru;            /* store clock (seconds) at last access: OBJECT IDLETIME */
+    union {
+        long long i;         /* OBJ_ENC_INT strings */
+        struct {
+            char *ptr;       /* RAW/EMBSTR strings: len bytes + a NUL */
+            size_t len;
+            size_t cap;
+        } s;
+        void *ptr;           /* other types: owned by the type's own module */
+    } v;
+} obj;
+
+/* String values. All constructors copy the bytes; the caller owns the result. */
+obj *obj_new_string(const void *p, size_t len);     /* EMBSTR if len <= 44, else RAW */
+obj *obj_new_string_enc(const void *p, size_t len); /* like Redis's tryObjectEncoding:
+                                                        INT when p is a canonical
+                                                        long long of <= 20 chars */
+obj *obj_new_int(long long v);
+obj *obj_dup(const obj *o);                          /* deep copy (COPY command) */
+void obj_free(obj *o);                               /* NULL is fine */
+const char *obj_type_name(const obj *o);             /* "string", "list", ... */
+const char *obj_enc_name(const obj *o);              /* "embstr", "int", "raw", ... */
+
+/* Byte view of a string value. For INT encoding the digits are written into
+ * tmp (at least 24 bytes) and a pointer to tmp is returned. */
+const char *obj_str(const obj *o, char *tmp, size_t *len);
+size_t obj_strlen(const obj *o);
+/* Make a string value modifiable in place: converts INT/EMBSTR to RAW and
+ * ensures cap >= newlen (+1 for the NUL). New bytes are not initialised,
+ * o->v.s.len is unchanged. */
+void obj_str_make_raw(obj *o, size_t newlen);
+/* Approximate bytes used by the value (MEMORY USAGE). */
+size_t obj_mem_usage(const obj *o);
+
+/* One database of one shard. Opaque. */
+typedef struct db db;
+
+typedef struct store_stats {
+    uint64_t expired_keys;       /* keys removed because their TTL passed */
+    uint64_t keyspace_hits;      /* maintained by the command layer */
+    uint64_t keyspace_misses;
+} store_stats;
+
+typedef struct store {
+    int ndb;
+    db **dbs;
+    int64_t now_ms;              /* time used for expiry checks, refreshed per command */
+    uint64_t seed;               /* hash seed of this process */
+    int active_expire;           /* DEBUG SET-ACTIVE-EXPIRE: 0 disables the cycle */
+    store_stats stats;
+} store;
+
+store *store_new(int ndb, uint64_t seed);
+void store_free(store *s);
+static inline db *store_db(store *s, int i) { return s->dbs[i]; }
+/* Swap databases a and b of this shard (SWAPDB does it on every shard). */
+void store_swapdb(store *s, int a, int b);
+/* The LRU clock (seconds, 24 bits) for obj->lru, from now_ms. */
+uint32_t store_lru_clock(const store *s);
+
+/* Look key up. A key whose deadline has passed is deleted on the spot and
+ * reported absent. Returns the value (owned by the db) or NULL. */
+obj *db_find(db *d, const char *key, size_t klen);
+/* As db_find, but also sets *expire_ms to the deadline or -1 for none. */
+obj *db_find_exp(db *d, const char *key, size_t klen, int64_t *expire_ms);
+
+/* Set key to val, taking ownership of val. An old value is freed. Its TTL is
+ * cleared unless keep_ttl. Returns 1 if the key was new, 0 if replaced. */
+int db_set(db *d, const char *key, size_t klen, obj *val, int keep_ttl);
+/* Replace the value of an existing key in place (keeps TTL). Frees the old
+ * value unless it is val itself. The key must exist. */
+void db_replace(db *d, const char *key, size_t klen, obj *val);
+/* Delete key. Returns 1 if it existed (and was not expired). */
+int db_del(db *d, const char *key, size_t klen);
+/* Detach the value of key and remove the key; *expire_ms gets its deadline
+ * or -1. Returns NULL if absent. The caller owns the value. */
+obj *db_take(db *d, const char *key, size_t klen, int64_t *expire_ms);
+
+/* Deadline of an existing key, or -1. */
+int64_t db_get_expire(db *d, const char *key, size_t klen);
+/* Set the deadline of an existing key (absolute ms). Returns 0, or -1 if the
+ * key does not exist. A deadline in the past is kept: the next access or the
+ * active cycle deletes the key (the command layer deletes at once when Redis
+ * does). */
+int db_set_expire(db *d, const char *key, size_t klen, int64_t when_ms);
+/* Remove the TTL of key. Returns 1 if it had one. */
+int db_persist(db *d, const char *key, size_t klen);
+
+size_t db_size(const db *d);          /* keys, including not-yet-reaped expired ones */
+size_t db_expires_size(const db *d);  /* keys with a TTL */
+void db_flush(db *d);                 /* delete every key */
+
+/* Visit the keys of one step of a SCAN, with Redis's reverse-binary cursor
+ * over power-of-two tables: every key present for a whole scan is visited at
+ * least once even if the table grows or shrinks between calls. Expired keys
+ * are skipped (and deleted). Returns the next cursor, 0 when the scan is
+ * complete. A step visits at least one bucket and stops after about `count`
+ * keys. fn must not modify the db. */
+typedef void (*db_scan_fn)(void *priv, const char *key, size_t klen, obj *val);
+uint64_t db_scan(db *d, uint64_t cursor, size_t count, db_scan_fn fn, void *priv);
+
+/* Call fn for every live key (KEYS, FLUSH accounting). fn must not modify the db. */
+void db_foreach(db *d, db_scan_fn fn, void *priv);
+
+/* Pick a random live key. Returns 1 and sets *key/*klen (valid until the db
+ * changes), or 0 if the db is empty. */
+int db_random_key(db *d, const char **key, size_t *klen);
+
+/* One step of active expiry: sample up to `samples` keys that have a TTL and
+ * delete the expired ones. Returns how many were deleted. */
+int db_active_expire(db *d, int samples);
+
+#endif
