@@ -8,7 +8,7 @@
 CC      ?= gcc
 SAN     ?=
 OPT     ?= -O2
-CFLAGS_BASE = -std=gnu11 -g $(OPT) -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -MMD -MP
+CFLAGS_BASE = -Isrc -std=gnu11 -g $(OPT) -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -MMD -MP
 LDLIBS  = -lxxhash -lpthread -lm
 
 ifeq ($(SAN),asan)

@@ -113,6 +113,8 @@ struct rt_tx {
 void rt_tx_run(rt_tx *tx, void (*op)(rt_ctx *c), void (*next)(rt_tx *tx));
 /* As rt_tx_run, but only on part index `part`. */
 void rt_tx_run_one(rt_tx *tx, int part, void (*op)(rt_ctx *c), void (*next)(rt_tx *tx));
+/* The coordinator shard of tx (the requesting connection's home shard). */
+rt_shard *rt_tx_coord(rt_tx *tx);
 /* Finish: the runtime sends tx->reply to the client, releases the shards and
  * frees the tx (the command must have freed its own scratch first). */
 void rt_tx_done(rt_tx *tx);
@@ -130,6 +132,12 @@ typedef struct rt_ops {
     /* Decide how to run a request (home shard). May write a reply into
      * `reply` and return RT_PLAN_DONE. argv is borrowed for the call. */
     void (*prepare)(rt_conn *c, int argc, rt_arg *argv, rt_plan *plan, rbuf *reply);
+    /* 1 if the request would write (CLIENT PAUSE WRITE holds such requests
+     * back before they are prepared). May be NULL: nothing is a write. */
+    int (*is_write)(int argc, rt_arg *argv);
+    /* Called on a participant shard right before each tx op runs (refresh
+     * cached time ...). May be NULL. */
+    void (*op_begin)(rt_ctx *c);
 } rt_ops;
 
 typedef struct rt_config {
@@ -164,7 +172,11 @@ int rt_key_shard(const rt *r, const char *key, size_t len);
 rt *rt_of(rt_shard *s);
 int rt_shard_id(const rt_shard *s);
 void *rt_shard_data(rt_shard *s);
-rt_config *rt_cfg(rt *r);             /* runtime settings; CONFIG SET may change them (shard 0 only) */
+/* The settings the runtime started with (read-only). */
+const rt_config *rt_cfg(const rt *r);
+/* This shard's own copy of the settings: CONFIG SET updates each shard's copy
+ * on that shard's thread (rt_broadcast). Owning thread only. */
+rt_config *rt_shard_cfg(rt_shard *s);
 /* Scratch array of at least n ints for rt_plan.keys, owned by the shard. */
 int *rt_plan_keybuf(rt_shard *s, int n);
 

@@ -153,10 +153,14 @@ void db_flush(db *d);                 /* delete every key */
 typedef void (*db_scan_fn)(void *priv, const char *key, size_t klen, obj *val);
 uint64_t db_scan(db *d, uint64_t cursor, size_t count, db_scan_fn fn, void *priv);
 
+/* Look key up without touching its access time (OBJECT IDLETIME, DEBUG
+ * OBJECT); expired keys are deleted as in db_find. */
+obj *db_peek(db *d, const char *key, size_t klen);
+
 /* Call fn for every live key (KEYS, FLUSH accounting). fn must not modify the db. */
 void db_foreach(db *d, db_scan_fn fn, void *priv);
 
-/* Pick a random live key. Returns 1 and sets *key/*klen (valid until the db
+/* Pick a random live key. Returns 1 and sets *key and *klen (valid until the db
  * changes), or 0 if the db is empty. */
 int db_random_key(db *d, const char **key, size_t *klen);
 

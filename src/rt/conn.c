@@ -1,0 +1,584 @@
+/* conn.c -- connections: accept, read, parse, dispatch, reply ordering,
+ * write, limits. Runs on the connection's home shard thread only.
+ *
+ * A connection moves through these states:
+ *   open      reading; every parsed request gets the next sequence number
+ *   blocked   parsing stopped: too many unanswered requests, too much
+ *             pending output, or CLIENT PAUSE; the reactor stops reporting
+ *             input until conn_resume()
+ *   closing   (close_after) no more parsing; closes once every reply is out
+ *   closed    fd closed; the struct lives on while requests of it are still
+ *             on other shards (inflight > 0) or it sits on the flush list
+ *
+ * Reply ordering: request n's reply is written only after replies 0..n-1.
+ * A reply that is ready early waits in slots[n & slot_mask]. When a request
+ * runs on this shard and is the next one due, its handler writes straight
+ * into the output buffer (no copy).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/log.h"
+#include "../common/util.h"
+#include "../resp/resp_inline.h"
+#include "../sys/net.h"
+#include "rt_int.h"
+
+static void conn_process_input(rt_conn *c);
+
+static void conn_mark_flush(rt_conn *c) {
+    if (c->in_flush) return;
+    c->in_flush = 1;
+    c->flush_next = c->shard->flush_list;
+    c->shard->flush_list = c;
+}
+
+static size_t conn_pending_out(const rt_conn *c) { return c->out.len - c->out_sent; }
+
+static void conn_set_events(rt_conn *c) {
+    if (c->closed) return;
+    unsigned want = 0;
+    if (!c->blocked && !c->close_after) want |= RX_READ;
+    if (conn_pending_out(c)) want |= RX_WRITE;
+    if (want != c->events) {
+        rx_mod(c->shard->rx, c->fd, want, c);
+        c->events = want;
+    }
+}
+
+static void conn_maybe_free(rt_conn *c) {
+    if (c->closed && c->inflight == 0 && !c->in_flush) free(c);
+}
+
+void conn_close(rt_conn *c, const char *why) {
+    if (c->closed) return;
+    rt_shard *s = c->shard;
+    if (why) log_msg(LL_VERBOSE, "Client id=%llu addr=%s closed: %s", (unsigned long long)c->id, c->peer, why);
+    rx_del(s->rx, c->fd);
+    close(c->fd);
+    c->closed = 1;
+    if (c->prev) c->prev->next = c->next;
+    else s->conns = c->next;
+    if (c->next) c->next->prev = c->prev;
+    s->nconns--;
+    atomic_fetch_sub_explicit(&s->r->nconns, 1, memory_order_relaxed);
+    if (s->r->ops->conn_free) s->r->ops->conn_free(c, c->cdata);
+    c->cdata = NULL;
+    free(c->qbuf);
+    c->qbuf = NULL;
+    resp_parser_free(&c->parser);
+    rb_free(&c->out);
+    for (uint64_t i = 0; i <= c->slot_mask; i++) rb_free(&c->slots[i].rb);
+    free(c->slots);
+    c->slots = NULL;
+    conn_maybe_free(c);
+}
+
+void conn_accept(rt_shard *s, int lfd) {
+    rt *r = s->r;
+    for (int i = 0; i < 64; i++) {
+        int fd = net_accept(lfd);
+        if (fd < 0) return;
+        long n = atomic_fetch_add_explicit(&r->nconns, 1, memory_order_relaxed);
+        if (s->cfg.maxclients > 0 && n >= s->cfg.maxclients) {
+            static const char msg[] = "-ERR max number of clients reached\r\n";
+            ssize_t w = write(fd, msg, sizeof(msg) - 1);
+            (void)w;
+            close(fd);
+            atomic_fetch_sub_explicit(&r->nconns, 1, memory_order_relaxed);
+            continue;
+        }
+        rt_conn *c = calloc(1, sizeof(*c));
+        c->fd = fd;
+        c->shard = s;
+        c->id = atomic_fetch_add_explicit(&r->next_conn_id, 1, memory_order_relaxed);
+        c->resp = 2;
+        resp_parser_init(&c->parser);
+        c->parser.max_bulk_len = s->cfg.max_bulk_len;
+        rb_init(&c->out, 2);
+        c->slot_mask = 15;
+        c->slots = calloc(16, sizeof(rt_slot));
+        c->created_ms = c->last_ms = util_mstime();
+        net_addr(fd, 1, c->peer, sizeof(c->peer));
+        net_addr(fd, 0, c->local, sizeof(c->local));
+        if (s->cfg.tcp_keepalive > 0) net_keepalive(fd, s->cfg.tcp_keepalive);
+        c->next = s->conns;
+        if (s->conns) s->conns->prev = c;
+        s->conns = c;
+        s->nconns++;
+        c->events = RX_READ;
+        rx_add(s->rx, fd, RX_READ, c);
+        if (r->ops->conn_init) c->cdata = r->ops->conn_init(c);
+        log_msg(LL_VERBOSE, "Accepted %s", c->peer);
+    }
+}
+
+/* Grow the slot ring so that seq fits (next_seq - flush_seq <= capacity). */
+static rt_slot *conn_slot(rt_conn *c, uint64_t seq) {
+    uint64_t cap = c->slot_mask + 1;
+    if (seq - c->flush_seq >= cap) {
+        /* Full: every slot holds a pending request, so all of them move. */
+        uint64_t ncap = cap * 2;
+        rt_slot *ns = calloc(ncap, sizeof(rt_slot));
+        for (uint64_t q = c->flush_seq; q < seq; q++) ns[q & (ncap - 1)] = c->slots[q & c->slot_mask];
+        free(c->slots);
+        c->slots = ns;
+        c->slot_mask = ncap - 1;
+    }
+    return &c->slots[seq & c->slot_mask];
+}
+
+/* Append ready replies, in order, to the output buffer. */
+static void conn_advance(rt_conn *c) {
+    while (c->flush_seq < c->next_seq) {
+        rt_slot *sl = &c->slots[c->flush_seq & c->slot_mask];
+        if (!sl->state) break;
+        if (!sl->suppress && sl->rb.len) {
+            if (c->out.len == 0 && sl->rb.cap >= c->out.cap) {
+                rbuf t = c->out;
+                c->out = sl->rb;
+                sl->rb = t;
+                c->out_sent = 0;
+            } else {
+                rb_append(&c->out, sl->rb.buf, sl->rb.len);
+            }
+        }
+        sl->rb.len = 0;
+        if (sl->rb.cap > 64 * 1024) rb_free(&sl->rb);
+        sl->state = 0;
+        sl->suppress = 0;
+        c->flush_seq++;
+    }
+    conn_mark_flush(c);
+}
+
+void conn_deliver(rt_conn *c, uint64_t seq, rbuf *rb) {
+    c->inflight--;
+    if (c->closed) {
+        rb_free(rb);
+        conn_maybe_free(c);
+        return;
+    }
+    rt_slot *sl = &c->slots[seq & c->slot_mask];
+    rbuf t = sl->rb;
+    sl->rb = *rb;
+    *rb = t;
+    rb_free(rb);
+    sl->state = 1;
+    conn_advance(c);
+}
+
+rt_msg *exec_msg_new(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt_arg *argv) {
+    size_t bytes = 0;
+    for (int i = 0; i < argc; i++) bytes += argv[i].len;
+    rt_msg *m = malloc(sizeof(rt_msg) + sizeof(rt_arg) * (size_t)argc + bytes);
+    memset(m, 0, sizeof(*m));
+    m->type = MSG_EXEC;
+    m->from = c->shard->id;
+    m->u.ex.conn = c;
+    m->u.ex.seq = seq;
+    m->u.ex.proc = plan->proc;
+    m->u.ex.cmd = plan->cmd;
+    m->u.ex.db = c->db;
+    m->u.ex.client_id = c->id;
+    m->u.ex.argc = argc;
+    m->u.ex.argv = (rt_arg *)(m + 1);
+    char *p = (char *)(m->u.ex.argv + argc);
+    for (int i = 0; i < argc; i++) {
+        memcpy(p, argv[i].p, argv[i].len);
+        m->u.ex.argv[i].p = p;
+        m->u.ex.argv[i].len = argv[i].len;
+        p += argv[i].len;
+    }
+    rb_init(&m->u.ex.reply, c->resp);
+    return m;
+}
+
+void exec_run(rt_shard *s, rt_msg *m) {
+    rt_ctx ctx = {0};
+    ctx.shard = s;
+    ctx.shard_id = s->id;
+    ctx.sdata = s->sdata;
+    ctx.argc = m->u.ex.argc;
+    ctx.argv = m->u.ex.argv;
+    ctx.cmd = m->u.ex.cmd;
+    ctx.reply = &m->u.ex.reply;
+    ctx.db = m->u.ex.db;
+    ctx.client_id = m->u.ex.client_id;
+    m->u.ex.proc(&ctx);
+    m->type = MSG_REPLY;
+    shard_send(s, m->from, m);
+}
+
+/* Dispatch one parsed request. argv points into the query buffer and is
+ * valid only during this call: anything that outlives it copies. */
+static void conn_dispatch(rt_conn *c, int argc, rt_arg *argv) {
+    rt_shard *s = c->shard;
+    rt *r = s->r;
+    uint64_t seq = c->next_seq;
+    rt_slot *sl = conn_slot(c, seq);
+    c->next_seq++;
+    c->ncmds++;
+    sl->state = 0;
+    sl->suppress = c->reply_mode != 0;
+    if (c->reply_mode == 2) c->reply_mode = 0;
+    int direct = seq == c->flush_seq && !sl->suppress;
+    rbuf *rb;
+    if (direct) {
+        rb = &c->out;
+        c->out.resp = c->resp;
+    } else {
+        rb = &sl->rb;
+        rb->resp = c->resp;
+        rb->len = 0;
+    }
+    size_t mark = rb->len;
+    rt_plan plan;
+    memset(&plan, 0, sizeof(plan));
+    r->ops->prepare(c, argc, argv, &plan, rb);
+    if (plan.flags & RT_PF_CLOSE) c->close_after = 1;
+    int target = s->id;
+    switch (plan.kind) {
+    case RT_PLAN_DONE:
+        break;
+    case RT_PLAN_LOCAL: {
+        rt_ctx ctx = {0};
+        ctx.shard = s;
+        ctx.shard_id = s->id;
+        ctx.sdata = s->sdata;
+        ctx.argc = argc;
+        ctx.argv = argv;
+        ctx.cmd = plan.cmd;
+        ctx.reply = rb;
+        ctx.db = c->db;
+        ctx.client_id = c->id;
+        ctx.conn = c;
+        c->cur_reply = rb;
+        c->suppress_cur = 0;
+        plan.proc(&ctx);
+        c->cur_reply = NULL;
+        if (c->suppress_cur) {
+            rb->len = mark;
+            sl->suppress = 1;
+            direct = 0;
+        }
+        break;
+    }
+    case RT_PLAN_ALL:
+        tx_start(c, seq, &plan, argc, argv, NULL);
+        return;
+    case RT_PLAN_KEYS: {
+        int *shard_of = NULL;
+        if (r->n > 1 && plan.nkeys > 0) {
+            shard_of = malloc(sizeof(int) * (size_t)plan.nkeys);
+            int multi = 0;
+            for (int i = 0; i < plan.nkeys; i++) {
+                rt_arg *k = &argv[plan.keys[i]];
+                shard_of[i] = rt_key_shard(r, k->p, k->len);
+                if (shard_of[i] != shard_of[0]) multi = 1;
+            }
+            target = shard_of[0];
+            if (multi && plan.multi) {
+                tx_start(c, seq, &plan, argc, argv, shard_of);
+                free(shard_of);
+                return;
+            }
+            free(shard_of);
+        }
+        goto single;
+    }
+    case RT_PLAN_SHARD:
+        target = plan.shard;
+    single:
+        if (target == s->id && !s->holder) {
+            rt_ctx ctx = {0};
+            ctx.shard = s;
+            ctx.shard_id = s->id;
+            ctx.sdata = s->sdata;
+            ctx.argc = argc;
+            ctx.argv = argv;
+            ctx.cmd = plan.cmd;
+            ctx.reply = rb;
+            ctx.db = c->db;
+            ctx.client_id = c->id;
+            plan.proc(&ctx);
+        } else {
+            rt_msg *m = exec_msg_new(c, seq, &plan, argc, argv);
+            c->inflight++;
+            if (target == s->id) mq_push(&s->deferred, m);
+            else shard_send(s, target, m);
+            return;
+        }
+        break;
+    }
+    /* The reply is complete and was produced here. */
+    if (direct) {
+        c->flush_seq++;
+        conn_mark_flush(c);
+    } else {
+        sl->state = 1;
+        conn_advance(c);
+    }
+}
+
+/* 1 if the connection must stop parsing for now. */
+static int conn_must_block(rt_conn *c) {
+    return c->next_seq - c->flush_seq >= RT_MAX_INFLIGHT || conn_pending_out(c) > RT_OBUF_PAUSE;
+}
+
+static rt_arg *shard_argv(rt_shard *s, int argc) {
+    static __thread rt_arg *buf;
+    static __thread int cap;
+    (void)s;
+    if (argc > cap) {
+        cap = argc < 64 ? 64 : argc;
+        free(buf);
+        buf = malloc(sizeof(rt_arg) * (size_t)cap);
+    }
+    return buf;
+}
+
+static void conn_process_input(rt_conn *c) {
+    rt_shard *s = c->shard;
+    size_t pos = 0;
+    while (pos < c->qlen && !c->closed && !c->close_after) {
+        if (conn_must_block(c)) {
+            c->blocked = 1;
+            break;
+        }
+        if (s->pause_until && !s->pause_writes_only) {
+            c->blocked = 1;
+            break;
+        }
+        int rc = resp_parse(&c->parser, c->qbuf + pos, c->qlen - pos);
+        if (rc == RESP_INCOMPLETE) break;
+        if (rc == RESP_ERR) {
+            /* Redis replies with the error and closes the connection. */
+            log_msg(LL_VERBOSE, "Protocol error (%s) from client: id=%llu addr=%s", c->parser.err,
+                    (unsigned long long)c->id, c->peer);
+            uint64_t seq = c->next_seq++;
+            rt_slot *sl = conn_slot(c, seq);
+            sl->rb.resp = c->resp;
+            sl->rb.len = 0;
+            rw_error(&sl->rb, c->parser.err);
+            sl->state = 1;
+            sl->suppress = 0;
+            conn_advance(c);
+            c->close_after = 1;
+            pos = c->qlen;
+            resp_parser_reset(&c->parser);
+            break;
+        }
+        int argc = c->parser.argc;
+        if (argc > 0) {
+            const char *base = c->parser.inline_req ? resp_inline_base(&c->parser) : c->qbuf + pos;
+            rt_arg *argv = shard_argv(s, argc);
+            for (int i = 0; i < argc; i++) {
+                argv[i].p = base + c->parser.argv[i].off;
+                argv[i].len = c->parser.argv[i].len;
+            }
+            if (s->pause_until && s->pause_writes_only && s->r->ops->is_write &&
+                s->r->ops->is_write(argc, argv)) {
+                /* Parse it again once the pause ends. */
+                resp_parser_reset(&c->parser);
+                c->blocked = 1;
+                break;
+            }
+            conn_dispatch(c, argc, argv);
+        }
+        pos += c->parser.consumed;
+    }
+    if (c->closed) return;
+    if (pos) {
+        memmove(c->qbuf, c->qbuf + pos, c->qlen - pos);
+        c->qlen -= pos;
+    }
+    conn_set_events(c);
+}
+
+static void conn_read(rt_conn *c) {
+    rt_shard *s = c->shard;
+    if (c->qcap - c->qlen < RT_READ_CHUNK) {
+        size_t ncap = c->qcap ? c->qcap * 2 : RT_READ_CHUNK * 2;
+        while (ncap - c->qlen < RT_READ_CHUNK) ncap *= 2;
+        c->qbuf = realloc(c->qbuf, ncap);
+        c->qcap = ncap;
+    }
+    ssize_t n = read(c->fd, c->qbuf + c->qlen, c->qcap - c->qlen);
+    if (n == 0) {
+        conn_close(c, "client closed connection");
+        return;
+    }
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EINTR) return;
+        conn_close(c, strerror(errno));
+        return;
+    }
+    c->qlen += (size_t)n;
+    c->last_ms = util_mstime();
+    if (s->cfg.query_buf_limit > 0 && (long long)c->qlen > s->cfg.query_buf_limit) {
+        log_msg(LL_WARNING, "Closing client that reached max query buffer length: id=%llu addr=%s qbuf=%zu",
+                (unsigned long long)c->id, c->peer, c->qlen);
+        conn_close(c, NULL);
+        return;
+    }
+    conn_process_input(c);
+    /* Release the query buffer after a large request. */
+    if (!c->closed && c->qlen == 0 && c->qcap > 256 * 1024) {
+        free(c->qbuf);
+        c->qbuf = NULL;
+        c->qcap = 0;
+    }
+}
+
+/* Write pending output. Returns -1 if the connection was closed. */
+static int conn_write(rt_conn *c) {
+    while (conn_pending_out(c)) {
+        ssize_t n = write(c->fd, c->out.buf + c->out_sent, conn_pending_out(c));
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR) break;
+            conn_close(c, strerror(errno));
+            return -1;
+        }
+        c->out_sent += (size_t)n;
+    }
+    if (!conn_pending_out(c)) {
+        c->out.len = 0;
+        c->out_sent = 0;
+        c->obuf_soft_since = 0;
+        if (c->out.cap > 256 * 1024) rb_free(&c->out);
+        if (c->close_after && c->flush_seq == c->next_seq) {
+            conn_close(c, NULL);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* client-output-buffer-limit for normal clients. Returns -1 if closed. */
+static int conn_check_obuf(rt_conn *c, int64_t now) {
+    rt_config *cfg = &c->shard->cfg;
+    size_t pend = conn_pending_out(c);
+    if (cfg->obuf_hard > 0 && (long long)pend > cfg->obuf_hard) goto kill;
+    if (cfg->obuf_soft > 0 && (long long)pend > cfg->obuf_soft) {
+        if (!c->obuf_soft_since) c->obuf_soft_since = now;
+        else if (now - c->obuf_soft_since >= (int64_t)cfg->obuf_soft_secs * 1000) goto kill;
+    } else {
+        c->obuf_soft_since = 0;
+    }
+    return 0;
+kill:
+    log_msg(LL_WARNING, "Client id=%llu addr=%s scheduled to be closed ASAP for overcoming of output buffer limits.",
+            (unsigned long long)c->id, c->peer);
+    conn_close(c, NULL);
+    return -1;
+}
+
+void conn_resume(rt_conn *c) {
+    c->blocked = 0;
+    conn_process_input(c);
+    if (!c->closed) conn_mark_flush(c);
+}
+
+void conn_on_event(rt_conn *c, unsigned ev) {
+    if (c->closed) return;
+    if (ev & RX_WRITE) {
+        if (conn_write(c) < 0) return;
+        conn_set_events(c);
+    }
+    if ((ev & RX_READ) && !c->blocked && !c->close_after) conn_read(c);
+}
+
+void conn_flush_all(rt_shard *s) {
+    int64_t now = 0;
+    while (s->flush_list) {
+        rt_conn *c = s->flush_list;
+        s->flush_list = c->flush_next;
+        c->in_flush = 0;
+        if (c->closed) {
+            conn_maybe_free(c);
+            continue;
+        }
+        if (c->blocked && !conn_must_block(c) && !s->pause_until) {
+            c->blocked = 0;
+            conn_process_input(c);
+            if (c->closed) continue;
+        }
+        if (conn_write(c) < 0) continue;
+        if (conn_pending_out(c)) {
+            if (!now) now = util_mstime();
+            if (conn_check_obuf(c, now) < 0) continue;
+        }
+        conn_set_events(c);
+    }
+}
+
+void conn_cron(rt_shard *s, int64_t now) {
+    if (s->pause_until && now >= s->pause_until) {
+        s->pause_until = 0;
+        for (rt_conn *c = s->conns; c; c = c->next)
+            if (c->blocked) conn_mark_flush(c);
+    }
+    int timeout = s->cfg.timeout;
+    if (timeout <= 0) return;
+    rt_conn *next;
+    for (rt_conn *c = s->conns; c; c = next) {
+        next = c->next;
+        if (c->inflight == 0 && now - c->last_ms > (int64_t)timeout * 1000) conn_close(c, "timeout");
+    }
+}
+
+void conn_free_all(rt_shard *s) {
+    while (s->conns) conn_close(s->conns, NULL);
+    while (s->flush_list) {
+        rt_conn *c = s->flush_list;
+        s->flush_list = c->flush_next;
+        c->in_flush = 0;
+        conn_maybe_free(c);
+    }
+}
+
+/* Accessors for the command set. */
+uint64_t rt_conn_id(const rt_conn *c) { return c->id; }
+rt_shard *rt_conn_shard(rt_conn *c) { return c->shard; }
+void *rt_conn_data(rt_conn *c) { return c->cdata; }
+int rt_conn_db(const rt_conn *c) { return c->db; }
+void rt_conn_set_db(rt_conn *c, int db) { c->db = db; }
+int rt_conn_resp(const rt_conn *c) { return c->resp; }
+void rt_conn_set_resp(rt_conn *c, int resp) {
+    c->resp = resp;
+    if (c->cur_reply) c->cur_reply->resp = resp;
+}
+void rt_conn_set_authenticated(rt_conn *c, int yes) { c->parser.unauthenticated = !yes; }
+const char *rt_conn_peer(const rt_conn *c) { return c->peer; }
+const char *rt_conn_local(const rt_conn *c) { return c->local; }
+int rt_conn_fd(const rt_conn *c) { return c->fd; }
+int64_t rt_conn_created_ms(const rt_conn *c) { return c->created_ms; }
+int64_t rt_conn_last_ms(const rt_conn *c) { return c->last_ms; }
+size_t rt_conn_qbuf(const rt_conn *c) { return c->qlen; }
+size_t rt_conn_qbuf_free(const rt_conn *c) { return c->qcap - c->qlen; }
+size_t rt_conn_obuf(const rt_conn *c) { return conn_pending_out(c); }
+uint64_t rt_conn_cmds(const rt_conn *c) { return c->ncmds; }
+void rt_conn_close_after_reply(rt_conn *c) {
+    c->close_after = 1;
+    conn_mark_flush(c);
+}
+void rt_conn_set_reply_mode(rt_conn *c, int mode) {
+    c->reply_mode = mode;
+    if (mode != 0) c->suppress_cur = 1;
+}
+void rt_shard_foreach_conn(rt_shard *s, void (*fn)(rt_conn *c, void *arg), void *arg) {
+    rt_conn *next;
+    for (rt_conn *c = s->conns; c; c = next) {
+        next = c->next;
+        fn(c, arg);
+    }
+}
+void rt_conn_push(rt_conn *c, const void *p, size_t n) {
+    if (c->closed) return;
+    rb_append(&c->out, p, n);
+    conn_mark_flush(c);
+}

@@ -1,0 +1,198 @@
+/* rt_int.h -- the runtime's private structures, shared by rt.c (threads,
+ * shard loop, messaging), conn.c (connections, reply ordering) and tx.c
+ * (multi-shard transactions). Nothing outside src/rt includes this.
+ *
+ * Ownership rules (the whole runtime in one block):
+ * - A shard thread owns its reactor, listeners, connections, deferred queue,
+ *   outbound backlogs and its command-set state. No other thread touches them.
+ * - A message (rt_msg) is owned by whoever holds it: the sender until
+ *   ring_push succeeds, then the receiver. Replies travel back in the same
+ *   allocation. A message may carry pointers to objects owned by its sender
+ *   (rt_conn, rt_tx); the receiver only hands them back, never dereferences
+ *   them -- except rt_tx, which the coordinator lends to an op for the
+ *   duration of that op (the ring hand-off orders the accesses).
+ * - A connection is freed only when it is closed AND no request of it is in
+ *   flight (inflight == 0), so a late reply always finds its rt_conn.
+ */
+#ifndef PERCORE_RT_INT_H
+#define PERCORE_RT_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "../sys/reactor.h"
+#include "ring.h"
+#include "rt.h"
+
+#define RT_RING_SIZE 4096        /* slots per SPSC ring */
+#define RT_DRAIN_CAP 512         /* messages taken from one ring per loop turn */
+#define RT_MAX_INFLIGHT 8192     /* unanswered requests per connection before it stops parsing */
+#define RT_OBUF_PAUSE (64 << 20) /* pending output above which a connection stops parsing */
+#define RT_READ_CHUNK (16 * 1024)
+
+enum {
+    MSG_EXEC = 1,   /* run a request on the receiving shard; comes back as MSG_REPLY */
+    MSG_REPLY,      /* reply of a MSG_EXEC for a connection of the receiver */
+    MSG_TX_LOCK,    /* take the receiver for a tx; comes back as MSG_TX_LOCKED */
+    MSG_TX_LOCKED,
+    MSG_TX_OP,      /* run a tx op on the receiver; comes back as MSG_TX_OPDONE */
+    MSG_TX_OPDONE,
+    MSG_TX_UNLOCK,  /* release the receiver; freed by the receiver */
+    MSG_CALL,       /* rt_broadcast: run fn; comes back as MSG_CALLDONE */
+    MSG_CALLDONE,
+    MSG_STOP,       /* wake up and notice the stop flag */
+};
+
+typedef struct rt_msg {
+    struct rt_msg *next;        /* deferred queue / backlog link */
+    int type;
+    int from;                   /* sending shard (where the answer goes) */
+    union {
+        struct {                /* MSG_EXEC / MSG_REPLY */
+            rt_conn *conn;      /* owned by shard `from` */
+            uint64_t seq;
+            void (*proc)(rt_ctx *);
+            const void *cmd;
+            int db;
+            uint64_t client_id;
+            int argc;
+            rt_arg *argv;       /* points into this allocation */
+            rbuf reply;
+        } ex;
+        struct {                /* MSG_TX_* */
+            rt_tx *tx;
+            int part;
+            void (*op)(rt_ctx *);
+        } tx;
+        struct {                /* MSG_CALL / MSG_CALLDONE */
+            void (*fn)(rt_shard *, void *);
+            void (*done)(rt_shard *, void *);
+            void *arg;
+            int *pending;       /* owned by the caller shard */
+        } call;
+    } u;
+} rt_msg;
+
+/* A FIFO of messages linked through ->next. */
+typedef struct msg_queue {
+    rt_msg *head, *tail;
+} msg_queue;
+
+static inline void mq_push(msg_queue *q, rt_msg *m) {
+    m->next = NULL;
+    if (q->tail) q->tail->next = m;
+    else q->head = m;
+    q->tail = m;
+}
+
+static inline rt_msg *mq_pop(msg_queue *q) {
+    rt_msg *m = q->head;
+    if (m) {
+        q->head = m->next;
+        if (!q->head) q->tail = NULL;
+    }
+    return m;
+}
+
+/* One reply waiting for its turn (seq ring of a connection). */
+typedef struct rt_slot {
+    int state;                  /* 0 free/waiting, 1 ready */
+    int suppress;               /* CLIENT REPLY OFF/SKIP: drop when its turn comes */
+    rbuf rb;
+} rt_slot;
+
+struct rt_conn {
+    int fd;
+    rt_shard *shard;
+    uint64_t id;
+    struct rt_conn *prev, *next;    /* the shard's connection list */
+    struct rt_conn *flush_next;     /* the shard's "has output" list */
+    /* Input. */
+    char *qbuf;
+    size_t qlen, qcap;
+    resp_parser parser;
+    /* Output and ordering. */
+    rbuf out;
+    size_t out_sent;                /* bytes of out already written */
+    uint64_t next_seq;              /* seq of the next parsed request */
+    uint64_t flush_seq;             /* seq of the next reply to output */
+    rt_slot *slots;                 /* ring indexed by seq & slot_mask */
+    uint64_t slot_mask;
+    int inflight;                   /* requests out on other shards / deferred / in tx */
+    /* State. */
+    int db, resp;
+    int reply_mode;                 /* 0 on, 1 off, 2 skip the next */
+    int suppress_cur;               /* set by rt_conn_set_reply_mode during the current request */
+    rbuf *cur_reply;                /* the reply being written by a LOCAL proc */
+    unsigned events;                /* current reactor interest */
+    int in_flush;                   /* on the flush list */
+    int close_after;                /* close once all replies are out */
+    int closed;                     /* fd closed, waiting for inflight == 0 */
+    int blocked;                    /* parsing stopped (backpressure or pause) */
+    int64_t created_ms, last_ms, obuf_soft_since;
+    uint64_t ncmds;
+    void *cdata;
+    char peer[64], local[64];
+};
+
+struct rt_shard {
+    rt *r;
+    rt_config cfg;                  /* this shard's copy of the settings */
+    int id;
+    pthread_t thread;
+    reactor *rx;
+    int *lfds;                      /* listeners (nlfds) */
+    int nlfds;
+    int efd;                        /* eventfd: wakes this shard when parked */
+    _Atomic int parked;             /* 1 while in (or about to enter) rx_wait with a timeout */
+    spsc_ring *in;                  /* in[j]: ring from shard j to this shard */
+    msg_queue *backlog;             /* backlog[j]: messages for shard j that did not fit */
+    unsigned char *touched;         /* touched[j]: pushed to j this turn, wake it at the end */
+    msg_queue selfq;                /* messages to itself */
+    msg_queue deferred;             /* work waiting while the shard is held by a tx */
+    rt_tx *holder;                  /* the tx holding this shard, or NULL */
+    void *sdata;
+    rt_conn *conns;
+    int nconns;
+    rt_conn *flush_list;
+    int *keybuf;
+    int keybuf_cap;
+    int64_t pause_until;            /* CLIENT PAUSE */
+    int pause_writes_only;
+    int64_t next_cron_ms;
+    int more;                       /* work left over: do not sleep this turn */
+};
+
+struct rt {
+    rt_config cfg;
+    const rt_ops *ops;
+    int n;
+    rt_shard *shards;
+    _Atomic int stop;
+    _Atomic long nconns;            /* relaxed: only for maxclients and INFO */
+    _Atomic uint64_t next_conn_id;  /* relaxed: uniqueness only */
+};
+
+/* rt.c */
+void shard_send(rt_shard *s, int to, rt_msg *m);
+
+/* conn.c */
+void conn_accept(rt_shard *s, int lfd);
+void conn_on_event(rt_conn *c, unsigned events);
+void conn_deliver(rt_conn *c, uint64_t seq, rbuf *rb);
+void conn_flush_all(rt_shard *s);
+void conn_cron(rt_shard *s, int64_t now_ms);
+void conn_close(rt_conn *c, const char *why);
+void conn_free_all(rt_shard *s);
+void conn_resume(rt_conn *c);
+rt_msg *exec_msg_new(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt_arg *argv);
+void exec_run(rt_shard *s, rt_msg *m);
+
+/* tx.c */
+void tx_start(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt_arg *argv,
+              int *shard_of_key);
+void tx_on_msg(rt_shard *s, rt_msg *m);
+void tx_release_held(rt_shard *s);
+
+#endif

@@ -1,0 +1,185 @@
+/* tx.c -- multi-shard transactions: the coordinator side (the home shard of
+ * the requesting connection) and the participant side (every shard that owns
+ * one of the keys, or every shard for RT_PLAN_ALL).
+ *
+ * Protocol, for parts p0 < p1 < ... (sorted by shard id):
+ *
+ *   coordinator                      participant pi
+ *   LOCK -> p0 ... wait LOCKED       if free: holder = tx, answer LOCKED
+ *   LOCK -> p1 ... (one at a time)   else: queue behind current work
+ *   plan.multi(tx)                   (held: requests touching data wait)
+ *     rt_tx_run: OP -> each pi       run op with the tx lent to it, OPDONE
+ *     tx->next(tx) when all done
+ *   rt_tx_done: reply, UNLOCK -> pi  holder = NULL, run what waited
+ *
+ * Taking shards one at a time in ascending order means two transactions
+ * never wait for each other in a cycle, so there is no deadlock; holding
+ * every part from first op to done makes the command atomic as seen by any
+ * other client: nobody can read or write a part in between.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt_int.h"
+
+struct rt_tx_priv {
+    rt_shard *coord;
+    rt_conn *conn;
+    uint64_t seq;
+    void (*multi)(rt_tx *);
+    int nlocked;
+    int pending;
+};
+
+static int cmp_int(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
+
+static void tx_send(rt_tx *tx, int part, int type, void (*op)(rt_ctx *)) {
+    rt_msg *m = calloc(1, sizeof(rt_msg));
+    m->type = type;
+    m->u.tx.tx = tx;
+    m->u.tx.part = part;
+    m->u.tx.op = op;
+    shard_send(tx->priv->coord, tx->part[part].shard, m);
+}
+
+void tx_start(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt_arg *argv, int *shard_of_key) {
+    rt_shard *s = c->shard;
+    rt *r = s->r;
+    rt_tx *tx = calloc(1, sizeof(rt_tx));
+    tx->priv = calloc(1, sizeof(struct rt_tx_priv));
+    /* Own copy of the request. */
+    size_t bytes = 0;
+    for (int i = 0; i < argc; i++) bytes += argv[i].len;
+    tx->argv = malloc(sizeof(rt_arg) * (size_t)argc + bytes + 1);
+    char *p = (char *)(tx->argv + argc);
+    for (int i = 0; i < argc; i++) {
+        memcpy(p, argv[i].p, argv[i].len);
+        tx->argv[i].p = p;
+        tx->argv[i].len = argv[i].len;
+        p += argv[i].len;
+    }
+    tx->argc = argc;
+    tx->cmd = plan->cmd;
+    tx->db = c->db;
+    tx->resp = c->resp;
+    tx->client_id = c->id;
+    rb_init(&tx->reply, c->resp);
+    /* Parts: the distinct shards of the keys, ascending; or every shard. */
+    int *shards = malloc(sizeof(int) * (size_t)(shard_of_key ? plan->nkeys : r->n));
+    int ns = 0;
+    if (shard_of_key) {
+        memcpy(shards, shard_of_key, sizeof(int) * (size_t)plan->nkeys);
+        qsort(shards, (size_t)plan->nkeys, sizeof(int), cmp_int);
+        for (int i = 0; i < plan->nkeys; i++)
+            if (ns == 0 || shards[ns - 1] != shards[i]) shards[ns++] = shards[i];
+    } else {
+        for (int i = 0; i < r->n; i++) shards[ns++] = i;
+    }
+    tx->nparts = ns;
+    tx->part = calloc((size_t)ns, sizeof(rt_part));
+    for (int i = 0; i < ns; i++) {
+        rt_part *pt = &tx->part[i];
+        pt->shard = shards[i];
+        rb_init(&pt->out, c->resp);
+        if (shard_of_key) {
+            pt->keys = malloc(sizeof(int) * (size_t)plan->nkeys);
+            for (int k = 0; k < plan->nkeys; k++)
+                if (shard_of_key[k] == pt->shard) pt->keys[pt->nkeys++] = plan->keys[k];
+        }
+    }
+    free(shards);
+    struct rt_tx_priv *pv = tx->priv;
+    pv->coord = s;
+    pv->conn = c;
+    pv->seq = seq;
+    pv->multi = plan->multi;
+    c->inflight++;
+    tx_send(tx, 0, MSG_TX_LOCK, NULL);
+}
+
+void rt_tx_run(rt_tx *tx, void (*op)(rt_ctx *c), void (*next)(rt_tx *tx)) {
+    tx->next = next;
+    tx->priv->pending = tx->nparts;
+    for (int i = 0; i < tx->nparts; i++) tx_send(tx, i, MSG_TX_OP, op);
+}
+
+void rt_tx_run_one(rt_tx *tx, int part, void (*op)(rt_ctx *c), void (*next)(rt_tx *tx)) {
+    tx->next = next;
+    tx->priv->pending = 1;
+    tx_send(tx, part, MSG_TX_OP, op);
+}
+
+void rt_tx_done(rt_tx *tx) {
+    struct rt_tx_priv *pv = tx->priv;
+    conn_deliver(pv->conn, pv->seq, &tx->reply);
+    for (int i = 0; i < tx->nparts; i++) {
+        tx_send(tx, i, MSG_TX_UNLOCK, NULL);
+        rb_free(&tx->part[i].out);
+        free(tx->part[i].keys);
+    }
+    rb_free(&tx->reply);
+    free(tx->part);
+    free(tx->argv);
+    free(pv);
+    free(tx);
+}
+
+static void tx_run_op(rt_shard *s, rt_msg *m) {
+    rt_tx *tx = m->u.tx.tx;
+    int i = m->u.tx.part;
+    rt_ctx ctx = {0};
+    ctx.shard = s;
+    ctx.shard_id = s->id;
+    ctx.sdata = s->sdata;
+    ctx.argc = tx->argc;
+    ctx.argv = tx->argv;
+    ctx.cmd = tx->cmd;
+    ctx.reply = &tx->part[i].out;
+    ctx.db = tx->db;
+    ctx.client_id = tx->client_id;
+    ctx.tx = tx;
+    ctx.part = i;
+    if (s->r->ops->op_begin) s->r->ops->op_begin(&ctx);
+    m->u.tx.op(&ctx);
+}
+
+/* Participant and coordinator handling of MSG_TX_* (shard s's thread). A
+ * LOCK reaching a held shard has already been queued by the caller. */
+void tx_on_msg(rt_shard *s, rt_msg *m) {
+    switch (m->type) {
+    case MSG_TX_LOCK:
+        s->holder = m->u.tx.tx;
+        m->type = MSG_TX_LOCKED;
+        shard_send(s, m->from, m);
+        return;
+    case MSG_TX_LOCKED: {
+        rt_tx *tx = m->u.tx.tx;
+        free(m);
+        struct rt_tx_priv *pv = tx->priv;
+        if (++pv->nlocked < tx->nparts) tx_send(tx, pv->nlocked, MSG_TX_LOCK, NULL);
+        else pv->multi(tx);
+        return;
+    }
+    case MSG_TX_OP:
+        tx_run_op(s, m);
+        m->type = MSG_TX_OPDONE;
+        shard_send(s, m->from, m);
+        return;
+    case MSG_TX_OPDONE: {
+        rt_tx *tx = m->u.tx.tx;
+        free(m);
+        if (--tx->priv->pending == 0) tx->next(tx);
+        return;
+    }
+    case MSG_TX_UNLOCK:
+        free(m);
+        s->holder = NULL;
+        tx_release_held(s);
+        return;
+    default:
+        free(m);
+        return;
+    }
+}
+
+rt_shard *rt_tx_coord(rt_tx *tx) { return tx->priv->coord; }

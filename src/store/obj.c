@@ -1,0 +1,229 @@
+/* obj.c -- value objects: string encodings (INT, EMBSTR, RAW), type and
+ * encoding names, and memory accounting.
+ *
+ * Runs on the shard thread that owns the value (or on whichever thread holds
+ * a detached value in transit). A value is a single owner's; nothing is
+ * shared or reference counted.
+ *
+ * EMBSTR keeps the bytes in the same allocation as the header, as Redis does;
+ * RAW keeps them in a separate buffer with spare capacity (cap) for APPEND and
+ * SETRANGE. An EMBSTR made modifiable becomes RAW with a separate buffer.
+ * Non-string types keep their representation behind v.ptr, owned by the
+ * type's module; until those modules exist, obj_free just frees v.ptr.
+ */
+#include "store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/util.h"
+
+/* Redis's sds header size for a string of capacity cap. */
+static size_t obj_sds_hdr(size_t cap) {
+    if (cap < 256) return 3;
+    if (cap < 65536) return 5;
+    if (cap < 4294967296ULL) return 9;
+    return 17;
+}
+
+/* The size jemalloc (Redis's allocator) really hands out for a request of n
+ * bytes: 8, then multiples of 16 up to 128, then four classes per doubling. */
+static size_t obj_jemalloc_size(size_t n) {
+    if (n <= 8) return 8;
+    if (n <= 128) return (n + 15) & ~(size_t)15;
+    size_t group = 128;
+    while (group * 2 < n)
+        group *= 2;
+    size_t step = group / 4;
+    return (n + step - 1) / step * step;
+}
+
+static obj *obj_alloc(size_t extra) {
+    obj *o = malloc(sizeof(obj) + extra);
+    if (o == NULL) abort();
+    memset(o, 0, sizeof(obj));
+    return o;
+}
+
+static void *obj_xmalloc(size_t n) {
+    void *p = malloc(n);
+    if (p == NULL) abort();
+    return p;
+}
+
+/* Build a string object holding a copy of p[0..len). Caller owns it. */
+obj *obj_new_string(const void *p, size_t len) {
+    obj *o;
+    if (len <= OBJ_EMBSTR_MAX) {
+        o = obj_alloc(len + 1);
+        o->enc = OBJ_ENC_EMBSTR;
+        o->v.s.ptr = (char *)(o + 1);
+    } else {
+        o = obj_alloc(0);
+        o->enc = OBJ_ENC_RAW;
+        o->v.s.ptr = obj_xmalloc(len + 1);
+    }
+    o->type = OBJ_STRING;
+    if (len) memcpy(o->v.s.ptr, p, len);
+    o->v.s.ptr[len] = '\0';
+    o->v.s.len = len;
+    o->v.s.cap = len;
+    return o;
+}
+
+/* As obj_new_string, but a canonical integer of at most 20 chars becomes an
+ * INT-encoded object (Redis's tryObjectEncoding). Caller owns the result. */
+obj *obj_new_string_enc(const void *p, size_t len) {
+    long long v;
+    if (len <= 20 && util_str2ll(p, len, &v)) return obj_new_int(v);
+    return obj_new_string(p, len);
+}
+
+/* An INT-encoded string value. Caller owns it. */
+obj *obj_new_int(long long v) {
+    obj *o = obj_alloc(0);
+    o->type = OBJ_STRING;
+    o->enc = OBJ_ENC_INT;
+    o->v.i = v;
+    return o;
+}
+
+/* Deep copy of a string value, same encoding (RAW copies are trimmed to
+ * their length). Other types return NULL until their modules provide a copy.
+ * Caller owns the result. */
+obj *obj_dup(const obj *o) {
+    obj *c;
+    if (o->type != OBJ_STRING) return NULL;
+    if (o->enc == OBJ_ENC_INT) {
+        c = obj_new_int(o->v.i);
+    } else if (o->enc == OBJ_ENC_EMBSTR) {
+        c = obj_new_string(o->v.s.ptr, o->v.s.len);
+    } else {
+        c = obj_alloc(0);
+        c->type = OBJ_STRING;
+        c->enc = OBJ_ENC_RAW;
+        c->v.s.ptr = obj_xmalloc(o->v.s.len + 1);
+        memcpy(c->v.s.ptr, o->v.s.ptr, o->v.s.len + 1);
+        c->v.s.len = o->v.s.len;
+        c->v.s.cap = o->v.s.len;
+    }
+    c->lru = o->lru;
+    c->flags = o->flags;
+    return c;
+}
+
+/* Free a value and everything it owns. NULL is fine. */
+void obj_free(obj *o) {
+    if (o == NULL) return;
+    if (o->type == OBJ_STRING) {
+        if (o->enc == OBJ_ENC_RAW) free(o->v.s.ptr);
+    } else {
+        free(o->v.ptr);
+    }
+    free(o);
+}
+
+const char *obj_type_name(const obj *o) {
+    switch (o->type) {
+    case OBJ_STRING:
+        return "string";
+    case OBJ_LIST:
+        return "list";
+    case OBJ_SET:
+        return "set";
+    case OBJ_ZSET:
+        return "zset";
+    case OBJ_HASH:
+        return "hash";
+    case OBJ_STREAM:
+        return "stream";
+    default:
+        return "unknown";
+    }
+}
+
+const char *obj_enc_name(const obj *o) {
+    switch (o->enc) {
+    case OBJ_ENC_RAW:
+        return "raw";
+    case OBJ_ENC_INT:
+        return "int";
+    case OBJ_ENC_HT:
+        return "hashtable";
+    case OBJ_ENC_LINKEDLIST:
+        return "linkedlist";
+    case OBJ_ENC_INTSET:
+        return "intset";
+    case OBJ_ENC_SKIPLIST:
+        return "skiplist";
+    case OBJ_ENC_EMBSTR:
+        return "embstr";
+    case OBJ_ENC_QUICKLIST:
+        return "quicklist";
+    case OBJ_ENC_STREAM:
+        return "stream";
+    case OBJ_ENC_LISTPACK:
+        return "listpack";
+    default:
+        return "unknown";
+    }
+}
+
+/* Byte view of a string value: borrowed from o, or written into tmp (>= 24
+ * bytes) for INT encoding. *len gets the length. */
+const char *obj_str(const obj *o, char *tmp, size_t *len) {
+    if (o->enc == OBJ_ENC_INT) {
+        *len = (size_t)util_ll2str(tmp, 24, o->v.i);
+        return tmp;
+    }
+    *len = o->v.s.len;
+    return o->v.s.ptr;
+}
+
+size_t obj_strlen(const obj *o) {
+    if (o->enc == OBJ_ENC_INT) {
+        char tmp[24];
+        return (size_t)util_ll2str(tmp, sizeof(tmp), o->v.i);
+    }
+    return o->v.s.len;
+}
+
+/* Make o a RAW string with room for newlen bytes plus the NUL. Growth is
+ * greedy like Redis's sdsMakeRoomFor (double below 1 MiB, else +1 MiB), so
+ * repeated APPENDs stay amortised O(1). The content is kept. */
+void obj_str_make_raw(obj *o, size_t newlen) {
+    char tmp[24];
+    size_t len;
+    const char *cur = obj_str(o, tmp, &len);
+    if (o->enc == OBJ_ENC_RAW && o->v.s.cap >= newlen) return;
+    size_t cap = newlen < len ? len : newlen;
+    if (cap > len) cap = cap < 1024 * 1024 ? cap * 2 : cap + 1024 * 1024;
+    if (o->enc == OBJ_ENC_RAW) {
+        char *p = realloc(o->v.s.ptr, cap + 1);
+        if (p == NULL) abort();
+        o->v.s.ptr = p;
+    } else {
+        char *p = obj_xmalloc(cap + 1);
+        memcpy(p, cur, len);
+        p[len] = '\0';
+        o->v.s.ptr = p;
+        o->v.s.len = len;
+        o->enc = OBJ_ENC_RAW;
+    }
+    o->v.s.cap = cap;
+}
+
+/* Bytes Redis's MEMORY USAGE counts for the value alone (robj plus string
+ * storage, in jemalloc size classes). The command layer adds the key's part:
+ * jemalloc size of the key's sds plus 24 for the dict entry. */
+size_t obj_mem_usage(const obj *o) {
+    if (o->type != OBJ_STRING) return sizeof(obj);
+    switch (o->enc) {
+    case OBJ_ENC_INT:
+        return 16;
+    case OBJ_ENC_EMBSTR:
+        return obj_jemalloc_size(16 + 3 + o->v.s.len + 1);
+    default:
+        return 16 + obj_jemalloc_size(obj_sds_hdr(o->v.s.cap) + o->v.s.cap + 1);
+    }
+}

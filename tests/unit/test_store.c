@@ -1,0 +1,649 @@
+/* test_store.c -- obj.c and db.c against a simple reference keyspace.
+ *
+ * The reference is a flat array indexed by key number, holding the value
+ * bytes and the deadline of each key, with the same lazy-expiry rule as the
+ * db (a key touched after its deadline is reaped and counted). Random
+ * operations run on a two-database store with a fake clock, across table
+ * growth and shrinking, and the store is compared with the reference after
+ * every step. Single-threaded.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "store/store.h"
+#include "unit.h"
+
+static uint64_t rng_state = 0x1234567887654321ULL;
+
+static uint64_t rnd(void) {
+    uint64_t x = rng_state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    rng_state = x;
+    return x;
+}
+
+/* ---- obj ---------------------------------------------------------------- */
+
+static int obj_is(const obj *o, const char *s, size_t len) {
+    char tmp[24];
+    size_t l;
+    const char *p = obj_str(o, tmp, &l);
+    return l == len && memcmp(p, s, len) == 0 && obj_strlen(o) == len;
+}
+
+static void test_obj(void) {
+    obj *o = obj_new_string("hello", 5);
+    CHECK(o->type == OBJ_STRING && o->enc == OBJ_ENC_EMBSTR);
+    CHECK(!strcmp(obj_enc_name(o), "embstr") && !strcmp(obj_type_name(o), "string"));
+    CHECK(obj_is(o, "hello", 5));
+    CHECK(o->v.s.ptr[5] == '\0');
+    obj_free(o);
+
+    char big[100];
+    memset(big, 'x', sizeof(big));
+    o = obj_new_string(big, 44);
+    CHECK(o->enc == OBJ_ENC_EMBSTR);
+    obj_free(o);
+    o = obj_new_string(big, 45);
+    CHECK(o->enc == OBJ_ENC_RAW && !strcmp(obj_enc_name(o), "raw"));
+    obj_free(o);
+
+    o = obj_new_string_enc("12345", 5);
+    CHECK(o->enc == OBJ_ENC_INT && o->v.i == 12345 && obj_is(o, "12345", 5));
+    CHECK(!strcmp(obj_enc_name(o), "int"));
+    obj_free(o);
+    o = obj_new_string_enc("-9223372036854775808", 20);
+    CHECK(o->enc == OBJ_ENC_INT && obj_is(o, "-9223372036854775808", 20));
+    obj_free(o);
+    o = obj_new_string_enc("012", 3);
+    CHECK(o->enc == OBJ_ENC_EMBSTR);
+    obj_free(o);
+    o = obj_new_string_enc("1.5", 3);
+    CHECK(o->enc == OBJ_ENC_EMBSTR);
+    obj_free(o);
+    o = obj_new_string_enc("", 0);
+    CHECK(o->enc == OBJ_ENC_EMBSTR && obj_is(o, "", 0));
+    obj_free(o);
+
+    /* Binary content survives. */
+    o = obj_new_string("a\0b", 3);
+    CHECK(obj_is(o, "a\0b", 3));
+    obj *c = obj_dup(o);
+    CHECK(c != o && obj_is(c, "a\0b", 3) && c->enc == OBJ_ENC_EMBSTR);
+    obj_free(c);
+    obj_free(o);
+
+    /* make_raw keeps content, converts, and grows greedily. */
+    o = obj_new_int(12);
+    obj_str_make_raw(o, 3);
+    CHECK(o->enc == OBJ_ENC_RAW && obj_is(o, "12", 2) && o->v.s.cap >= 3);
+    o->v.s.ptr[2] = '3';
+    o->v.s.len = 3;
+    o->v.s.ptr[3] = '\0';
+    CHECK(obj_is(o, "123", 3));
+    CHECK(obj_mem_usage(o) == 32); /* Redis: 64 for "12" APPEND "3", minus 32 for key "k" */
+    c = obj_dup(o);
+    CHECK(c->enc == OBJ_ENC_RAW && obj_is(c, "123", 3));
+    obj_free(c);
+    obj_free(o);
+    o = obj_new_string("hi", 2);
+    obj_str_make_raw(o, 2);
+    CHECK(o->enc == OBJ_ENC_RAW && obj_is(o, "hi", 2));
+    for (int i = 0; i < 1000; i++) {
+        size_t l = o->v.s.len;
+        obj_str_make_raw(o, l + 1);
+        o->v.s.ptr[l] = (char)('a' + i % 26);
+        o->v.s.len = l + 1;
+        o->v.s.ptr[l + 1] = '\0';
+    }
+    CHECK(o->v.s.len == 1002 && o->v.s.ptr[2] == 'a' && o->v.s.ptr[1001] == 'a' + 999 % 26);
+    obj_free(o);
+
+    /* MEMORY USAGE of the value part, from redis-server 7.0.15 (its totals
+     * for key "k" minus 32 for the key and dict entry). */
+    static const struct {
+        size_t len;
+        size_t usage;
+    } mu[] = {{1, 32},  {10, 32},   {20, 48},   {30, 64},    {44, 64},
+              {45, 80}, {100, 128}, {200, 240}, {1000, 1040}};
+    char s[1000];
+    memset(s, 'a', sizeof(s));
+    for (size_t i = 0; i < sizeof(mu) / sizeof(mu[0]); i++) {
+        o = obj_new_string(s, mu[i].len);
+        if (obj_mem_usage(o) != mu[i].usage)
+            fprintf(stderr, "mem usage len %zu: %zu\n", mu[i].len, obj_mem_usage(o));
+        CHECK(obj_mem_usage(o) == mu[i].usage);
+        obj_free(o);
+    }
+    o = obj_new_int(12345);
+    CHECK(obj_mem_usage(o) == 16);
+    obj_free(o);
+    o = obj_new_string(s, 45);
+    obj_str_make_raw(o, 46);
+    CHECK(obj_mem_usage(o) == 112); /* SET 45 bytes, APPEND 1: 144 - 32 */
+    obj_free(o);
+    o = obj_new_string("a", 1);
+    obj_str_make_raw(o, 2);
+    CHECK(obj_mem_usage(o) == 24); /* SET a, APPEND b: 56 - 32 */
+    obj_free(o);
+
+    /* Names of the other encodings and types. */
+    obj fake = {0};
+    const char *encs[] = {"raw",    "int",      "hashtable", "?",         "linkedlist", "?",
+                          "intset", "skiplist", "embstr",    "quicklist", "stream",     "listpack"};
+    for (int e = 0; e <= 11; e++) {
+        fake.enc = (uint8_t)e;
+        if (encs[e][0] != '?') CHECK(!strcmp(obj_enc_name(&fake), encs[e]));
+    }
+    const char *types[] = {"string", "list", "set", "zset", "hash", "?", "stream"};
+    for (int t = 0; t <= 6; t++) {
+        fake.type = (uint8_t)t;
+        if (types[t][0] != '?') CHECK(!strcmp(obj_type_name(&fake), types[t]));
+    }
+}
+
+/* ---- reference keyspace ------------------------------------------------- */
+
+#define NKEYS 3000
+#define VMAX 64
+
+typedef struct ref_key {
+    int present;
+    int64_t exp; /* -1 for none */
+    size_t vlen;
+    char v[VMAX];
+} ref_key;
+
+typedef struct ref_db {
+    ref_key k[NKEYS];
+} ref_db;
+
+static ref_db refs[2];
+static store *st;
+static uint64_t ref_expired;
+
+/* Key number i as binary bytes with NULs inside; key 0 is the empty key. */
+static size_t key_of(int i, char *buf) {
+    if (i == 0) return 0;
+    size_t n = 0;
+    buf[n++] = '\0';
+    buf[n++] = (char)(i & 0xFF);
+    buf[n++] = (char)(i >> 8);
+    for (int j = 0; j < i % 4; j++)
+        buf[n++] = (char)('a' + j);
+    buf[n++] = '\0';
+    return n;
+}
+
+static int key_index(const char *k, size_t klen) {
+    if (klen == 0) return 0;
+    if (klen < 4) return -1;
+    int i = (unsigned char)k[1] | ((unsigned char)k[2] << 8);
+    char buf[16];
+    if (i >= NKEYS || key_of(i, buf) != klen || memcmp(buf, k, klen) != 0) return -1;
+    return i;
+}
+
+static int ref_live(const ref_key *r) {
+    return r->present && (r->exp < 0 || st->now_ms <= r->exp);
+}
+
+/* The reference side of a lookup: reap key i if it is past its deadline. */
+static void ref_touch(ref_db *r, int i) {
+    if (r->k[i].present && !ref_live(&r->k[i])) {
+        r->k[i].present = 0;
+        ref_expired++;
+    }
+}
+
+static obj *make_val(ref_key *rk) {
+    char v[VMAX];
+    size_t len;
+    switch (rnd() % 3) {
+    case 0:
+        len = (size_t)util_ll2str(v, sizeof(v), (long long)(rnd() % 100000) - 50000);
+        break;
+    case 1:
+        len = rnd() % 10;
+        for (size_t j = 0; j < len; j++)
+            v[j] = (char)rnd();
+        break;
+    default:
+        len = 40 + rnd() % 20;
+        for (size_t j = 0; j < len; j++)
+            v[j] = (char)('a' + rnd() % 26);
+        break;
+    }
+    memcpy(rk->v, v, len);
+    rk->vlen = len;
+    return obj_new_string_enc(v, len);
+}
+
+typedef struct seen {
+    int count[NKEYS];
+    int bad;
+    const ref_db *r;
+} seen;
+
+static void check_visit(void *priv, const char *key, size_t klen, obj *val) {
+    seen *s = priv;
+    int i = key_index(key, klen);
+    if (i < 0) {
+        s->bad++;
+        return;
+    }
+    s->count[i]++;
+    const ref_key *rk = &s->r->k[i];
+    if (!ref_live(rk) || !obj_is(val, rk->v, rk->vlen)) s->bad++;
+}
+
+/* Compare db number n of the store with its reference, fully. */
+static void check_db_full(int n) {
+    db *d = store_db(st, n);
+    const ref_db *r = &refs[n];
+    static seen s;
+    memset(&s, 0, sizeof(s));
+    s.r = r;
+    db_foreach(d, check_visit, &s);
+    CHECK(s.bad == 0);
+    int mismatch = 0;
+    for (int i = 0; i < NKEYS; i++)
+        if (s.count[i] != (ref_live(&r->k[i]) ? 1 : 0)) mismatch++;
+    CHECK(mismatch == 0);
+}
+
+/* Cheap checks after every step: key and TTL counts, expiry stats. */
+static void check_counts(int n) {
+    size_t present = 0, with_ttl = 0;
+    for (int i = 0; i < NKEYS; i++) {
+        present += refs[n].k[i].present;
+        with_ttl += refs[n].k[i].present && refs[n].k[i].exp >= 0;
+    }
+    db *d = store_db(st, n);
+    if (db_size(d) != present || db_expires_size(d) != with_ttl)
+        fprintf(stderr, "counts db%d: size %zu/%zu ttl %zu/%zu\n", n, db_size(d), present,
+                db_expires_size(d), with_ttl);
+    CHECK(db_size(d) == present);
+    CHECK(db_expires_size(d) == with_ttl);
+    CHECK(st->stats.expired_keys == ref_expired);
+}
+
+/* After an operation that reaps keys we cannot predict (active expiry,
+ * random key), bring both sides to the same state: look up every expired
+ * reference key so that the db reaps what it still holds. */
+static void resync_expired(int n) {
+    uint64_t reaped_by_op = 0;
+    for (int i = 0; i < NKEYS; i++) {
+        ref_key *rk = &refs[n].k[i];
+        if (rk->present && !ref_live(rk)) {
+            char kb[16];
+            size_t kl = key_of(i, kb);
+            CHECK(db_find(store_db(st, n), kb, kl) == NULL);
+            rk->present = 0;
+            reaped_by_op++;
+        }
+    }
+    /* Every expired key was counted exactly once, by the op or by us. */
+    ref_expired += reaped_by_op;
+}
+
+static void random_step(int phase_keys, int del_bias) {
+    int n = (int)(rnd() % 2);
+    db *d = store_db(st, n);
+    ref_db *r = &refs[n];
+    int i = (int)(rnd() % (uint64_t)phase_keys);
+    char kb[16];
+    size_t kl = key_of(i, kb);
+    ref_key *rk = &r->k[i];
+    int op = (int)(rnd() % 100);
+
+    if (op < 30 - del_bias) {
+        int keep = (int)(rnd() % 3 == 0);
+        ref_touch(r, i);
+        int was = rk->present;
+        int64_t oldexp = rk->exp;
+        obj *v = make_val(rk);
+        int ret = db_set(d, kb, kl, v, keep);
+        CHECK(ret == !was);
+        rk->present = 1;
+        rk->exp = (was && keep) ? oldexp : -1;
+    } else if (op < 45 + del_bias) {
+        ref_touch(r, i);
+        CHECK(db_del(d, kb, kl) == rk->present);
+        rk->present = 0;
+    } else if (op < 60) {
+        ref_touch(r, i);
+        obj *o = db_find(d, kb, kl);
+        CHECK((o != NULL) == rk->present);
+        if (o) CHECK(obj_is(o, rk->v, rk->vlen) && o->lru == store_lru_clock(st));
+    } else if (op < 65) {
+        ref_touch(r, i);
+        int64_t e = 7;
+        obj *o = db_find_exp(d, kb, kl, &e);
+        CHECK((o != NULL) == rk->present);
+        CHECK(e == (rk->present ? rk->exp : -1));
+    } else if (op < 75) {
+        ref_touch(r, i);
+        int64_t when = st->now_ms + (int64_t)(rnd() % 60) - 5;
+        int ret = db_set_expire(d, kb, kl, when);
+        CHECK(ret == (rk->present ? 0 : -1));
+        if (rk->present) rk->exp = when;
+    } else if (op < 79) {
+        ref_touch(r, i);
+        int had = rk->present && rk->exp >= 0;
+        CHECK(db_persist(d, kb, kl) == had);
+        if (rk->present) rk->exp = -1;
+    } else if (op < 83) {
+        ref_touch(r, i);
+        int64_t e = 7;
+        obj *o = db_take(d, kb, kl, &e);
+        CHECK((o != NULL) == rk->present);
+        if (o) {
+            CHECK(obj_is(o, rk->v, rk->vlen) && e == rk->exp);
+            obj_free(o);
+        } else {
+            CHECK(e == -1);
+        }
+        rk->present = 0;
+    } else if (op < 86) {
+        ref_touch(r, i);
+        CHECK(db_get_expire(d, kb, kl) == (rk->present ? rk->exp : -1));
+    } else if (op < 89) {
+        ref_touch(r, i);
+        if (db_find(d, kb, kl) != NULL) {
+            CHECK(rk->present);
+            db_replace(d, kb, kl, make_val(rk));
+        }
+    } else if (op < 94) {
+        st->now_ms += (int64_t)(rnd() % 8);
+    } else if (op < 96) {
+        int got = db_active_expire(d, 1 + (int)(rnd() % 30));
+        CHECK(got >= 0);
+        resync_expired(n);
+    } else if (op < 98) {
+        const char *k;
+        size_t l;
+        int ok = db_random_key(d, &k, &l);
+        resync_expired(n);
+        int any = 0;
+        for (int j = 0; j < NKEYS; j++)
+            any |= r->k[j].present;
+        CHECK(ok == any);
+        if (ok) {
+            int j = key_index(k, l);
+            CHECK(j >= 0 && ref_live(&r->k[j]));
+        }
+    } else if (op < 99) {
+        if (rnd() % 50 == 0) {
+            db_flush(d);
+            memset(r, 0, sizeof(*r));
+        }
+    } else {
+        store_swapdb(st, 0, 1);
+        static ref_db tmp;
+        tmp = refs[0];
+        refs[0] = refs[1];
+        refs[1] = tmp;
+    }
+}
+
+static void test_random_ops(void) {
+    st = store_new(2, 0xabcdef);
+    st->now_ms = 1000000;
+    memset(refs, 0, sizeof(refs));
+    ref_expired = 0;
+    struct {
+        int keys, del_bias, steps;
+    } phases[] = {{20, 0, 5000},
+                  {NKEYS, -10, 40000},
+                  {NKEYS, 20, 40000},
+                  {200, 0, 10000},
+                  {NKEYS, 25, 30000}};
+    int step = 0;
+    for (size_t p = 0; p < sizeof(phases) / sizeof(phases[0]); p++) {
+        for (int s = 0; s < phases[p].steps; s++, step++) {
+            random_step(phases[p].keys, phases[p].del_bias);
+            check_counts(0);
+            check_counts(1);
+            if (phases[p].keys <= 200 || step % 211 == 0) {
+                check_db_full(0);
+                check_db_full(1);
+            }
+        }
+        check_db_full(0);
+        check_db_full(1);
+    }
+    store_free(st);
+    st = NULL;
+}
+
+/* ---- scan ----------------------------------------------------------------- */
+
+typedef struct scan_ctx {
+    int *visits;
+    int nmax;
+} scan_ctx;
+
+static void scan_visit(void *priv, const char *key, size_t klen, obj *val) {
+    scan_ctx *c = priv;
+    (void)val;
+    long long v;
+    if (util_str2ll(key, klen, &v) && v >= 0 && v < c->nmax) c->visits[v]++;
+}
+
+static void put_num(db *d, int i) {
+    char kb[24];
+    int l = util_ll2str(kb, sizeof(kb), i);
+    db_set(d, kb, (size_t)l, obj_new_int(i), 0);
+}
+
+static void del_num(db *d, int i) {
+    char kb[24];
+    int l = util_ll2str(kb, sizeof(kb), i);
+    db_del(d, kb, (size_t)l);
+}
+
+/* Keys 0..stable-1 stay for the whole scan; others come and go, driving the
+ * table through growth (grow=1) or shrinking (grow=0) between steps. */
+static void scan_run(int stable, int churn, int grow, size_t count) {
+    store *s = store_new(1, rnd());
+    s->now_ms = 5000;
+    db *d = store_db(s, 0);
+    int nmax = stable + churn;
+    int *visits = calloc((size_t)nmax, sizeof(int));
+    int *in = calloc((size_t)nmax, sizeof(int));
+    for (int i = 0; i < stable; i++)
+        put_num(d, i);
+    if (!grow)
+        for (int i = stable; i < nmax; i++) {
+            put_num(d, i);
+            in[i] = 1;
+        }
+    scan_ctx c = {visits, nmax};
+    uint64_t cur = 0;
+    int steps = 0, next = stable;
+    do {
+        cur = db_scan(d, cur, count, scan_visit, &c);
+        steps++;
+        for (int k = 0; k < 40; k++) {
+            int i = stable + (int)(rnd() % (uint64_t)churn);
+            if (grow) {
+                if (next < nmax && rnd() % 4) {
+                    put_num(d, next);
+                    in[next++] = 1;
+                } else if (in[i]) {
+                    del_num(d, i);
+                    in[i] = 0;
+                }
+            } else if (in[i]) {
+                del_num(d, i);
+                in[i] = 0;
+            }
+        }
+    } while (cur != 0 && steps < 1000000);
+    int missed = 0;
+    for (int i = 0; i < stable; i++)
+        missed += visits[i] == 0;
+    if (missed)
+        fprintf(stderr, "scan stable=%d churn=%d grow=%d: %d missed\n", stable, churn, grow,
+                missed);
+    CHECK(missed == 0);
+    CHECK(cur == 0);
+    free(visits);
+    free(in);
+    store_free(s);
+}
+
+static void test_scan(void) {
+    for (int r = 0; r < 5; r++) {
+        scan_run(100, 20000, 1, 10);
+        scan_run(100, 20000, 0, 10);
+        scan_run(1000, 5000, 1, 1);
+        scan_run(1000, 50000, 0, 100);
+        scan_run(3, 3000, 1, 1);
+    }
+    /* A plain scan of a quiet table visits each key exactly once. */
+    store *s = store_new(1, 42);
+    db *d = store_db(s, 0);
+    for (int i = 0; i < 777; i++)
+        put_num(d, i);
+    int visits[777] = {0};
+    scan_ctx c = {visits, 777};
+    uint64_t cur = 0;
+    do
+        cur = db_scan(d, cur, 7, scan_visit, &c);
+    while (cur);
+    int once = 0;
+    for (int i = 0; i < 777; i++)
+        once += visits[i] == 1;
+    CHECK(once == 777);
+    /* Expired keys are skipped and reaped by the scan. */
+    s->now_ms = 100;
+    for (int i = 0; i < 777; i += 2) {
+        char kb[24];
+        int l = util_ll2str(kb, sizeof(kb), i);
+        db_set_expire(d, kb, (size_t)l, 50);
+    }
+    memset(visits, 0, sizeof(visits));
+    cur = 0;
+    do
+        cur = db_scan(d, cur, 1000, scan_visit, &c);
+    while (cur);
+    int ok = 1;
+    for (int i = 0; i < 777; i++)
+        ok &= visits[i] == (i % 2 ? 1 : 0);
+    CHECK(ok);
+    CHECK(db_size(d) == 388 && db_expires_size(d) == 0 && s->stats.expired_keys == 389);
+    /* An empty table scans in one step. */
+    db_flush(d);
+    CHECK(db_scan(d, 0, 10, scan_visit, &c) == 0);
+    store_free(s);
+}
+
+/* ---- expiry ---------------------------------------------------------------- */
+
+static void test_expiry(void) {
+    store *s = store_new(1, 7);
+    db *d = store_db(s, 0);
+    s->now_ms = 1000;
+    db_set(d, "k", 1, obj_new_string("v", 1), 0);
+    CHECK(db_set_expire(d, "k", 1, 1100) == 0);
+    CHECK(db_set_expire(d, "nope", 4, 1100) == -1);
+    CHECK(db_get_expire(d, "k", 1) == 1100);
+    s->now_ms = 1100; /* a deadline equal to now is still alive, as in Redis */
+    CHECK(db_find(d, "k", 1) != NULL);
+    s->now_ms = 1101;
+    CHECK(db_size(d) == 1);
+    CHECK(db_find(d, "k", 1) == NULL);
+    CHECK(db_size(d) == 0 && db_expires_size(d) == 0);
+    CHECK(s->stats.expired_keys == 1);
+
+    /* SET over an expired key creates a new key with no TTL even with KEEPTTL. */
+    db_set(d, "k", 1, obj_new_string("v", 1), 0);
+    db_set_expire(d, "k", 1, 1200);
+    s->now_ms = 1300;
+    CHECK(db_set(d, "k", 1, obj_new_string("w", 1), 1) == 1);
+    CHECK(db_get_expire(d, "k", 1) == -1);
+    CHECK(s->stats.expired_keys == 2);
+    /* KEEPTTL on a live key keeps it; plain SET clears it. */
+    db_set_expire(d, "k", 1, 2000);
+    CHECK(db_set(d, "k", 1, obj_new_string("x", 1), 1) == 0);
+    CHECK(db_get_expire(d, "k", 1) == 2000);
+    CHECK(db_set(d, "k", 1, obj_new_string("y", 1), 0) == 0);
+    CHECK(db_get_expire(d, "k", 1) == -1 && db_expires_size(d) == 0);
+    /* DEL of an expired key reports 0; take reports NULL. */
+    db_set_expire(d, "k", 1, 1000);
+    CHECK(db_del(d, "k", 1) == 0);
+    db_set(d, "k", 1, obj_new_string("v", 1), 0);
+    db_set_expire(d, "k", 1, 1000);
+    int64_t e;
+    CHECK(db_take(d, "k", 1, &e) == NULL && e == -1);
+    CHECK(db_size(d) == 0 && s->stats.expired_keys == 4);
+
+    /* Active expiry removes exactly the expired keys. */
+    for (int i = 0; i < 1000; i++) {
+        char kb[24];
+        int l = util_ll2str(kb, sizeof(kb), i);
+        db_set(d, kb, (size_t)l, obj_new_int(i), 0);
+        if (i % 3 == 0) db_set_expire(d, kb, (size_t)l, i % 2 ? 1000 : 5000);
+    }
+    CHECK(db_expires_size(d) == 334);
+    int total = 0, rounds = 0;
+    while (db_expires_size(d) > 167 && rounds < 100000) {
+        total += db_active_expire(d, 20);
+        rounds++;
+    }
+    CHECK(total == 167 && db_size(d) == 833 && db_expires_size(d) == 167);
+    CHECK(db_active_expire(d, 1000) == 0);
+    int alive = 1;
+    for (int i = 0; i < 1000; i++) {
+        char kb[24];
+        int l = util_ll2str(kb, sizeof(kb), i);
+        int want = !(i % 3 == 0 && i % 2 == 1);
+        alive &= (db_find(d, kb, (size_t)l) != NULL) == want;
+    }
+    CHECK(alive);
+    CHECK(s->stats.expired_keys == 4 + 167);
+
+    /* Random key skips (and reaps) expired keys; all expired -> none left. */
+    s->now_ms = 10000;
+    const char *k;
+    size_t kl;
+    for (int i = 0; i < 50; i++) {
+        CHECK(db_random_key(d, &k, &kl) == 1);
+        long long v;
+        CHECK(util_str2ll(k, kl, &v) && v % 3 != 0);
+    }
+    db_flush(d);
+    CHECK(db_random_key(d, &k, &kl) == 0);
+    db_set(d, "a", 1, obj_new_int(1), 0);
+    db_set_expire(d, "a", 1, 1);
+    CHECK(db_random_key(d, &k, &kl) == 0 && db_size(d) == 0);
+
+    /* lru clock and swapdb. */
+    s->now_ms = 123456789;
+    CHECK(store_lru_clock(s) == (123456u & 0xFFFFFF));
+    store_free(s);
+
+    s = store_new(3, 9);
+    db_set(store_db(s, 0), "x", 1, obj_new_int(1), 0);
+    db *d0 = store_db(s, 0), *d2 = store_db(s, 2);
+    store_swapdb(s, 0, 2);
+    CHECK(store_db(s, 0) == d2 && store_db(s, 2) == d0);
+    CHECK(db_find(store_db(s, 2), "x", 1) != NULL && db_find(store_db(s, 0), "x", 1) == NULL);
+    /* Values of a store that is freed with keys still in it are released. */
+    for (int i = 0; i < 100; i++)
+        put_num(store_db(s, 1), i);
+    store_free(s);
+}
+
+int main(void) {
+    test_obj();
+    test_expiry();
+    test_scan();
+    test_random_ops();
+    UNIT_DONE();
+}
