@@ -4,7 +4,10 @@
  * A connection moves through these states:
  *   open      reading; every parsed request gets the next sequence number
  *   blocked   parsing stopped: too many unanswered requests, too much
- *             pending output, or CLIENT PAUSE; the reactor stops reporting
+ *             pending output, a multi-shard transaction of this connection
+ *             still running (requests after it must not run before it: a
+ *             later request on this shard would otherwise run at once while
+ *             the transaction is still taking its shards), or CLIENT PAUSE; the reactor stops reporting
  *             input until conn_resume()
  *   closing   (close_after) no more parsing; closes once every reply is out
  *   closed    fd closed; the struct lives on while requests of it are still
@@ -326,19 +329,16 @@ static void conn_dispatch(rt_conn *c, int argc, rt_arg *argv) {
 
 /* 1 if the connection must stop parsing for now. */
 static int conn_must_block(rt_conn *c) {
-    return c->next_seq - c->flush_seq >= RT_MAX_INFLIGHT || conn_pending_out(c) > RT_OBUF_PAUSE;
+    return c->tx_pending || c->next_seq - c->flush_seq >= RT_MAX_INFLIGHT || conn_pending_out(c) > RT_OBUF_PAUSE;
 }
 
 static rt_arg *shard_argv(rt_shard *s, int argc) {
-    static __thread rt_arg *buf;
-    static __thread int cap;
-    (void)s;
-    if (argc > cap) {
-        cap = argc < 64 ? 64 : argc;
-        free(buf);
-        buf = malloc(sizeof(rt_arg) * (size_t)cap);
+    if (argc > s->argv_cap) {
+        s->argv_cap = argc < 64 ? 64 : argc;
+        free(s->argv_buf);
+        s->argv_buf = malloc(sizeof(rt_arg) * (size_t)s->argv_cap);
     }
-    return buf;
+    return s->argv_buf;
 }
 
 static void conn_process_input(rt_conn *c) {

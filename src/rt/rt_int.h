@@ -120,6 +120,8 @@ struct rt_conn {
     rt_slot *slots;                 /* ring indexed by seq & slot_mask */
     uint64_t slot_mask;
     int inflight;                   /* requests out on other shards / deferred / in tx */
+    int tx_pending;                 /* multi-shard transactions not yet done: a barrier,
+                                       later requests wait so none overtakes one */
     /* State. */
     int db, resp;
     int reply_mode;                 /* 0 on, 1 off, 2 skip the next */
@@ -158,6 +160,8 @@ struct rt_shard {
     rt_conn *flush_list;
     int *keybuf;
     int keybuf_cap;
+    rt_arg *argv_buf;               /* argv of the request being dispatched */
+    int argv_cap;
     int64_t pause_until;            /* CLIENT PAUSE */
     int pause_writes_only;
     int64_t next_cron_ms;

@@ -94,6 +94,7 @@ void tx_start(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt_arg *a
     pv->seq = seq;
     pv->multi = plan->multi;
     c->inflight++;
+    c->tx_pending++;
     tx_send(tx, 0, MSG_TX_LOCK, NULL);
 }
 
@@ -111,6 +112,7 @@ void rt_tx_run_one(rt_tx *tx, int part, void (*op)(rt_ctx *c), void (*next)(rt_t
 
 void rt_tx_done(rt_tx *tx) {
     struct rt_tx_priv *pv = tx->priv;
+    pv->conn->tx_pending--;
     conn_deliver(pv->conn, pv->seq, &tx->reply);
     for (int i = 0; i < tx->nparts; i++) {
         tx_send(tx, i, MSG_TX_UNLOCK, NULL);

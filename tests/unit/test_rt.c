@@ -1,0 +1,380 @@
+/* test_rt.c -- the runtime driven by a toy command set, as a command set
+ * sees it: no percore command is involved. Four shards serve a toy
+ * protocol (SET/GET/INCR/SUM/XFER/PING) on a loopback port; client threads
+ * check reply order under deep pipelines that mix local, remote and
+ * multi-shard requests, and that a multi-shard transfer is atomic to a
+ * concurrent multi-shard reader (the sum of two accounts never changes).
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "rt/rt.h"
+#include "unit.h"
+
+#define NSHARDS 4
+#define TOYKEYS 4096
+
+/* Per-shard toy store: key -> integer, linear probing on a fixed table. */
+typedef struct toy_store {
+    char key[TOYKEYS][32];
+    long long val[TOYKEYS];
+    int used[TOYKEYS];
+} toy_store;
+
+static long long *toy_slot(toy_store *t, const rt_arg *k, int create) {
+    unsigned h = 5381;
+    for (size_t i = 0; i < k->len; i++) h = h * 33 + (unsigned char)k->p[i];
+    for (unsigned i = 0; i < TOYKEYS; i++) {
+        unsigned j = (h + i) % TOYKEYS;
+        if (!t->used[j]) {
+            if (!create) return NULL;
+            t->used[j] = 1;
+            memcpy(t->key[j], k->p, k->len < 31 ? k->len : 31);
+            t->val[j] = 0;
+            return &t->val[j];
+        }
+        if (strlen(t->key[j]) == k->len && memcmp(t->key[j], k->p, k->len) == 0) return &t->val[j];
+    }
+    return NULL;
+}
+
+static toy_store *ts(rt_ctx *c) { return c->sdata; }
+
+static void toy_set(rt_ctx *c) {
+    *toy_slot(ts(c), &c->argv[1], 1) = strtoll(c->argv[2].p, NULL, 10);
+    rw_ok(c->reply);
+}
+static void toy_get(rt_ctx *c) {
+    long long *v = toy_slot(ts(c), &c->argv[1], 0);
+    if (v) rw_int(c->reply, *v);
+    else rw_null(c->reply);
+}
+static void toy_incr(rt_ctx *c) { rw_int(c->reply, ++*toy_slot(ts(c), &c->argv[1], 1)); }
+static void toy_ping(rt_ctx *c) { rw_simple(c->reply, c->conn ? "PONG" : "NOCONN"); }
+
+/* SUM k1 k2 ...: single shard or fan-out + reduce. */
+static void toy_sum(rt_ctx *c) {
+    long long s = 0;
+    for (int i = 1; i < c->argc; i++) {
+        long long *v = toy_slot(ts(c), &c->argv[i], 0);
+        s += v ? *v : 0;
+    }
+    rw_int(c->reply, s);
+}
+static void op_sum(rt_ctx *c) {
+    rt_part *p = &c->tx->part[c->part];
+    for (int i = 0; i < p->nkeys; i++) {
+        long long *v = toy_slot(ts(c), &c->argv[p->keys[i]], 0);
+        p->n += v ? *v : 0;
+    }
+}
+static void sum_done(rt_tx *tx) {
+    long long s = 0;
+    for (int i = 0; i < tx->nparts; i++) s += tx->part[i].n;
+    rw_int(&tx->reply, s);
+    rt_tx_done(tx);
+}
+static void toy_sum_multi(rt_tx *tx) { rt_tx_run(tx, op_sum, sum_done); }
+
+/* XFER a b: a -= 1, b += 1, in two steps on two shards (atomic as a whole). */
+static void toy_xfer(rt_ctx *c) {
+    --*toy_slot(ts(c), &c->argv[1], 1);
+    ++*toy_slot(ts(c), &c->argv[2], 1);
+    rw_ok(c->reply);
+}
+static int part_of(rt_tx *tx, int argi) {
+    for (int i = 0; i < tx->nparts; i++)
+        for (int k = 0; k < tx->part[i].nkeys; k++)
+            if (tx->part[i].keys[k] == argi) return i;
+    return -1;
+}
+static void op_dec(rt_ctx *c) { --*toy_slot(ts(c), &c->argv[1], 1); }
+static void op_inc(rt_ctx *c) { ++*toy_slot(ts(c), &c->argv[2], 1); }
+static void xfer_done(rt_tx *tx) {
+    rw_ok(&tx->reply);
+    rt_tx_done(tx);
+}
+static void xfer_step2(rt_tx *tx) { rt_tx_run_one(tx, part_of(tx, 2), op_inc, xfer_done); }
+static void toy_xfer_multi(rt_tx *tx) { rt_tx_run_one(tx, part_of(tx, 1), op_dec, xfer_step2); }
+
+static void *toy_shard_init(rt_shard *s, int id) {
+    (void)s, (void)id;
+    return calloc(1, sizeof(toy_store));
+}
+
+static int arg_eq(const rt_arg *a, const char *s) { return a->len == strlen(s) && !strncasecmp(a->p, s, a->len); }
+
+static void toy_prepare(rt_conn *c, int argc, rt_arg *argv, rt_plan *plan, rbuf *reply) {
+    (void)c;
+    int *keys = rt_plan_keybuf(rt_conn_shard(c), argc);
+    plan->kind = RT_PLAN_KEYS;
+    plan->keys = keys;
+    if (arg_eq(&argv[0], "PING")) {
+        plan->kind = RT_PLAN_LOCAL;
+        plan->proc = toy_ping;
+    } else if (arg_eq(&argv[0], "SET") && argc == 3) {
+        plan->proc = toy_set;
+    } else if (arg_eq(&argv[0], "GET") && argc == 2) {
+        plan->proc = toy_get;
+    } else if (arg_eq(&argv[0], "INCR") && argc == 2) {
+        plan->proc = toy_incr;
+    } else if (arg_eq(&argv[0], "SUM") && argc >= 2) {
+        plan->proc = toy_sum;
+        plan->multi = toy_sum_multi;
+        for (int i = 1; i < argc; i++) keys[plan->nkeys++] = i;
+        return;
+    } else if (arg_eq(&argv[0], "XFER") && argc == 3) {
+        plan->proc = toy_xfer;
+        plan->multi = toy_xfer_multi;
+        keys[0] = 1, keys[1] = 2;
+        plan->nkeys = 2;
+        return;
+    } else {
+        plan->kind = RT_PLAN_DONE;
+        rw_error(reply, "ERR unknown");
+        return;
+    }
+    if (plan->kind == RT_PLAN_KEYS) {
+        keys[0] = 1;
+        plan->nkeys = 1;
+    }
+}
+
+static const rt_ops toy_ops = {
+    .shard_init = toy_shard_init,
+    .shard_free = free,
+    .prepare = toy_prepare,
+};
+
+static int g_port;
+
+static int client_connect(void) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)g_port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+        close(fd);
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    return fd;
+}
+
+static void send_all(int fd, const char *p, size_t n) {
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w <= 0) return;
+        p += w, n -= (size_t)w;
+    }
+}
+
+/* Read one line reply ("+OK", ":5", "$-1") into line; returns its length. */
+typedef struct reader {
+    int fd;
+    char buf[65536];
+    size_t len, pos;
+} reader;
+
+static int read_line(reader *r, char *line, size_t cap) {
+    size_t n = 0;
+    for (;;) {
+        if (r->pos == r->len) {
+            ssize_t k = read(r->fd, r->buf, sizeof(r->buf));
+            if (k <= 0) return -1;
+            r->len = (size_t)k, r->pos = 0;
+        }
+        char ch = r->buf[r->pos++];
+        if (ch == '\n') break;
+        if (ch != '\r' && n + 1 < cap) line[n++] = ch;
+    }
+    line[n] = 0;
+    return (int)n;
+}
+
+static void cmd3(char *out, size_t cap, const char *a, const char *b, const char *c) {
+    if (c) snprintf(out, cap, "*3\r\n$%zu\r\n%s\r\n$%zu\r\n%s\r\n$%zu\r\n%s\r\n", strlen(a), a, strlen(b), b, strlen(c), c);
+    else if (b) snprintf(out, cap, "*2\r\n$%zu\r\n%s\r\n$%zu\r\n%s\r\n", strlen(a), a, strlen(b), b);
+    else snprintf(out, cap, "*1\r\n$%zu\r\n%s\r\n", strlen(a), a);
+}
+
+/* Pipeline: per key k_i, INCR it n times interleaved with PINGs and SUMs;
+ * every reply must be the exact expected value in order. */
+typedef struct pipe_arg {
+    int id;
+    int errors;
+} pipe_arg;
+
+static void *pipeline_client(void *p) {
+    pipe_arg *a = p;
+    int fd = client_connect();
+    if (fd < 0) {
+        a->errors++;
+        return NULL;
+    }
+    enum { N = 3000, K = 16 };
+    static __thread char big[N * 128];
+    size_t len = 0;
+    long long expect[N];
+    int kind[N];
+    long long counts[K] = {0};
+    for (int i = 0; i < N; i++) {
+        char key[32], key2[32], one[256];
+        int k = (i * 7 + a->id) % K;
+        snprintf(key, sizeof(key), "c%d:k%d", a->id, k);
+        snprintf(key2, sizeof(key2), "c%d:k%d", a->id, (k + 5) % K);
+        if (i % 10 == 3) {
+            cmd3(one, sizeof(one), "PING", NULL, NULL);
+            kind[i] = 1;
+        } else if (i % 10 == 7) {
+            cmd3(one, sizeof(one), "SUM", key, key2);
+            expect[i] = counts[k] + (k != (k + 5) % K ? counts[(k + 5) % K] : 0);
+            kind[i] = 0;
+        } else {
+            cmd3(one, sizeof(one), "INCR", key, NULL);
+            expect[i] = ++counts[k];
+            kind[i] = 0;
+        }
+        size_t l = strlen(one);
+        memcpy(big + len, one, l);
+        len += l;
+    }
+    send_all(fd, big, len);
+    reader r = {.fd = fd};
+    for (int i = 0; i < N; i++) {
+        char line[128];
+        if (read_line(&r, line, sizeof(line)) < 0) {
+            a->errors++;
+            break;
+        }
+        if (kind[i] == 1) {
+            if (strcmp(line, "+PONG") != 0) a->errors++;
+        } else if (line[0] != ':' || atoll(line + 1) != expect[i]) {
+            if (a->errors++ == 0) fprintf(stderr, "client %d reply %d: got '%s', want :%lld\n", a->id, i, line, expect[i]);
+        }
+    }
+    close(fd);
+    return NULL;
+}
+
+static _Atomic int g_xfer_stop;
+
+static void *xfer_client(void *p) {
+    int *errors = p;
+    int fd = client_connect();
+    reader r = {.fd = fd};
+    char buf[256], line[128];
+    for (int i = 0; i < 2000; i++) {
+        cmd3(buf, sizeof(buf), "XFER", "acct:a", "acct:b");
+        send_all(fd, buf, strlen(buf));
+        if (read_line(&r, line, sizeof(line)) < 0 || strcmp(line, "+OK")) (*errors)++;
+    }
+    g_xfer_stop = 1;
+    close(fd);
+    return NULL;
+}
+
+static void *sum_client(void *p) {
+    int *errors = p;
+    int fd = client_connect();
+    reader r = {.fd = fd};
+    char buf[256], line[128];
+    int reads = 0;
+    while (!g_xfer_stop || reads < 10) {
+        cmd3(buf, sizeof(buf), "SUM", "acct:a", "acct:b");
+        send_all(fd, buf, strlen(buf));
+        if (read_line(&r, line, sizeof(line)) < 0 || strcmp(line, ":0")) (*errors)++;
+        reads++;
+    }
+    close(fd);
+    return NULL;
+}
+
+static void *run_rt(void *p) {
+    rt_run(p);
+    return NULL;
+}
+
+int main(void) {
+    rt_config cfg = {0};
+    cfg.bind[0] = "127.0.0.1";
+    cfg.nbind = 1;
+    cfg.nshards = NSHARDS;
+    cfg.hz = 10;
+    cfg.max_bulk_len = 512 << 20;
+    cfg.seed = 42;
+    char err[256];
+    rt *r = NULL;
+    for (int attempt = 0; attempt < 20 && !r; attempt++) {
+        g_port = 20000 + (getpid() * 7 + attempt * 131) % 30000;
+        cfg.port = g_port;
+        r = rt_new(&cfg, &toy_ops, err, sizeof(err));
+    }
+    CHECK(r != NULL);
+    if (!r) UNIT_DONE();
+    /* The keys of the atomicity test must live on different shards. */
+    CHECK(rt_key_shard(r, "acct:a", 6) != rt_key_shard(r, "acct:b", 6));
+    pthread_t rtt;
+    pthread_create(&rtt, NULL, run_rt, r);
+    int fd = -1;
+    for (int i = 0; i < 100 && fd < 0; i++) {
+        fd = client_connect();
+        if (fd < 0) usleep(10000);
+    }
+    CHECK(fd >= 0);
+    close(fd);
+
+    /* Deep mixed pipelines from several connections at once. */
+    enum { NC = 8 };
+    pthread_t th[NC];
+    pipe_arg pa[NC];
+    for (int i = 0; i < NC; i++) {
+        pa[i].id = i, pa[i].errors = 0;
+        pthread_create(&th[i], NULL, pipeline_client, &pa[i]);
+    }
+    for (int i = 0; i < NC; i++) {
+        pthread_join(th[i], NULL);
+        CHECK(pa[i].errors == 0);
+    }
+
+    /* Atomic multi-shard transfer vs a multi-shard reader. */
+    int xerr = 0, serr = 0;
+    pthread_t tx1, tx2;
+    pthread_create(&tx1, NULL, xfer_client, &xerr);
+    pthread_create(&tx2, NULL, sum_client, &serr);
+    pthread_join(tx1, NULL);
+    pthread_join(tx2, NULL);
+    CHECK(xerr == 0);
+    CHECK(serr == 0);
+
+    /* Final values read back: a = -2000, b = 2000. */
+    fd = client_connect();
+    reader rd = {.fd = fd};
+    char buf[128], line[128];
+    cmd3(buf, sizeof(buf), "GET", "acct:a", NULL);
+    send_all(fd, buf, strlen(buf));
+    read_line(&rd, line, sizeof(line));
+    CHECK(strcmp(line, ":-2000") == 0);
+    cmd3(buf, sizeof(buf), "GET", "acct:b", NULL);
+    send_all(fd, buf, strlen(buf));
+    read_line(&rd, line, sizeof(line));
+    CHECK(strcmp(line, ":2000") == 0);
+    cmd3(buf, sizeof(buf), "NOPE", NULL, NULL);
+    send_all(fd, buf, strlen(buf));
+    read_line(&rd, line, sizeof(line));
+    CHECK(strcmp(line, "-ERR unknown") == 0);
+    close(fd);
+
+    rt_stop(r);
+    pthread_join(rtt, NULL);
+    rt_free(r);
+    UNIT_DONE();
+}
