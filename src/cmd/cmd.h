@@ -137,6 +137,9 @@ typedef struct server_info {
     rt *rt;
 } server_info;
 extern server_info g_server;
+extern config g_config;          /* startup configuration (main thread, before rt_run) */
+extern _Atomic int g_monitors;   /* MONITOR connections in the process (relaxed) */
+extern const rt_ops g_cmd_ops;   /* dispatch.c: percore's command set for the runtime */
 
 static inline shard_state *ctx_ss(rt_ctx *c) { return (shard_state *)c->sdata; }
 static inline store *ctx_store(rt_ctx *c) { return ctx_ss(c)->st; }

@@ -19,7 +19,16 @@ config g_config;                 /* the startup configuration, copied into each 
 _Atomic int g_monitors;          /* MONITOR connections in the process; relaxed: a
                                     late-seen change only delays or adds a line */
 
-/* Single-shard body wrapper: fresh time, statistics. */
+static void monitor_feed(rt_conn *c, int argc, rt_arg *argv);
+
+static int monitor_wants(const cmd_def *cmd) {
+    return atomic_load_explicit(&g_monitors, memory_order_relaxed) > 0 &&
+           !(cmd->flags & (CMD_ADMIN | CMD_SKIP_MONITOR));
+}
+
+/* Single-shard body wrapper: fresh time, statistics. Connection commands
+ * feed MONITOR after they ran, so the line shows the database they left the
+ * client in (SELECT), as Redis does; the others are fed by prepare(). */
 static void exec_proc(rt_ctx *c) {
     const cmd_def *cmd = c->cmd;
     shard_state *ss = ctx_ss(c);
@@ -32,6 +41,7 @@ static void exec_proc(rt_ctx *c) {
     st->usec += (uint64_t)(util_ustime() - t0);
     if (c->reply->len > mark && c->reply->buf[mark] == '-') st->failed++;
     ss->total_commands++;
+    if (c->conn && monitor_wants(cmd)) monitor_feed(c->conn, c->argc, c->argv);
 }
 
 /* Multi-shard body wrapper: statistics on the coordinator. */
@@ -188,9 +198,7 @@ static void prepare(rt_conn *c, int argc, rt_arg *argv, rt_plan *plan, rbuf *rep
         reject(c, cmd);
         return;
     }
-    if (atomic_load_explicit(&g_monitors, memory_order_relaxed) > 0 &&
-        !(cmd->flags & (CMD_ADMIN | CMD_SKIP_MONITOR)))
-        monitor_feed(c, argc, argv);
+    if (cmd->route != CMD_ROUTE_LOCAL && monitor_wants(cmd)) monitor_feed(c, argc, argv);
     cs->last_cmd = cmd;
     plan->cmd = cmd;
     plan->proc = exec_proc;

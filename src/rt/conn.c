@@ -260,13 +260,18 @@ static void conn_dispatch(rt_conn *c, int argc, rt_arg *argv) {
         ctx.client_id = c->id;
         ctx.conn = c;
         c->cur_reply = rb;
-        c->suppress_cur = 0;
+        c->reply_override = -1;
         plan.proc(&ctx);
         c->cur_reply = NULL;
-        if (c->suppress_cur) {
-            rb->len = mark;
+        if (c->reply_override == 1 && !sl->suppress) {
+            /* CLIENT REPLY OFF/SKIP: its own reply is not sent. */
+            if (direct) rb->len = mark;
+            else rb_clear(rb);
             sl->suppress = 1;
             direct = 0;
+        } else if (c->reply_override == 0 && sl->suppress) {
+            /* CLIENT REPLY ON, RESET: their reply is sent. */
+            sl->suppress = 0;
         }
         break;
     }
@@ -568,7 +573,7 @@ void rt_conn_close_after_reply(rt_conn *c) {
 }
 void rt_conn_set_reply_mode(rt_conn *c, int mode) {
     c->reply_mode = mode;
-    if (mode != 0) c->suppress_cur = 1;
+    if (c->cur_reply) c->reply_override = mode != 0;
 }
 void rt_shard_foreach_conn(rt_shard *s, void (*fn)(rt_conn *c, void *arg), void *arg) {
     rt_conn *next;

@@ -125,7 +125,8 @@ struct rt_conn {
     /* State. */
     int db, resp;
     int reply_mode;                 /* 0 on, 1 off, 2 skip the next */
-    int suppress_cur;               /* set by rt_conn_set_reply_mode during the current request */
+    int reply_override;             /* set by rt_conn_set_reply_mode during a LOCAL request:
+                                       -1 none, 0 send this reply, 1 drop it */
     rbuf *cur_reply;                /* the reply being written by a LOCAL proc */
     unsigned events;                /* current reactor interest */
     int in_flush;                   /* on the flush list */

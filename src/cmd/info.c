@@ -1,0 +1,605 @@
+/* info.c -- INFO [section ...]: Redis 7.0's report, gathered from every
+ * shard.
+ *
+ * INFO is a CMD_ROUTE_ALL transaction. The coordinator (the caller's home
+ * shard) parses the section names; an op on every shard copies that shard's
+ * counters (keys per database, hits, misses, commands, per-command
+ * statistics, connections) into its own slot of the request; the
+ * coordinator then sums the slots and formats the sections with Redis 7.0's
+ * names and order. Process-wide facts (memory, CPU, uptime) are read on the
+ * coordinator. percore adds one field, percore_version, to the server
+ * section.
+ */
+#include <malloc.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "../server/version.h"
+#include "cmd.h"
+#include "handlers.h"
+
+
+enum {
+    SEC_SERVER = 1 << 0,
+    SEC_CLIENTS = 1 << 1,
+    SEC_MEMORY = 1 << 2,
+    SEC_PERSISTENCE = 1 << 3,
+    SEC_STATS = 1 << 4,
+    SEC_REPLICATION = 1 << 5,
+    SEC_CPU = 1 << 6,
+    SEC_MODULES = 1 << 7,
+    SEC_COMMANDSTATS = 1 << 8,
+    SEC_ERRORSTATS = 1 << 9,
+    SEC_LATENCYSTATS = 1 << 10,
+    SEC_CLUSTER = 1 << 11,
+    SEC_KEYSPACE = 1 << 12,
+};
+
+#define SEC_DEFAULT                                                                                \
+    (SEC_SERVER | SEC_CLIENTS | SEC_MEMORY | SEC_PERSISTENCE | SEC_STATS | SEC_REPLICATION |       \
+     SEC_CPU | SEC_MODULES | SEC_ERRORSTATS | SEC_CLUSTER | SEC_KEYSPACE)
+#define SEC_ALL (SEC_DEFAULT | SEC_COMMANDSTATS | SEC_LATENCYSTATS)
+
+static const struct {
+    const char *name;
+    unsigned bit;
+} info_sections[] = {
+    {"server", SEC_SERVER},           {"clients", SEC_CLIENTS},
+    {"memory", SEC_MEMORY},           {"persistence", SEC_PERSISTENCE},
+    {"stats", SEC_STATS},             {"replication", SEC_REPLICATION},
+    {"cpu", SEC_CPU},                 {"modules", SEC_MODULES},
+    {"commandstats", SEC_COMMANDSTATS}, {"errorstats", SEC_ERRORSTATS},
+    {"latencystats", SEC_LATENCYSTATS}, {"cluster", SEC_CLUSTER},
+    {"keyspace", SEC_KEYSPACE},
+};
+
+/* One shard's counters, written by the op on that shard only. */
+typedef struct info_shard {
+    int ndb;
+    unsigned long long *keys;     /* [ndb] */
+    unsigned long long *expires;  /* [ndb] */
+    uint64_t expired, hits, misses, commands, numconns, rejected, dirty;
+    int nconns;
+    int nstats;
+    cmd_stat *stats;              /* copy of the shard's [nstats] */
+} info_shard;
+
+/* The request: owned by the tx (tx->state), freed by info_next. */
+typedef struct info_req {
+    unsigned sections;
+    info_shard *sh;               /* [tx->nparts] */
+    /* Configuration, copied from part 0's shard (all copies agree). */
+    int port, hz, maxclients, appendonly;
+    long long maxmemory;
+    char policy[32];
+    char io_engine[16];
+} info_req;
+
+/* Append printf-formatted text to b (any length). */
+static void info_printf(rbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void info_printf(rbuf *b, const char *fmt, ...) {
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n < sizeof(tmp)) {
+        rb_append(b, tmp, (size_t)n);
+        return;
+    }
+    rb_reserve(b, (size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(b->buf + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+/* The value of a configuration parameter as CONFIG GET reports it, into
+ * buf ("" if unknown). Reads the RESP2 map config_get_reply writes. */
+static void info_config_value(const config *cfg, const char *name, char *buf, size_t cap) {
+    size_t nlen = strlen(name);
+    rbuf tmp;
+    rb_init(&tmp, 2);
+    config_get_reply(cfg, 1, &name, &nlen, &tmp);
+    buf[0] = '\0';
+    /* *2\r\n$N\r\nname\r\n$M\r\nvalue\r\n: the value is the last bulk. */
+    const char *end = tmp.buf + tmp.len;
+    const char *p = tmp.len >= 2 ? end - 2 : NULL;
+    if (p && tmp.len > 4 && memcmp(tmp.buf, "*2", 2) == 0) {
+        const char *s = p;
+        while (s > tmp.buf && s[-1] != '\n') s--;
+        size_t n = (size_t)(p - s);
+        if (n >= cap) n = cap - 1;
+        memcpy(buf, s, n);
+        buf[n] = '\0';
+    }
+    rb_free(&tmp);
+}
+
+/* Op on every shard: copy its counters into its slot. */
+static void info_op(rt_ctx *c) {
+    info_req *req = c->tx->state;
+    info_shard *sh = &req->sh[c->part];
+    shard_state *ss = c->sdata;
+    store *st = ss->st;
+    sh->ndb = st->ndb;
+    sh->keys = calloc((size_t)st->ndb, sizeof(*sh->keys));
+    sh->expires = calloc((size_t)st->ndb, sizeof(*sh->expires));
+    if (sh->keys == NULL || sh->expires == NULL) abort();
+    for (int i = 0; i < st->ndb; i++) {
+        sh->keys[i] = db_size(store_db(st, i));
+        sh->expires[i] = db_expires_size(store_db(st, i));
+    }
+    sh->expired = st->stats.expired_keys;
+    sh->hits = st->stats.keyspace_hits;
+    sh->misses = st->stats.keyspace_misses;
+    sh->commands = ss->total_commands;
+    sh->numconns = ss->stat_numconnections;
+    sh->rejected = ss->stat_rejected_conn;
+    sh->dirty = ss->dirty;
+    sh->nconns = rt_shard_nconns(c->shard);
+    sh->nstats = cmd_count_ids();
+    if (ss->stats && sh->nstats > 0) {
+        sh->stats = malloc((size_t)sh->nstats * sizeof(cmd_stat));
+        if (sh->stats == NULL) abort();
+        memcpy(sh->stats, ss->stats, (size_t)sh->nstats * sizeof(cmd_stat));
+    }
+    if (c->part == 0) {
+        req->port = ss->cfg.port;
+        req->hz = ss->cfg.hz;
+        req->maxclients = ss->cfg.maxclients;
+        req->appendonly = ss->cfg.appendonly;
+        req->maxmemory = ss->cfg.maxmemory;
+        info_config_value(&ss->cfg, "maxmemory-policy", req->policy, sizeof(req->policy));
+        if (req->policy[0] == '\0') strcpy(req->policy, "noeviction");
+        snprintf(req->io_engine, sizeof(req->io_engine), "%s",
+                 ss->cfg.io_engine && ss->cfg.io_engine[0] ? ss->cfg.io_engine : "epoll");
+    }
+}
+
+/* Redis's bytesToHuman: "123B", "1.21M", ... */
+static void info_human(char *buf, size_t cap, unsigned long long n) {
+    static const char units[] = "KMGTPE";
+    if (n < 1024) {
+        snprintf(buf, cap, "%lluB", n);
+        return;
+    }
+    double d = (double)n / 1024;
+    int u = 0;
+    while (d >= 1024 && u < 5) {
+        d /= 1024;
+        u++;
+    }
+    snprintf(buf, cap, "%.2f%c", d, units[u]);
+}
+
+static unsigned long long info_rss(void) {
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long long size = 0, rss = 0;
+    if (f) {
+        if (fscanf(f, "%llu %llu", &size, &rss) != 2) rss = 0;
+        fclose(f);
+    }
+    return rss * (unsigned long long)sysconf(_SC_PAGESIZE);
+}
+
+static unsigned long long info_peak;   /* accessed with __atomic builtins, relaxed */
+
+/* A stable 40-hex-digit replication id derived from the run id. */
+static void info_replid(char out[41]) {
+    for (int i = 0; i < 3; i++) {
+        uint64_t h = util_hash(g_server.run_id, strlen(g_server.run_id), 0x7265706cULL + (uint64_t)i);
+        char tmp[17];
+        snprintf(tmp, sizeof(tmp), "%016llx", (unsigned long long)h);
+        memcpy(out + i * 16, tmp, i == 2 ? 8 : 16);
+    }
+    out[40] = '\0';
+}
+
+static void info_server(rbuf *o, const info_req *req) {
+    struct utsname un;
+    if (uname(&un) != 0) memset(&un, 0, sizeof(un));
+    int64_t now_us = util_ustime();
+    int64_t up = (util_mstime() - g_server.start_ms) / 1000;
+    if (up < 0) up = 0;
+    info_printf(o,
+                "# Server\r\n"
+                "redis_version:" PERCORE_REDIS_VERSION "\r\n"
+                "percore_version:" PERCORE_VERSION "\r\n"
+                "redis_git_sha1:00000000\r\n"
+                "redis_git_dirty:0\r\n"
+                "redis_build_id:0000000000000000\r\n"
+                "redis_mode:standalone\r\n"
+                "os:%s %s %s\r\n"
+                "arch_bits:%d\r\n"
+                "monotonic_clock:POSIX clock_gettime\r\n"
+                "multiplexing_api:%s\r\n"
+                "atomicvar_api:c11-builtin\r\n"
+                "gcc_version:%d.%d.%d\r\n"
+                "process_id:%d\r\n"
+                "process_supervised:no\r\n"
+                "run_id:%s\r\n"
+                "tcp_port:%d\r\n"
+                "server_time_usec:%lld\r\n"
+                "uptime_in_seconds:%lld\r\n"
+                "uptime_in_days:%lld\r\n"
+                "hz:%d\r\n"
+                "configured_hz:%d\r\n"
+                "lru_clock:%lld\r\n"
+                "executable:%s\r\n"
+                "config_file:%s\r\n"
+                "io_threads_active:0\r\n",
+                un.sysname, un.release, un.machine, (int)(sizeof(void *) * 8), req->io_engine,
+                __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__, g_server.pid, g_server.run_id,
+                req->port, (long long)now_us, (long long)up, (long long)(up / 86400), req->hz,
+                req->hz, (long long)((util_mstime() / 1000) & 0xFFFFFF), g_server.executable,
+                g_server.config_file);
+}
+
+static void info_clients(rbuf *o, const info_req *req, long nconns) {
+    info_printf(o,
+                "# Clients\r\n"
+                "connected_clients:%ld\r\n"
+                "cluster_connections:0\r\n"
+                "maxclients:%d\r\n"
+                "client_recent_max_input_buffer:0\r\n"
+                "client_recent_max_output_buffer:0\r\n"
+                "blocked_clients:0\r\n"
+                "tracking_clients:0\r\n"
+                "clients_in_timeout_table:0\r\n",
+                nconns, req->maxclients);
+}
+
+static void info_memory(rbuf *o, const info_req *req) {
+    struct mallinfo2 mi = mallinfo2();
+    unsigned long long used = (unsigned long long)(mi.uordblks + mi.hblkhd);
+    unsigned long long active = (unsigned long long)(mi.arena + mi.hblkhd);
+    unsigned long long rss = info_rss();
+    unsigned long long peak = __atomic_load_n(&info_peak, __ATOMIC_RELAXED);
+    while (used > peak &&
+           !__atomic_compare_exchange_n(&info_peak, &peak, used, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+    }
+    if (used > peak) peak = used;
+    unsigned long long total = (unsigned long long)sysconf(_SC_PHYS_PAGES) *
+                               (unsigned long long)sysconf(_SC_PAGESIZE);
+    char h_used[32], h_rss[32], h_peak[32], h_total[32], h_max[32];
+    info_human(h_used, sizeof(h_used), used);
+    info_human(h_rss, sizeof(h_rss), rss);
+    info_human(h_peak, sizeof(h_peak), peak);
+    info_human(h_total, sizeof(h_total), total);
+    info_human(h_max, sizeof(h_max), (unsigned long long)req->maxmemory);
+    double frag = used ? (double)rss / (double)used : 0;
+    double afrag = used ? (double)active / (double)used : 0;
+    double arss = active ? (double)rss / (double)active : 0;
+    info_printf(o,
+                "# Memory\r\n"
+                "used_memory:%llu\r\n"
+                "used_memory_human:%s\r\n"
+                "used_memory_rss:%llu\r\n"
+                "used_memory_rss_human:%s\r\n"
+                "used_memory_peak:%llu\r\n"
+                "used_memory_peak_human:%s\r\n"
+                "used_memory_peak_perc:%.2f%%\r\n"
+                "used_memory_overhead:0\r\n"
+                "used_memory_startup:0\r\n"
+                "used_memory_dataset:%llu\r\n"
+                "used_memory_dataset_perc:100.00%%\r\n"
+                "allocator_allocated:%llu\r\n"
+                "allocator_active:%llu\r\n"
+                "allocator_resident:%llu\r\n"
+                "total_system_memory:%llu\r\n"
+                "total_system_memory_human:%s\r\n"
+                "used_memory_lua:0\r\n"
+                "used_memory_vm_eval:0\r\n"
+                "used_memory_lua_human:0B\r\n"
+                "used_memory_scripts_eval:0\r\n"
+                "number_of_cached_scripts:0\r\n"
+                "number_of_functions:0\r\n"
+                "number_of_libraries:0\r\n"
+                "used_memory_vm_functions:0\r\n"
+                "used_memory_vm_total:0\r\n"
+                "used_memory_vm_total_human:0B\r\n"
+                "used_memory_functions:0\r\n"
+                "used_memory_scripts:0\r\n"
+                "used_memory_scripts_human:0B\r\n"
+                "maxmemory:%lld\r\n"
+                "maxmemory_human:%s\r\n"
+                "maxmemory_policy:%s\r\n"
+                "allocator_frag_ratio:%.2f\r\n"
+                "allocator_frag_bytes:%lld\r\n"
+                "allocator_rss_ratio:%.2f\r\n"
+                "allocator_rss_bytes:%lld\r\n"
+                "rss_overhead_ratio:1.00\r\n"
+                "rss_overhead_bytes:0\r\n"
+                "mem_fragmentation_ratio:%.2f\r\n"
+                "mem_fragmentation_bytes:%lld\r\n"
+                "mem_not_counted_for_evict:0\r\n"
+                "mem_replication_backlog:0\r\n"
+                "mem_total_replication_buffers:0\r\n"
+                "mem_clients_slaves:0\r\n"
+                "mem_clients_normal:0\r\n"
+                "mem_cluster_links:0\r\n"
+                "mem_aof_buffer:0\r\n"
+                "mem_allocator:libc\r\n"
+                "active_defrag_running:0\r\n"
+                "lazyfree_pending_objects:0\r\n"
+                "lazyfreed_objects:0\r\n",
+                used, h_used, rss, h_rss, peak, h_peak, peak ? 100.0 * (double)used / (double)peak : 0,
+                used, used, active, rss, total, h_total, req->maxmemory, h_max, req->policy, afrag,
+                (long long)(active - used), arss, (long long)(rss - active), frag,
+                (long long)(rss - used));
+}
+
+static void info_persistence(rbuf *o, const info_req *req, uint64_t dirty) {
+    info_printf(o,
+                "# Persistence\r\n"
+                "loading:0\r\n"
+                "async_loading:0\r\n"
+                "current_cow_peak:0\r\n"
+                "current_cow_size:0\r\n"
+                "current_cow_size_age:0\r\n"
+                "current_fork_perc:0.00\r\n"
+                "current_save_keys_processed:0\r\n"
+                "current_save_keys_total:0\r\n"
+                "rdb_changes_since_last_save:%llu\r\n"
+                "rdb_bgsave_in_progress:0\r\n"
+                "rdb_last_save_time:%lld\r\n"
+                "rdb_last_bgsave_status:ok\r\n"
+                "rdb_last_bgsave_time_sec:-1\r\n"
+                "rdb_current_bgsave_time_sec:-1\r\n"
+                "rdb_saves:0\r\n"
+                "rdb_last_cow_size:0\r\n"
+                "rdb_last_load_keys_expired:0\r\n"
+                "rdb_last_load_keys_loaded:0\r\n"
+                "aof_enabled:%d\r\n"
+                "aof_rewrite_in_progress:0\r\n"
+                "aof_rewrite_scheduled:0\r\n"
+                "aof_last_rewrite_time_sec:-1\r\n"
+                "aof_current_rewrite_time_sec:-1\r\n"
+                "aof_last_bgrewrite_status:ok\r\n"
+                "aof_rewrites:0\r\n"
+                "aof_rewrites_consecutive_failures:0\r\n"
+                "aof_last_write_status:ok\r\n"
+                "aof_last_cow_size:0\r\n"
+                "module_fork_in_progress:0\r\n"
+                "module_fork_last_cow_size:0\r\n",
+                (unsigned long long)dirty, (long long)(g_server.start_ms / 1000), req->appendonly ? 1 : 0);
+}
+
+typedef struct info_sums {
+    uint64_t expired, hits, misses, commands, numconns, rejected, dirty;
+    long nconns;
+} info_sums;
+
+static void info_stats(rbuf *o, const info_sums *s) {
+    info_printf(o,
+                "# Stats\r\n"
+                "total_connections_received:%llu\r\n"
+                "total_commands_processed:%llu\r\n"
+                "instantaneous_ops_per_sec:0\r\n"
+                "total_net_input_bytes:0\r\n"
+                "total_net_output_bytes:0\r\n"
+                "total_net_repl_input_bytes:0\r\n"
+                "total_net_repl_output_bytes:0\r\n"
+                "instantaneous_input_kbps:0.00\r\n"
+                "instantaneous_output_kbps:0.00\r\n"
+                "instantaneous_input_repl_kbps:0.00\r\n"
+                "instantaneous_output_repl_kbps:0.00\r\n"
+                "rejected_connections:%llu\r\n"
+                "sync_full:0\r\n"
+                "sync_partial_ok:0\r\n"
+                "sync_partial_err:0\r\n"
+                "expired_keys:%llu\r\n"
+                "expired_stale_perc:0.00\r\n"
+                "expired_time_cap_reached_count:0\r\n"
+                "expire_cycle_cpu_milliseconds:0\r\n"
+                "evicted_keys:0\r\n"
+                "evicted_clients:0\r\n"
+                "total_eviction_exceeded_time:0\r\n"
+                "current_eviction_exceeded_time:0\r\n"
+                "keyspace_hits:%llu\r\n"
+                "keyspace_misses:%llu\r\n"
+                "pubsub_channels:0\r\n"
+                "pubsub_patterns:0\r\n"
+                "pubsubshard_channels:0\r\n"
+                "latest_fork_usec:0\r\n"
+                "total_forks:0\r\n"
+                "migrate_cached_sockets:0\r\n"
+                "slave_expires_tracked_keys:0\r\n"
+                "active_defrag_hits:0\r\n"
+                "active_defrag_misses:0\r\n"
+                "active_defrag_key_hits:0\r\n"
+                "active_defrag_key_misses:0\r\n"
+                "total_active_defrag_time:0\r\n"
+                "current_active_defrag_time:0\r\n"
+                "tracking_total_keys:0\r\n"
+                "tracking_total_items:0\r\n"
+                "tracking_total_prefixes:0\r\n"
+                "unexpected_error_replies:0\r\n"
+                "total_error_replies:0\r\n"
+                "dump_payload_sanitizations:0\r\n"
+                "total_reads_processed:0\r\n"
+                "total_writes_processed:0\r\n"
+                "io_threaded_reads_processed:0\r\n"
+                "io_threaded_writes_processed:0\r\n"
+                "reply_buffer_shrinks:0\r\n"
+                "reply_buffer_expands:0\r\n",
+                (unsigned long long)s->numconns, (unsigned long long)s->commands,
+                (unsigned long long)s->rejected, (unsigned long long)s->expired,
+                (unsigned long long)s->hits, (unsigned long long)s->misses);
+}
+
+static void info_replication(rbuf *o) {
+    char replid[41];
+    info_replid(replid);
+    info_printf(o,
+                "# Replication\r\n"
+                "role:master\r\n"
+                "connected_slaves:0\r\n"
+                "master_failover_state:no-failover\r\n"
+                "master_replid:%s\r\n"
+                "master_replid2:0000000000000000000000000000000000000000\r\n"
+                "master_repl_offset:0\r\n"
+                "second_repl_offset:-1\r\n"
+                "repl_backlog_active:0\r\n"
+                "repl_backlog_size:1048576\r\n"
+                "repl_backlog_first_byte_offset:0\r\n"
+                "repl_backlog_histlen:0\r\n",
+                replid);
+}
+
+static void info_cpu(rbuf *o) {
+    struct rusage self, children, thread;
+    memset(&self, 0, sizeof(self));
+    memset(&children, 0, sizeof(children));
+    memset(&thread, 0, sizeof(thread));
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &children);
+    getrusage(RUSAGE_THREAD, &thread);
+#define TV(t) (long)(t).tv_sec, (long)(t).tv_usec
+    info_printf(o,
+                "# CPU\r\n"
+                "used_cpu_sys:%ld.%06ld\r\n"
+                "used_cpu_user:%ld.%06ld\r\n"
+                "used_cpu_sys_children:%ld.%06ld\r\n"
+                "used_cpu_user_children:%ld.%06ld\r\n"
+                "used_cpu_sys_main_thread:%ld.%06ld\r\n"
+                "used_cpu_user_main_thread:%ld.%06ld\r\n",
+                TV(self.ru_stime), TV(self.ru_utime), TV(children.ru_stime),
+                TV(children.ru_utime), TV(thread.ru_stime), TV(thread.ru_utime));
+#undef TV
+}
+
+static void info_cmdstat_line(rbuf *o, const cmd_def *d, const cmd_stat *sum, int nstats) {
+    if (d->id < 0 || d->id >= nstats) return;
+    const cmd_stat *s = &sum[d->id];
+    if (s->calls == 0 && s->failed == 0 && s->rejected == 0) return;
+    char name[128];
+    cmd_fullname(d, name, sizeof(name));
+    info_printf(o, "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,failed_calls=%llu\r\n",
+                name, (unsigned long long)s->calls, (unsigned long long)s->usec,
+                s->calls ? (double)s->usec / (double)s->calls : 0.0,
+                (unsigned long long)s->rejected, (unsigned long long)s->failed);
+}
+
+static void info_commandstats(rbuf *o, const cmd_stat *sum, int nstats) {
+    info_printf(o, "# Commandstats\r\n");
+    if (sum == NULL) return;
+    const cmd_def *const *all = cmd_all();
+    for (int i = 0; all && all[i]; i++) {
+        const cmd_def *d = all[i];
+        if (d->subs) {
+            for (const cmd_def *s = d->subs; s->name; s++) info_cmdstat_line(o, s, sum, nstats);
+        } else {
+            info_cmdstat_line(o, d, sum, nstats);
+        }
+    }
+}
+
+/* Coordinator: sum the shards, format, reply, free, finish. */
+static void info_next(rt_tx *tx) {
+    info_req *req = tx->state;
+    info_sums s;
+    memset(&s, 0, sizeof(s));
+    int ndb = 0, nstats = 0;
+    for (int i = 0; i < tx->nparts; i++) {
+        info_shard *sh = &req->sh[i];
+        s.expired += sh->expired;
+        s.hits += sh->hits;
+        s.misses += sh->misses;
+        s.commands += sh->commands;
+        s.numconns += sh->numconns;
+        s.rejected += sh->rejected;
+        s.dirty += sh->dirty;
+        s.nconns += sh->nconns;
+        if (sh->ndb > ndb) ndb = sh->ndb;
+        if (sh->stats && sh->nstats > nstats) nstats = sh->nstats;
+    }
+    cmd_stat *stats = nstats ? calloc((size_t)nstats, sizeof(cmd_stat)) : NULL;
+    for (int i = 0; i < tx->nparts && stats; i++) {
+        info_shard *sh = &req->sh[i];
+        for (int k = 0; sh->stats && k < sh->nstats; k++) {
+            stats[k].calls += sh->stats[k].calls;
+            stats[k].usec += sh->stats[k].usec;
+            stats[k].rejected += sh->stats[k].rejected;
+            stats[k].failed += sh->stats[k].failed;
+        }
+    }
+
+    rbuf o;
+    rb_init(&o, 2);
+    unsigned sec = req->sections;
+    int n = 0;
+#define SECTION(bit)                                                                               \
+    if ((sec & (bit)) && n++) rb_append(&o, "\r\n", 2);                                            \
+    if (sec & (bit))
+    SECTION(SEC_SERVER) info_server(&o, req);
+    SECTION(SEC_CLIENTS) info_clients(&o, req, s.nconns);
+    SECTION(SEC_MEMORY) info_memory(&o, req);
+    SECTION(SEC_PERSISTENCE) info_persistence(&o, req, s.dirty);
+    SECTION(SEC_STATS) info_stats(&o, &s);
+    SECTION(SEC_REPLICATION) info_replication(&o);
+    SECTION(SEC_CPU) info_cpu(&o);
+    SECTION(SEC_MODULES) info_printf(&o, "# Modules\r\n");
+    SECTION(SEC_COMMANDSTATS) info_commandstats(&o, stats, nstats);
+    SECTION(SEC_ERRORSTATS) info_printf(&o, "# Errorstats\r\n");
+    SECTION(SEC_LATENCYSTATS) info_printf(&o, "# Latencystats\r\n");
+    SECTION(SEC_CLUSTER) info_printf(&o, "# Cluster\r\ncluster_enabled:0\r\n");
+    SECTION(SEC_KEYSPACE) {
+        info_printf(&o, "# Keyspace\r\n");
+        for (int d = 0; d < ndb; d++) {
+            unsigned long long keys = 0, exp = 0;
+            for (int i = 0; i < tx->nparts; i++) {
+                if (d < req->sh[i].ndb) {
+                    keys += req->sh[i].keys[d];
+                    exp += req->sh[i].expires[d];
+                }
+            }
+            if (keys) info_printf(&o, "db%d:keys=%llu,expires=%llu,avg_ttl=0\r\n", d, keys, exp);
+        }
+    }
+#undef SECTION
+    rw_verbatim(&tx->reply, "txt", o.buf ? o.buf : "", o.len);
+    rb_free(&o);
+    free(stats);
+    for (int i = 0; i < tx->nparts; i++) {
+        free(req->sh[i].keys);
+        free(req->sh[i].expires);
+        free(req->sh[i].stats);
+    }
+    free(req->sh);
+    free(req);
+    tx->state = NULL;
+    rt_tx_done(tx);
+}
+
+/* INFO [section ...]: no argument means "default"; "all" adds the command
+ * and latency statistics, "everything" is "all" (no module sections).
+ * Unknown names are ignored, as in Redis. */
+void cmd_info_multi(rt_tx *tx) {
+    unsigned sec = 0;
+    if (tx->argc == 1) sec = SEC_DEFAULT;
+    for (int i = 1; i < tx->argc; i++) {
+        const rt_arg *a = &tx->argv[i];
+        if (arg_is(a, "default")) sec |= SEC_DEFAULT;
+        else if (arg_is(a, "all") || arg_is(a, "everything")) sec |= SEC_ALL;
+        else
+            for (size_t k = 0; k < sizeof(info_sections) / sizeof(info_sections[0]); k++)
+                if (arg_is(a, info_sections[k].name)) sec |= info_sections[k].bit;
+    }
+    info_req *req = calloc(1, sizeof(*req));
+    if (req == NULL) abort();
+    req->sections = sec;
+    req->sh = calloc((size_t)(tx->nparts > 0 ? tx->nparts : 1), sizeof(info_shard));
+    if (req->sh == NULL) abort();
+    strcpy(req->policy, "noeviction");
+    strcpy(req->io_engine, "epoll");
+    tx->state = req;
+    rt_tx_run(tx, info_op, info_next);
+}
