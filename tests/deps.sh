@@ -1,0 +1,39 @@
+#!/bin/bash
+# deps.sh -- install what percore's build and tests need on Debian bookworm.
+# Run as root (or through sudo). Does nothing when every package is already
+# installed, so repeated runs cost a fraction of a second.
+set -euo pipefail
+
+PKGS=(
+    build-essential     # gcc, make
+    libxxhash-dev       # keyspace hash
+    liburing-dev        # io_uring reactor (planned; measured before adoption)
+    libjemalloc-dev     # allocator (planned; measured before adoption)
+    redis-server        # reference server for differential tests and benchmarks
+    redis-tools         # redis-cli, redis-benchmark
+    python3-redis       # real-client tests
+    python3-pytest
+    python3-hiredis
+    valgrind
+    netcat-openbsd
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+    if ! dpkg -s "$p" 2>/dev/null | grep -q '^Status: install ok installed'; then
+        missing+=("$p")
+    fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+
+echo "deps.sh: installing ${missing[*]}"
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then
+    SUDO=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update
+$SUDO apt-get install -y "${missing[@]}"
