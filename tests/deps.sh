@@ -2,7 +2,14 @@
 # deps.sh -- install what percore's build and tests need on Debian bookworm.
 # Run as root (or through sudo). Does nothing when every package is already
 # installed, so repeated runs cost a fraction of a second.
+#   tests/deps.sh           everything the build and the tests need
+#   tests/deps.sh --build   only what building the server needs
 set -euo pipefail
+
+BUILD_PKGS=(
+    build-essential     # gcc, make
+    libxxhash-dev       # keyspace hash
+)
 
 PKGS=(
     build-essential     # gcc, make
@@ -17,6 +24,10 @@ PKGS=(
     valgrind
     netcat-openbsd
 )
+
+if [ "${1:-}" = "--build" ]; then
+    PKGS=("${BUILD_PKGS[@]}")
+fi
 
 missing=()
 for p in "${PKGS[@]}"; do

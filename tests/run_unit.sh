@@ -1,8 +1,9 @@
 #!/bin/bash
 # run_unit.sh DIR -- run every unit-test binary in DIR, show its output, and
-# end with one line "N passed, N failed" summing their own summary lines.
-# A binary that crashes or exits non-zero without reporting a failure counts
-# as one failure. Exits non-zero when anything failed.
+# end with one line "N passed, N failed" where each binary (one per source
+# module) counts as one test: passed when it reports no failed check and
+# exits 0. The number of checks each ran is shown beside it. Exits non-zero
+# when anything failed.
 set -uo pipefail
 
 dir=${1:?usage: run_unit.sh DIR}
@@ -29,8 +30,13 @@ if [ -d "$dir" ]; then
             echo "!! $t exited with status $rc"
             f=1
         fi
-        passed=$((passed + p))
-        failed=$((failed + f))
+        if [ "$f" -eq 0 ]; then
+            passed=$((passed + 1))
+            echo "-- $(basename "$t"): ok ($p checks)"
+        else
+            failed=$((failed + 1))
+            echo "-- $(basename "$t"): FAILED ($f of $((p + f)) checks failed)"
+        fi
     done
 fi
 
