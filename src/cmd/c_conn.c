@@ -164,6 +164,7 @@ void cmd_reset(rt_ctx *c) {
     client_state *cs = conn_cs(c);
     shard_state *ss = ctx_ss(c);
     if (cs) {
+        multi_discard(cs);
         free(cs->name);
         cs->name = NULL;
         if (cs->monitor) {

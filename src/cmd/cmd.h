@@ -124,7 +124,12 @@ typedef struct client_state {
     int monitor;
     int no_evict;
     const cmd_def *last_cmd;    /* for CLIENT LIST cmd= */
+    struct multi_state *multi;  /* commands queued since MULTI; NULL outside MULTI */
 } client_state;
+
+/* MULTI/EXEC (dispatch.c). Forget the queued commands of a client (DISCARD,
+ * RESET, disconnect). */
+void multi_discard(client_state *cs);
 
 /* Process-wide facts fixed at startup (read-only after rt_run starts). */
 typedef struct server_info {

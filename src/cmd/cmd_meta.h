@@ -58,13 +58,13 @@ enum { CMD_FK_RANGE, CMD_FK_KEYNUM, CMD_FK_UNKNOWN };
 /* One key spec: where the key arguments start (begin_search) and how many
  * follow (find_keys). */
 typedef struct cmd_keyspec {
-    const char *notes;       /* NULL if none */
-    unsigned flags;          /* CMD_KS_* */
-    int bs_type;             /* CMD_BS_* */
-    int bs_index;            /* INDEX: argv index of the first key */
-    const char *bs_keyword;  /* KEYWORD: the keyword ... */
-    int bs_startfrom;        /* ... and where to start looking for it */
-    int fk_type;             /* CMD_FK_* */
+    const char *notes;      /* NULL if none */
+    unsigned flags;         /* CMD_KS_* */
+    int bs_type;            /* CMD_BS_* */
+    int bs_index;           /* INDEX: argv index of the first key */
+    const char *bs_keyword; /* KEYWORD: the keyword ... */
+    int bs_startfrom;       /* ... and where to start looking for it */
+    int fk_type;            /* CMD_FK_* */
     /* RANGE: lastkey, keystep, limit. KEYNUM: keynumidx, firstkey, keystep. */
     int fk_a, fk_b, fk_c;
 } cmd_keyspec;
@@ -98,8 +98,8 @@ typedef struct cmd_history {
 } cmd_history;
 
 typedef struct cmd_meta {
-    uint64_t acl;                 /* CMD_ACL_BIT(...) */
-    const char *const *tips;      /* NULL-terminated; NULL if none */
+    uint64_t acl;            /* CMD_ACL_BIT(...) */
+    const char *const *tips; /* NULL-terminated; NULL if none */
     const cmd_keyspec *keyspecs;
     int nkeyspecs;
     /* COMMAND DOCS. NULL strings are left out of the reply. */
@@ -107,7 +107,7 @@ typedef struct cmd_meta {
     const char *since;
     const char *group;
     const char *complexity;
-    unsigned doc_flags;           /* CMD_DOC_* */
+    unsigned doc_flags; /* CMD_DOC_* */
     const char *deprecated_since;
     const char *replaced_by;
     const cmd_history *history;

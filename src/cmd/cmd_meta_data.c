@@ -1704,6 +1704,60 @@ static const cmd_meta meta_memory_help = {
     .nargs = 0,
 };
 
+static const cmd_meta meta_multi = {
+    .acl = CMD_ACL_BIT(CMD_ACL_FAST) | CMD_ACL_BIT(CMD_ACL_TRANSACTION),
+    .tips = NULL,
+    .keyspecs = NULL,
+    .nkeyspecs = 0,
+    .summary = "Start queueing commands for one atomic transaction",
+    .since = "1.2.0",
+    .group = "transactions",
+    .complexity = "O(1)",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = NULL,
+    .nargs = 0,
+};
+
+static const cmd_meta meta_exec = {
+    .acl = CMD_ACL_BIT(CMD_ACL_SLOW) | CMD_ACL_BIT(CMD_ACL_TRANSACTION),
+    .tips = NULL,
+    .keyspecs = NULL,
+    .nkeyspecs = 0,
+    .summary = "Run every command queued since MULTI, atomically",
+    .since = "1.2.0",
+    .group = "transactions",
+    .complexity = "Depends on commands in the transaction",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = NULL,
+    .nargs = 0,
+};
+
+static const cmd_meta meta_discard = {
+    .acl = CMD_ACL_BIT(CMD_ACL_FAST) | CMD_ACL_BIT(CMD_ACL_TRANSACTION),
+    .tips = NULL,
+    .keyspecs = NULL,
+    .nkeyspecs = 0,
+    .summary = "Drop the commands queued since MULTI",
+    .since = "2.0.0",
+    .group = "transactions",
+    .complexity = "O(N), when N is the number of queued commands",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = NULL,
+    .nargs = 0,
+};
+
 static const char *const tips_ping[] = {"request_policy:all_shards", "response_policy:all_succeeded", NULL};
 static const cmd_arg args_ping[] = {
     {"message", "string", -1, NULL, NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
@@ -2679,6 +2733,9 @@ const cmd_meta_ref cmd_meta_refs[] = {
     {"memory", &meta_memory, -2, 0, 0, 0, 0},
     {"memory|usage", &meta_memory_usage, -3, CMD_READONLY, 2, 2, 1},
     {"memory|help", &meta_memory_help, 2, CMD_LOADING | CMD_STALE, 0, 0, 0},
+    {"multi", &meta_multi, 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_ALLOW_BUSY, 0, 0, 0},
+    {"exec", &meta_exec, 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_SKIP_SLOWLOG, 0, 0, 0},
+    {"discard", &meta_discard, 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_ALLOW_BUSY, 0, 0, 0},
     {"ping", &meta_ping, -1, CMD_FAST, 0, 0, 0},
     {"echo", &meta_echo, 2, CMD_LOADING | CMD_STALE | CMD_FAST, 0, 0, 0},
     {"quit", &meta_quit, -1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | CMD_ALLOW_BUSY, 0, 0, 0},
@@ -2690,7 +2747,7 @@ const cmd_meta_ref cmd_meta_refs[] = {
     {"client|id", &meta_client_id, 2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0},
     {"client|setname", &meta_client_setname, 3, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0},
     {"client|getname", &meta_client_getname, 2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0},
-    {"client|setinfo", &meta_client_setinfo, -4, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0},
+    {"client|setinfo", &meta_client_setinfo, 4, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0},
     {"client|info", &meta_client_info, 2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0},
     {"client|reply", &meta_client_reply, 3, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0},
     {"client|no-evict", &meta_client_no_evict, 3, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0},

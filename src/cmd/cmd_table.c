@@ -9,6 +9,7 @@
  * is thread-safe and allocation-free.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -16,134 +17,169 @@
 #include "cmd_meta.h"
 #include "handlers.h"
 
-/* Columns: name, arity, flags, first_key, last_key, key_step, getkeys,
- * route, proc, multi, route_fn, subs, meta, id, parent (the last three are
- * filled in by cmd_table_init). */
+/* Row builders, one per route. The last three fields of cmd_def (meta, id,
+ * parent) are filled in by cmd_table_init. */
+#define ROW(name, arity, flags, fk, lk, step, getkeys, route, proc, multi, route_fn, subs)         \
+    { name, arity, flags, fk, lk, step, getkeys, route, proc, multi, route_fn, subs, NULL, 0, NULL }
+/* Runs where its keys live (first/last/step); multi when they span shards. */
+#define KEYS(name, arity, flags, fk, lk, step, proc, multi)                                        \
+    ROW(name, arity, flags, fk, lk, step, NULL, CMD_ROUTE_KEYS, proc, multi, NULL, NULL)
+/* As KEYS, with a function computing the key positions. */
+#define KEYS_GK(name, arity, flags, fk, lk, step, proc, multi, getkeys)                            \
+    ROW(name, arity, flags, fk, lk, step, getkeys, CMD_ROUTE_KEYS, proc, multi, NULL, NULL)
+/* Runs on the connection's shard, with the connection. */
+#define LOCAL(name, arity, flags, proc)                                                            \
+    ROW(name, arity, flags, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, proc, NULL, NULL, NULL)
+/* A transaction over every shard. */
+#define ALL(name, arity, flags, multi)                                                             \
+    ROW(name, arity, flags, 0, 0, 0, NULL, CMD_ROUTE_ALL, NULL, multi, NULL, NULL)
+/* route_fn picks the shard, proc runs there. */
+#define CUSTOM(name, arity, flags, route_fn, proc)                                                 \
+    ROW(name, arity, flags, 0, 0, 0, NULL, CMD_ROUTE_CUSTOM, proc, NULL, route_fn, NULL)
+/* A command with subcommands; proc (if any) serves the bare command. */
+#define CONTAINER(name, arity, flags, proc, subs)                                                  \
+    ROW(name, arity, flags, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, proc, NULL, NULL, subs)
+#define END                                                                                        \
+    { NULL, 0, 0, 0, 0, 0, NULL, 0, NULL, NULL, NULL, NULL, NULL, 0, NULL }
+
 static cmd_def object_subs[] = {
-    {"encoding", 3, CMD_READONLY, 2, 2, 1, NULL, CMD_ROUTE_KEYS, cmd_object_encoding, NULL, NULL, NULL, NULL, 0, NULL},
-    {"refcount", 3, CMD_READONLY, 2, 2, 1, NULL, CMD_ROUTE_KEYS, cmd_object_refcount, NULL, NULL, NULL, NULL, 0, NULL},
-    {"idletime", 3, CMD_READONLY, 2, 2, 1, NULL, CMD_ROUTE_KEYS, cmd_object_idletime, NULL, NULL, NULL, NULL, 0, NULL},
-    {"freq", 3, CMD_READONLY, 2, 2, 1, NULL, CMD_ROUTE_KEYS, cmd_object_freq, NULL, NULL, NULL, NULL, 0, NULL},
-    {"help", 2, CMD_LOADING | CMD_STALE, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, cmd_object_help, NULL, NULL, NULL, NULL, 0, NULL},
-    {NULL},
+    KEYS("encoding", 3, CMD_READONLY, 2, 2, 1, cmd_object_encoding, NULL),
+    KEYS("refcount", 3, CMD_READONLY, 2, 2, 1, cmd_object_refcount, NULL),
+    KEYS("idletime", 3, CMD_READONLY, 2, 2, 1, cmd_object_idletime, NULL),
+    KEYS("freq", 3, CMD_READONLY, 2, 2, 1, cmd_object_freq, NULL),
+    LOCAL("help", 2, CMD_LOADING | CMD_STALE, cmd_object_help),
+    END,
 };
 
 static cmd_def memory_subs[] = {
-    {"usage", -3, CMD_READONLY, 2, 2, 1, NULL, CMD_ROUTE_KEYS, cmd_memory_usage, NULL, NULL, NULL, NULL, 0, NULL},
-    {"help", 2, CMD_LOADING | CMD_STALE, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, cmd_memory_help, NULL, NULL, NULL, NULL, 0, NULL},
-    {NULL},
+    KEYS("usage", -3, CMD_READONLY, 2, 2, 1, cmd_memory_usage, NULL),
+    LOCAL("help", 2, CMD_LOADING | CMD_STALE, cmd_memory_help),
+    END,
 };
 
 static cmd_def client_subs[] = {
-    {"id", 2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, cmd_client_id, NULL, NULL, NULL, NULL, 0, NULL},
-    {"setname", 3, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, cmd_client_setname, NULL, NULL, NULL, NULL, 0, NULL},
-    {"getname", 2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, cmd_client_getname, NULL, NULL, NULL, NULL, 0, NULL},
-    {"setinfo", 4, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, cmd_client_setinfo, NULL, NULL, NULL, NULL, 0, NULL},
-    {"info", 2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, cmd_client_info, NULL, NULL, NULL, NULL, 0, NULL},
-    {"reply", 3, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, cmd_client_reply, NULL, NULL, NULL, NULL, 0, NULL},
-    {"no-evict", 3, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, cmd_client_no_evict, NULL, NULL, NULL, NULL, 0, NULL},
-    {"unblock", -3, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, cmd_client_unblock, NULL, NULL, NULL, NULL, 0, NULL},
-    {"help", 2, CMD_LOADING | CMD_STALE, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, cmd_client_help, NULL, NULL, NULL, NULL, 0, NULL},
-    {"list", -2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0, NULL, CMD_ROUTE_ALL, NULL, cmd_client_list_multi, NULL, NULL, NULL, 0, NULL},
-    {"kill", -3, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0, NULL, CMD_ROUTE_ALL, NULL, cmd_client_kill_multi, NULL, NULL, NULL, 0, NULL},
-    {"pause", -3, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0, NULL, CMD_ROUTE_ALL, NULL, cmd_client_pause_multi, NULL, NULL, NULL, 0, NULL},
-    {"unpause", 2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0, NULL, CMD_ROUTE_ALL, NULL, cmd_client_unpause_multi, NULL, NULL, NULL, 0, NULL},
-    {NULL},
+    LOCAL("id", 2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, cmd_client_id),
+    LOCAL("setname", 3, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, cmd_client_setname),
+    LOCAL("getname", 2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, cmd_client_getname),
+    LOCAL("setinfo", 4, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, cmd_client_setinfo),
+    LOCAL("info", 2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, cmd_client_info),
+    LOCAL("reply", 3, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, cmd_client_reply),
+    LOCAL("no-evict", 3, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, cmd_client_no_evict),
+    LOCAL("unblock", -3, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, cmd_client_unblock),
+    LOCAL("help", 2, CMD_LOADING | CMD_STALE, cmd_client_help),
+    ALL("list", -2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, cmd_client_list_multi),
+    ALL("kill", -3, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, cmd_client_kill_multi),
+    ALL("pause", -3, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, cmd_client_pause_multi),
+    ALL("unpause", 2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, cmd_client_unpause_multi),
+    END,
 };
 
 static cmd_def command_subs[] = {
-    {"count", 2, CMD_LOADING | CMD_STALE, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, cmd_command_count, NULL, NULL, NULL, NULL, 0, NULL},
-    {"info", -2, CMD_LOADING | CMD_STALE, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, cmd_command_info, NULL, NULL, NULL, NULL, 0, NULL},
-    {"docs", -2, CMD_LOADING | CMD_STALE, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, cmd_command_docs, NULL, NULL, NULL, NULL, 0, NULL},
-    {"list", -2, CMD_LOADING | CMD_STALE, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, cmd_command_list, NULL, NULL, NULL, NULL, 0, NULL},
-    {"getkeys", -4, CMD_LOADING | CMD_STALE, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, cmd_command_getkeys, NULL, NULL, NULL, NULL, 0, NULL},
-    {"help", 2, CMD_LOADING | CMD_STALE, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, cmd_command_help, NULL, NULL, NULL, NULL, 0, NULL},
-    {NULL},
+    LOCAL("count", 2, CMD_LOADING | CMD_STALE, cmd_command_count),
+    LOCAL("info", -2, CMD_LOADING | CMD_STALE, cmd_command_info),
+    LOCAL("docs", -2, CMD_LOADING | CMD_STALE, cmd_command_docs),
+    LOCAL("list", -2, CMD_LOADING | CMD_STALE, cmd_command_list),
+    LOCAL("getkeys", -4, CMD_LOADING | CMD_STALE, cmd_command_getkeys),
+    LOCAL("help", 2, CMD_LOADING | CMD_STALE, cmd_command_help),
+    END,
 };
 
 static cmd_def config_subs[] = {
-    {"get", -3, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, cmd_config_get, NULL, NULL, NULL, NULL, 0, NULL},
-    {"set", -4, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, cmd_config_set, NULL, NULL, NULL, NULL, 0, NULL},
-    {"resetstat", 2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, cmd_config_resetstat, NULL, NULL, NULL, NULL, 0, NULL},
-    {"rewrite", 2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, cmd_config_rewrite, NULL, NULL, NULL, NULL, 0, NULL},
-    {"help", 2, CMD_LOADING | CMD_STALE, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, cmd_config_help, NULL, NULL, NULL, NULL, 0, NULL},
-    {NULL},
+    LOCAL("get", -3, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, cmd_config_get),
+    LOCAL("set", -4, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, cmd_config_set),
+    LOCAL("resetstat", 2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, cmd_config_resetstat),
+    LOCAL("rewrite", 2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, cmd_config_rewrite),
+    LOCAL("help", 2, CMD_LOADING | CMD_STALE, cmd_config_help),
+    END,
 };
 
 static cmd_def cmd_table[] = {
-    {"get", 2, CMD_READONLY | CMD_FAST, 1, 1, 1, NULL, CMD_ROUTE_KEYS, cmd_get, NULL, NULL, NULL, NULL, 0, NULL},
-    {"set", -3, CMD_WRITE | CMD_DENYOOM, 1, 1, 1, NULL, CMD_ROUTE_KEYS, cmd_set, NULL, NULL, NULL, NULL, 0, NULL},
-    {"setnx", 3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1, NULL, CMD_ROUTE_KEYS, cmd_setnx, NULL, NULL, NULL, NULL, 0, NULL},
-    {"setex", 4, CMD_WRITE | CMD_DENYOOM, 1, 1, 1, NULL, CMD_ROUTE_KEYS, cmd_setex, NULL, NULL, NULL, NULL, 0, NULL},
-    {"psetex", 4, CMD_WRITE | CMD_DENYOOM, 1, 1, 1, NULL, CMD_ROUTE_KEYS, cmd_psetex, NULL, NULL, NULL, NULL, 0, NULL},
-    {"getex", -2, CMD_WRITE | CMD_FAST, 1, 1, 1, NULL, CMD_ROUTE_KEYS, cmd_getex, NULL, NULL, NULL, NULL, 0, NULL},
-    {"getdel", 2, CMD_WRITE | CMD_FAST, 1, 1, 1, NULL, CMD_ROUTE_KEYS, cmd_getdel, NULL, NULL, NULL, NULL, 0, NULL},
-    {"getset", 3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1, NULL, CMD_ROUTE_KEYS, cmd_getset, NULL, NULL, NULL, NULL, 0, NULL},
-    {"mget", -2, CMD_READONLY | CMD_FAST, 1, -1, 1, NULL, CMD_ROUTE_KEYS, cmd_mget, cmd_mget_multi, NULL, NULL, NULL, 0, NULL},
-    {"mset", -3, CMD_WRITE | CMD_DENYOOM, 1, -1, 2, NULL, CMD_ROUTE_KEYS, cmd_mset, cmd_mset_multi, NULL, NULL, NULL, 0, NULL},
-    {"msetnx", -3, CMD_WRITE | CMD_DENYOOM, 1, -1, 2, NULL, CMD_ROUTE_KEYS, cmd_msetnx, cmd_msetnx_multi, NULL, NULL, NULL, 0, NULL},
-    {"append", 3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1, NULL, CMD_ROUTE_KEYS, cmd_append, NULL, NULL, NULL, NULL, 0, NULL},
-    {"strlen", 2, CMD_READONLY | CMD_FAST, 1, 1, 1, NULL, CMD_ROUTE_KEYS, cmd_strlen, NULL, NULL, NULL, NULL, 0, NULL},
-    {"getrange", 4, CMD_READONLY, 1, 1, 1, NULL, CMD_ROUTE_KEYS, cmd_getrange, NULL, NULL, NULL, NULL, 0, NULL},
-    {"substr", 4, CMD_READONLY, 1, 1, 1, NULL, CMD_ROUTE_KEYS, cmd_getrange, NULL, NULL, NULL, NULL, 0, NULL},
-    {"setrange", 4, CMD_WRITE | CMD_DENYOOM, 1, 1, 1, NULL, CMD_ROUTE_KEYS, cmd_setrange, NULL, NULL, NULL, NULL, 0, NULL},
-    {"incr", 2, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1, NULL, CMD_ROUTE_KEYS, cmd_incr, NULL, NULL, NULL, NULL, 0, NULL},
-    {"decr", 2, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1, NULL, CMD_ROUTE_KEYS, cmd_decr, NULL, NULL, NULL, NULL, 0, NULL},
-    {"incrby", 3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1, NULL, CMD_ROUTE_KEYS, cmd_incrby, NULL, NULL, NULL, NULL, 0, NULL},
-    {"decrby", 3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1, NULL, CMD_ROUTE_KEYS, cmd_decrby, NULL, NULL, NULL, NULL, 0, NULL},
-    {"incrbyfloat", 3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1, NULL, CMD_ROUTE_KEYS, cmd_incrbyfloat, NULL, NULL, NULL, NULL, 0, NULL},
-    {"lcs", -3, CMD_READONLY, 1, 2, 1, NULL, CMD_ROUTE_KEYS, cmd_lcs, cmd_lcs_multi, NULL, NULL, NULL, 0, NULL},
-    {"setbit", 4, CMD_WRITE | CMD_DENYOOM, 1, 1, 1, NULL, CMD_ROUTE_KEYS, cmd_setbit, NULL, NULL, NULL, NULL, 0, NULL},
-    {"getbit", 3, CMD_READONLY | CMD_FAST, 1, 1, 1, NULL, CMD_ROUTE_KEYS, cmd_getbit, NULL, NULL, NULL, NULL, 0, NULL},
-    {"bitcount", -2, CMD_READONLY, 1, 1, 1, NULL, CMD_ROUTE_KEYS, cmd_bitcount, NULL, NULL, NULL, NULL, 0, NULL},
-    {"bitpos", -3, CMD_READONLY, 1, 1, 1, NULL, CMD_ROUTE_KEYS, cmd_bitpos, NULL, NULL, NULL, NULL, 0, NULL},
-    {"bitop", -4, CMD_WRITE | CMD_DENYOOM, 2, -1, 1, keys_bitop, CMD_ROUTE_KEYS, cmd_bitop, cmd_bitop_multi, NULL, NULL, NULL, 0, NULL},
-    {"bitfield", -2, CMD_WRITE | CMD_DENYOOM, 1, 1, 1, NULL, CMD_ROUTE_KEYS, cmd_bitfield, NULL, NULL, NULL, NULL, 0, NULL},
-    {"bitfield_ro", -2, CMD_READONLY | CMD_FAST, 1, 1, 1, NULL, CMD_ROUTE_KEYS, cmd_bitfield_ro, NULL, NULL, NULL, NULL, 0, NULL},
-    {"del", -2, CMD_WRITE, 1, -1, 1, NULL, CMD_ROUTE_KEYS, cmd_del, cmd_del_multi, NULL, NULL, NULL, 0, NULL},
-    {"unlink", -2, CMD_WRITE | CMD_FAST, 1, -1, 1, NULL, CMD_ROUTE_KEYS, cmd_unlink, cmd_unlink_multi, NULL, NULL, NULL, 0, NULL},
-    {"exists", -2, CMD_READONLY | CMD_FAST, 1, -1, 1, NULL, CMD_ROUTE_KEYS, cmd_exists, cmd_exists_multi, NULL, NULL, NULL, 0, NULL},
-    {"touch", -2, CMD_READONLY | CMD_FAST, 1, -1, 1, NULL, CMD_ROUTE_KEYS, cmd_touch, cmd_touch_multi, NULL, NULL, NULL, 0, NULL},
-    {"type", 2, CMD_READONLY | CMD_FAST, 1, 1, 1, NULL, CMD_ROUTE_KEYS, cmd_type, NULL, NULL, NULL, NULL, 0, NULL},
-    {"expire", -3, CMD_WRITE | CMD_FAST, 1, 1, 1, NULL, CMD_ROUTE_KEYS, cmd_expire, NULL, NULL, NULL, NULL, 0, NULL},
-    {"pexpire", -3, CMD_WRITE | CMD_FAST, 1, 1, 1, NULL, CMD_ROUTE_KEYS, cmd_pexpire, NULL, NULL, NULL, NULL, 0, NULL},
-    {"expireat", -3, CMD_WRITE | CMD_FAST, 1, 1, 1, NULL, CMD_ROUTE_KEYS, cmd_expireat, NULL, NULL, NULL, NULL, 0, NULL},
-    {"pexpireat", -3, CMD_WRITE | CMD_FAST, 1, 1, 1, NULL, CMD_ROUTE_KEYS, cmd_pexpireat, NULL, NULL, NULL, NULL, 0, NULL},
-    {"ttl", 2, CMD_READONLY | CMD_FAST, 1, 1, 1, NULL, CMD_ROUTE_KEYS, cmd_ttl, NULL, NULL, NULL, NULL, 0, NULL},
-    {"pttl", 2, CMD_READONLY | CMD_FAST, 1, 1, 1, NULL, CMD_ROUTE_KEYS, cmd_pttl, NULL, NULL, NULL, NULL, 0, NULL},
-    {"expiretime", 2, CMD_READONLY | CMD_FAST, 1, 1, 1, NULL, CMD_ROUTE_KEYS, cmd_expiretime, NULL, NULL, NULL, NULL, 0, NULL},
-    {"pexpiretime", 2, CMD_READONLY | CMD_FAST, 1, 1, 1, NULL, CMD_ROUTE_KEYS, cmd_pexpiretime, NULL, NULL, NULL, NULL, 0, NULL},
-    {"persist", 2, CMD_WRITE | CMD_FAST, 1, 1, 1, NULL, CMD_ROUTE_KEYS, cmd_persist, NULL, NULL, NULL, NULL, 0, NULL},
-    {"keys", 2, CMD_READONLY, 0, 0, 0, NULL, CMD_ROUTE_ALL, NULL, cmd_keys_multi, NULL, NULL, NULL, 0, NULL},
-    {"scan", -2, CMD_READONLY, 0, 0, 0, NULL, CMD_ROUTE_CUSTOM, cmd_scan, NULL, route_scan, NULL, NULL, 0, NULL},
-    {"randomkey", 1, CMD_READONLY, 0, 0, 0, NULL, CMD_ROUTE_ALL, NULL, cmd_randomkey_multi, NULL, NULL, NULL, 0, NULL},
-    {"dbsize", 1, CMD_READONLY | CMD_FAST, 0, 0, 0, NULL, CMD_ROUTE_ALL, NULL, cmd_dbsize_multi, NULL, NULL, NULL, 0, NULL},
-    {"flushdb", -1, CMD_WRITE, 0, 0, 0, NULL, CMD_ROUTE_ALL, NULL, cmd_flushdb_multi, NULL, NULL, NULL, 0, NULL},
-    {"flushall", -1, CMD_WRITE, 0, 0, 0, NULL, CMD_ROUTE_ALL, NULL, cmd_flushall_multi, NULL, NULL, NULL, 0, NULL},
-    {"swapdb", 3, CMD_WRITE | CMD_FAST, 0, 0, 0, NULL, CMD_ROUTE_ALL, NULL, cmd_swapdb_multi, NULL, NULL, NULL, 0, NULL},
-    {"rename", 3, CMD_WRITE, 1, 2, 1, NULL, CMD_ROUTE_KEYS, cmd_rename, cmd_rename_multi, NULL, NULL, NULL, 0, NULL},
-    {"renamenx", 3, CMD_WRITE | CMD_FAST, 1, 2, 1, NULL, CMD_ROUTE_KEYS, cmd_renamenx, cmd_renamenx_multi, NULL, NULL, NULL, 0, NULL},
-    {"copy", -3, CMD_WRITE | CMD_DENYOOM, 1, 2, 1, NULL, CMD_ROUTE_KEYS, cmd_copy, cmd_copy_multi, NULL, NULL, NULL, 0, NULL},
-    {"move", 3, CMD_WRITE | CMD_FAST, 1, 1, 1, NULL, CMD_ROUTE_KEYS, cmd_move, NULL, NULL, NULL, NULL, 0, NULL},
-    {"object", -2, 0, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, NULL, NULL, NULL, object_subs, NULL, 0, NULL},
-    {"memory", -2, 0, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, NULL, NULL, NULL, memory_subs, NULL, 0, NULL},
-    {"ping", -1, CMD_FAST, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, cmd_ping, NULL, NULL, NULL, NULL, 0, NULL},
-    {"echo", 2, CMD_LOADING | CMD_STALE | CMD_FAST, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, cmd_echo, NULL, NULL, NULL, NULL, 0, NULL},
-    {"quit", -1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | CMD_ALLOW_BUSY, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, cmd_quit, NULL, NULL, NULL, NULL, 0, NULL},
-    {"reset", 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | CMD_ALLOW_BUSY, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, cmd_reset, NULL, NULL, NULL, NULL, 0, NULL},
-    {"hello", -1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | CMD_ALLOW_BUSY, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, cmd_hello, NULL, NULL, NULL, NULL, 0, NULL},
-    {"auth", -2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | CMD_ALLOW_BUSY, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, cmd_auth, NULL, NULL, NULL, NULL, 0, NULL},
-    {"select", 2, CMD_LOADING | CMD_STALE | CMD_FAST, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, cmd_select, NULL, NULL, NULL, NULL, 0, NULL},
-    {"client", -2, 0, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, NULL, NULL, NULL, client_subs, NULL, 0, NULL},
-    {"info", -1, CMD_LOADING | CMD_STALE, 0, 0, 0, NULL, CMD_ROUTE_ALL, NULL, cmd_info_multi, NULL, NULL, NULL, 0, NULL},
-    {"time", 1, CMD_LOADING | CMD_STALE | CMD_FAST, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, cmd_time, NULL, NULL, NULL, NULL, 0, NULL},
-    {"lastsave", 1, CMD_LOADING | CMD_STALE | CMD_FAST, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, cmd_lastsave, NULL, NULL, NULL, NULL, 0, NULL},
-    {"shutdown", -1, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NO_MULTI | CMD_ALLOW_BUSY, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, cmd_shutdown, NULL, NULL, NULL, NULL, 0, NULL},
-    {"monitor", 1, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, cmd_monitor, NULL, NULL, NULL, NULL, 0, NULL},
-    {"debug", -2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0, NULL, CMD_ROUTE_CUSTOM, cmd_debug, NULL, route_debug, NULL, NULL, 0, NULL},
-    {"command", -1, CMD_LOADING | CMD_STALE, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, cmd_command, NULL, NULL, command_subs, NULL, 0, NULL},
-    {"config", -2, 0, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, NULL, NULL, NULL, config_subs, NULL, 0, NULL},
-    {NULL},
+    KEYS("get", 2, CMD_READONLY | CMD_FAST, 1, 1, 1, cmd_get, NULL),
+    KEYS("set", -3, CMD_WRITE | CMD_DENYOOM, 1, 1, 1, cmd_set, NULL),
+    KEYS("setnx", 3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1, cmd_setnx, NULL),
+    KEYS("setex", 4, CMD_WRITE | CMD_DENYOOM, 1, 1, 1, cmd_setex, NULL),
+    KEYS("psetex", 4, CMD_WRITE | CMD_DENYOOM, 1, 1, 1, cmd_psetex, NULL),
+    KEYS("getex", -2, CMD_WRITE | CMD_FAST, 1, 1, 1, cmd_getex, NULL),
+    KEYS("getdel", 2, CMD_WRITE | CMD_FAST, 1, 1, 1, cmd_getdel, NULL),
+    KEYS("getset", 3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1, cmd_getset, NULL),
+    KEYS("mget", -2, CMD_READONLY | CMD_FAST, 1, -1, 1, cmd_mget, cmd_mget_multi),
+    KEYS("mset", -3, CMD_WRITE | CMD_DENYOOM, 1, -1, 2, cmd_mset, cmd_mset_multi),
+    KEYS("msetnx", -3, CMD_WRITE | CMD_DENYOOM, 1, -1, 2, cmd_msetnx, cmd_msetnx_multi),
+    KEYS("append", 3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1, cmd_append, NULL),
+    KEYS("strlen", 2, CMD_READONLY | CMD_FAST, 1, 1, 1, cmd_strlen, NULL),
+    KEYS("getrange", 4, CMD_READONLY, 1, 1, 1, cmd_getrange, NULL),
+    KEYS("substr", 4, CMD_READONLY, 1, 1, 1, cmd_getrange, NULL),
+    KEYS("setrange", 4, CMD_WRITE | CMD_DENYOOM, 1, 1, 1, cmd_setrange, NULL),
+    KEYS("incr", 2, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1, cmd_incr, NULL),
+    KEYS("decr", 2, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1, cmd_decr, NULL),
+    KEYS("incrby", 3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1, cmd_incrby, NULL),
+    KEYS("decrby", 3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1, cmd_decrby, NULL),
+    KEYS("incrbyfloat", 3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1, cmd_incrbyfloat, NULL),
+    KEYS("lcs", -3, CMD_READONLY, 1, 2, 1, cmd_lcs, cmd_lcs_multi),
+    KEYS("setbit", 4, CMD_WRITE | CMD_DENYOOM, 1, 1, 1, cmd_setbit, NULL),
+    KEYS("getbit", 3, CMD_READONLY | CMD_FAST, 1, 1, 1, cmd_getbit, NULL),
+    KEYS("bitcount", -2, CMD_READONLY, 1, 1, 1, cmd_bitcount, NULL),
+    KEYS("bitpos", -3, CMD_READONLY, 1, 1, 1, cmd_bitpos, NULL),
+    KEYS_GK("bitop", -4, CMD_WRITE | CMD_DENYOOM, 2, -1, 1, cmd_bitop, cmd_bitop_multi, keys_bitop),
+    KEYS("bitfield", -2, CMD_WRITE | CMD_DENYOOM, 1, 1, 1, cmd_bitfield, NULL),
+    KEYS("bitfield_ro", -2, CMD_READONLY | CMD_FAST, 1, 1, 1, cmd_bitfield_ro, NULL),
+    KEYS("del", -2, CMD_WRITE, 1, -1, 1, cmd_del, cmd_del_multi),
+    KEYS("unlink", -2, CMD_WRITE | CMD_FAST, 1, -1, 1, cmd_unlink, cmd_unlink_multi),
+    KEYS("exists", -2, CMD_READONLY | CMD_FAST, 1, -1, 1, cmd_exists, cmd_exists_multi),
+    KEYS("touch", -2, CMD_READONLY | CMD_FAST, 1, -1, 1, cmd_touch, cmd_touch_multi),
+    KEYS("type", 2, CMD_READONLY | CMD_FAST, 1, 1, 1, cmd_type, NULL),
+    KEYS("expire", -3, CMD_WRITE | CMD_FAST, 1, 1, 1, cmd_expire, NULL),
+    KEYS("pexpire", -3, CMD_WRITE | CMD_FAST, 1, 1, 1, cmd_pexpire, NULL),
+    KEYS("expireat", -3, CMD_WRITE | CMD_FAST, 1, 1, 1, cmd_expireat, NULL),
+    KEYS("pexpireat", -3, CMD_WRITE | CMD_FAST, 1, 1, 1, cmd_pexpireat, NULL),
+    KEYS("ttl", 2, CMD_READONLY | CMD_FAST, 1, 1, 1, cmd_ttl, NULL),
+    KEYS("pttl", 2, CMD_READONLY | CMD_FAST, 1, 1, 1, cmd_pttl, NULL),
+    KEYS("expiretime", 2, CMD_READONLY | CMD_FAST, 1, 1, 1, cmd_expiretime, NULL),
+    KEYS("pexpiretime", 2, CMD_READONLY | CMD_FAST, 1, 1, 1, cmd_pexpiretime, NULL),
+    KEYS("persist", 2, CMD_WRITE | CMD_FAST, 1, 1, 1, cmd_persist, NULL),
+    ALL("keys", 2, CMD_READONLY, cmd_keys_multi),
+    CUSTOM("scan", -2, CMD_READONLY, route_scan, cmd_scan),
+    ALL("randomkey", 1, CMD_READONLY, cmd_randomkey_multi),
+    ALL("dbsize", 1, CMD_READONLY | CMD_FAST, cmd_dbsize_multi),
+    ALL("flushdb", -1, CMD_WRITE, cmd_flushdb_multi),
+    ALL("flushall", -1, CMD_WRITE, cmd_flushall_multi),
+    ALL("swapdb", 3, CMD_WRITE | CMD_FAST, cmd_swapdb_multi),
+    KEYS("rename", 3, CMD_WRITE, 1, 2, 1, cmd_rename, cmd_rename_multi),
+    KEYS("renamenx", 3, CMD_WRITE | CMD_FAST, 1, 2, 1, cmd_renamenx, cmd_renamenx_multi),
+    KEYS("copy", -3, CMD_WRITE | CMD_DENYOOM, 1, 2, 1, cmd_copy, cmd_copy_multi),
+    KEYS("move", 3, CMD_WRITE | CMD_FAST, 1, 1, 1, cmd_move, NULL),
+    CONTAINER("object", -2, 0, NULL, object_subs),
+    CONTAINER("memory", -2, 0, NULL, memory_subs),
+    LOCAL("multi", 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_ALLOW_BUSY, cmd_multi),
+    ALL("exec", 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_SKIP_SLOWLOG, cmd_exec_multi),
+    LOCAL("discard", 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_ALLOW_BUSY, cmd_discard),
+    LOCAL("ping", -1, CMD_FAST, cmd_ping),
+    LOCAL("echo", 2, CMD_LOADING | CMD_STALE | CMD_FAST, cmd_echo),
+    LOCAL("quit", -1,
+          CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | CMD_ALLOW_BUSY,
+          cmd_quit),
+    LOCAL("reset", 1,
+          CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | CMD_ALLOW_BUSY,
+          cmd_reset),
+    LOCAL("hello", -1,
+          CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | CMD_ALLOW_BUSY,
+          cmd_hello),
+    LOCAL("auth", -2,
+          CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | CMD_ALLOW_BUSY,
+          cmd_auth),
+    LOCAL("select", 2, CMD_LOADING | CMD_STALE | CMD_FAST, cmd_select),
+    CONTAINER("client", -2, 0, NULL, client_subs),
+    ALL("info", -1, CMD_LOADING | CMD_STALE, cmd_info_multi),
+    LOCAL("time", 1, CMD_LOADING | CMD_STALE | CMD_FAST, cmd_time),
+    LOCAL("lastsave", 1, CMD_LOADING | CMD_STALE | CMD_FAST, cmd_lastsave),
+    LOCAL("shutdown", -1,
+          CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NO_MULTI | CMD_ALLOW_BUSY,
+          cmd_shutdown),
+    LOCAL("monitor", 1, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, cmd_monitor),
+    CUSTOM("debug", -2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, route_debug, cmd_debug),
+    CONTAINER("command", -1, CMD_LOADING | CMD_STALE, cmd_command, command_subs),
+    CONTAINER("config", -2, 0, NULL, config_subs),
+    END,
 };
 
 /* Lookup index: open addressing over a power-of-two table of pointers into
@@ -189,8 +225,7 @@ static void cmd_attach_meta(cmd_def *c) {
 /* Hand out ids, set parents and meta, and build the lookup index. Call once
  * before any other function of this file (later calls do nothing). */
 void cmd_table_init(void) {
-    if (cmd_ready)
-        return;
+    if (cmd_ready) return;
     int ntop = 0;
     for (cmd_def *c = cmd_table; c->name; c++) {
         c->id = cmd_nids++;
@@ -198,8 +233,7 @@ void cmd_table_init(void) {
         cmd_attach_meta(c);
         cmd_top[ntop++] = c;
         size_t len = strlen(c->name);
-        if (len > cmd_name_max)
-            cmd_name_max = len;
+        if (len > cmd_name_max) cmd_name_max = len;
         uint32_t h = cmd_hash_name(c->name, len);
         uint32_t slot = h & (CMD_HASH_SLOTS - 1);
         while (cmd_hash[slot].cmd)
@@ -212,12 +246,13 @@ void cmd_table_init(void) {
         }
     }
     cmd_top[ntop] = NULL;
+    /* The index must keep free slots for probing to end. */
+    if (2 * ntop > CMD_HASH_SLOTS) abort();
     cmd_ready = 1;
 }
 
 const cmd_def *cmd_lookup(const char *name, size_t len) {
-    if (len == 0 || len > cmd_name_max)
-        return NULL;
+    if (len == 0 || len > cmd_name_max) return NULL;
     uint32_t h = cmd_hash_name(name, len);
     for (uint32_t slot = h & (CMD_HASH_SLOTS - 1); cmd_hash[slot].cmd;
          slot = (slot + 1) & (CMD_HASH_SLOTS - 1)) {
@@ -229,18 +264,20 @@ const cmd_def *cmd_lookup(const char *name, size_t len) {
 }
 
 const cmd_def *cmd_lookup_sub(const cmd_def *parent, const char *name, size_t len) {
-    if (!parent || !parent->subs)
-        return NULL;
+    if (!parent || !parent->subs) return NULL;
     for (const cmd_def *s = parent->subs; s->name; s++) {
-        if (strlen(s->name) == len && strncasecmp(s->name, name, len) == 0)
-            return s;
+        if (strlen(s->name) == len && strncasecmp(s->name, name, len) == 0) return s;
     }
     return NULL;
 }
 
-const cmd_def *const *cmd_all(void) { return cmd_top; }
+const cmd_def *const *cmd_all(void) {
+    return cmd_top;
+}
 
-int cmd_count_ids(void) { return cmd_nids; }
+int cmd_count_ids(void) {
+    return cmd_nids;
+}
 
 /* Writes "name" or "parent|name" into buf (truncated to cap, always
  * NUL-terminated) and returns buf. */

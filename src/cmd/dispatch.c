@@ -12,6 +12,7 @@
 
 #include "cmd.h"
 #include "expire_cron.h"
+#include "handlers.h"
 #include "monitor.h"
 
 server_info g_server;
@@ -99,6 +100,7 @@ static void conn_free(rt_conn *c, void *p) {
         ss->monitors--;
         atomic_fetch_sub_explicit(&g_monitors, 1, memory_order_relaxed);
     }
+    multi_discard(cs);
     free(cs->name);
     free(cs->lib_name);
     free(cs->lib_ver);
@@ -153,6 +155,228 @@ static void reply_unknown_command(rbuf *r, int argc, rt_arg *argv) {
     rw_errorf(r, "ERR unknown command '%.*s', with args beginning with: %s", cl, argv[0].p, args);
 }
 
+
+/* ---------------------------------------------------------------------- */
+/* MULTI / EXEC / DISCARD.
+ *
+ * Between MULTI and EXEC the home shard queues each request (a private copy)
+ * and answers +QUEUED; a request that cannot be queued (unknown command,
+ * wrong arity, not allowed in a transaction) gets its error and dooms the
+ * transaction. EXEC becomes one runtime transaction over every shard the
+ * queued commands touch: all are held while the commands run one after the
+ * other, each on the shard that owns its keys (multi-shard ones as nested
+ * transactions on the already-held shards), so no other client sees any
+ * state between them. The replies are gathered in order into EXEC's array.
+ */
+
+typedef struct queued_cmd {
+    const cmd_def *cmd;
+    int argc;
+    rt_arg *argv;               /* one allocation: the array, then the bytes */
+} queued_cmd;
+
+typedef struct multi_state {
+    int dirty;                  /* an error while queueing: EXEC aborts */
+    int n, cap;
+    queued_cmd *q;
+    /* While EXEC runs. */
+    int next;
+    int db;
+    rbuf body;                  /* replies so far, in order */
+} multi_state;
+
+static void multi_free(multi_state *ms) {
+    for (int i = 0; i < ms->n; i++) free(ms->q[i].argv);
+    free(ms->q);
+    rb_free(&ms->body);
+    free(ms);
+}
+
+void multi_discard(client_state *cs) {
+    if (cs->multi) multi_free(cs->multi);
+    cs->multi = NULL;
+}
+
+static void multi_queue(multi_state *ms, const cmd_def *cmd, int argc, rt_arg *argv) {
+    if (ms->n == ms->cap) {
+        ms->cap = ms->cap ? ms->cap * 2 : 8;
+        ms->q = realloc(ms->q, sizeof(queued_cmd) * (size_t)ms->cap);
+    }
+    size_t bytes = 0;
+    for (int i = 0; i < argc; i++) bytes += argv[i].len;
+    queued_cmd *q = &ms->q[ms->n++];
+    q->cmd = cmd;
+    q->argc = argc;
+    q->argv = malloc(sizeof(rt_arg) * (size_t)argc + bytes + 1);
+    char *p = (char *)(q->argv + argc);
+    for (int i = 0; i < argc; i++) {
+        memcpy(p, argv[i].p, argv[i].len);
+        q->argv[i].p = p;
+        q->argv[i].len = argv[i].len;
+        p += argv[i].len;
+    }
+}
+
+/* Key positions of a request by its command's key range (no getkeys). */
+static int range_keys(const cmd_def *cmd, int argc, int *keys) {
+    int n = 0;
+    if (cmd->first_key <= 0) return 0;
+    int last = cmd->last_key < 0 ? argc + cmd->last_key : cmd->last_key;
+    int step = cmd->key_step > 0 ? cmd->key_step : 1;
+    for (int i = cmd->first_key; i <= last && i < argc; i += step) keys[n++] = i;
+    return n;
+}
+
+static void exec_next(rt_tx *tx);
+
+/* Run queued commands until one has to go to another shard (it continues
+ * in exec_next when that one is done) or all have run. */
+static void exec_next(rt_tx *tx) {
+    multi_state *ms = tx->state;
+    rt_shard *home = rt_tx_coord(tx);
+    rt *r = rt_of(home);
+    while (ms->next < ms->n) {
+        queued_cmd *q = &ms->q[ms->next++];
+        const cmd_def *cmd = q->cmd;
+        if (cmd->route == CMD_ROUTE_LOCAL) {
+            rt_conn *conn = rt_tx_conn(tx);
+            if (!conn) {
+                rw_null(&ms->body);
+                continue;
+            }
+            rt_ctx ctx = {0};
+            ctx.shard = home;
+            ctx.shard_id = rt_shard_id(home);
+            ctx.sdata = rt_shard_data(home);
+            ctx.argc = q->argc;
+            ctx.argv = q->argv;
+            ctx.cmd = cmd;
+            ctx.reply = &ms->body;
+            ctx.db = ms->db;
+            ctx.client_id = tx->client_id;
+            ctx.conn = conn;
+            exec_proc(&ctx);
+            ms->db = rt_conn_db(conn);
+            continue;
+        }
+        if (cmd->route == CMD_ROUTE_ALL) {
+            rt_tx_sub(tx, q->argc, q->argv, ms->db, cmd, NULL, -1, exec_multi, &ms->body, exec_next);
+            return;
+        }
+        int shard = rt_shard_id(home);
+        if (cmd->route == CMD_ROUTE_CUSTOM) {
+            shard = cmd->route_fn(home, q->argc, q->argv, &ms->body);
+            if (shard < 0) continue;
+        } else {
+            int *keys = malloc(sizeof(int) * (size_t)q->argc);
+            int nkeys = cmd->getkeys ? cmd->getkeys(q->argc, q->argv, keys, &ms->body)
+                                     : range_keys(cmd, q->argc, keys);
+            if (nkeys < 0) {
+                free(keys);
+                continue;
+            }
+            int multi = 0;
+            if (nkeys > 0) shard = rt_key_shard(r, q->argv[keys[0]].p, q->argv[keys[0]].len);
+            for (int k = 1; k < nkeys; k++)
+                if (rt_key_shard(r, q->argv[keys[k]].p, q->argv[keys[k]].len) != shard) multi = 1;
+            if (multi && cmd->multi) {
+                rt_tx_sub(tx, q->argc, q->argv, ms->db, cmd, keys, nkeys, exec_multi, &ms->body, exec_next);
+                free(keys);
+                return;
+            }
+            free(keys);
+        }
+        rt_tx_exec(tx, shard, q->argc, q->argv, ms->db, cmd, exec_proc, &ms->body, exec_next);
+        return;
+    }
+    rw_array(&tx->reply, ms->n);
+    rb_append(&tx->reply, ms->body.buf, ms->body.len);
+    multi_free(ms);
+    tx->state = NULL;
+    rt_tx_done(tx);
+}
+
+/* EXEC's body, on the coordinator once every shard it needs is held (the
+ * statistics are kept by exec_multi, which calls this). */
+void cmd_exec_multi(rt_tx *tx) {
+    multi_state *ms = tx->state;
+    ms->next = 0;
+    ms->db = tx->db;
+    rb_init(&ms->body, tx->resp);
+    exec_next(tx);
+}
+
+/* Plan EXEC: the shards the queued commands touch (every shard if one of
+ * them is not routed by keys). Takes the queue from the client. */
+static void plan_exec(rt_conn *c, client_state *cs, rt_plan *plan, rbuf *reply) {
+    multi_state *ms = cs->multi;
+    rt_shard *home = rt_conn_shard(c);
+    rt *r = rt_of(home);
+    int n = rt_nshards(r);
+    if (ms->dirty) {
+        multi_discard(cs);
+        rw_error(reply, "EXECABORT Transaction discarded because of previous errors.");
+        return;
+    }
+    if (ms->n == 0) {
+        multi_discard(cs);
+        rw_array(reply, 0);
+        return;
+    }
+    unsigned char *use = calloc((size_t)n, 1);
+    int all = 0;
+    rbuf scratch;
+    rb_init(&scratch, 2);
+    for (int i = 0; i < ms->n && !all; i++) {
+        queued_cmd *q = &ms->q[i];
+        if (q->cmd->route != CMD_ROUTE_KEYS) {
+            all = 1;
+            break;
+        }
+        int *keys = malloc(sizeof(int) * (size_t)q->argc);
+        int nkeys = q->cmd->getkeys ? q->cmd->getkeys(q->argc, q->argv, keys, &scratch)
+                                    : range_keys(q->cmd, q->argc, keys);
+        if (nkeys <= 0) use[rt_shard_id(home)] = 1;
+        for (int k = 0; k < nkeys; k++) use[rt_key_shard(r, q->argv[keys[k]].p, q->argv[keys[k]].len)] = 1;
+        free(keys);
+    }
+    rb_free(&scratch);
+    int *shards = rt_plan_keybuf(home, n);
+    int ns = 0;
+    for (int i = 0; i < n; i++)
+        if (all || use[i]) shards[ns++] = i;
+    free(use);
+    cs->multi = NULL;
+    plan->kind = RT_PLAN_ALL;
+    plan->proc = exec_proc;
+    plan->multi = exec_multi;
+    plan->shards = shards;
+    plan->nshards = ns;
+    plan->state = ms;
+}
+
+/* MULTI: start queueing (the dispatcher queues what follows). */
+void cmd_multi(rt_ctx *c) {
+    client_state *cs = rt_conn_data(c->conn);
+    if (cs->multi) {
+        rw_error(c->reply, "ERR MULTI calls can not be nested");
+        return;
+    }
+    cs->multi = calloc(1, sizeof(multi_state));
+    rw_ok(c->reply);
+}
+
+/* DISCARD: drop the queue. */
+void cmd_discard(rt_ctx *c) {
+    client_state *cs = rt_conn_data(c->conn);
+    if (!cs->multi) {
+        rw_error(c->reply, "ERR DISCARD without MULTI");
+        return;
+    }
+    multi_discard(cs);
+    rw_ok(c->reply);
+}
+
 static void reject(rt_conn *c, const cmd_def *cmd) {
     if (!cmd) return;
     shard_state *ss = rt_shard_data(rt_conn_shard(c));
@@ -167,9 +391,10 @@ static void prepare(rt_conn *c, int argc, rt_arg *argv, rt_plan *plan, rbuf *rep
     const cmd_def *cmd = cmd_lookup(argv[0].p, argv[0].len);
     if (!cmd) {
         reply_unknown_command(reply, argc, argv);
+        if (cs->multi) cs->multi->dirty = 1;
         return;
     }
-    if (cmd->subs) {
+    if (cmd->subs && (argc >= 2 || !cmd->proc)) {
         if (argc < 2) {
             reply_arity_error(reply, cmd);
             reject(c, cmd);
@@ -184,18 +409,49 @@ static void prepare(rt_conn *c, int argc, rt_arg *argv, rt_plan *plan, rbuf *rep
             int sl = argv[1].len < 128 ? (int)argv[1].len : 128;
             rw_errorf(reply, "ERR unknown subcommand '%.*s'. Try %s HELP.", sl, argv[1].p, up);
             reject(c, cmd);
+            if (cs->multi) cs->multi->dirty = 1;
             return;
         }
         cmd = sub;
     }
     if ((cmd->arity > 0 && argc != cmd->arity) || argc < -cmd->arity) {
-        reply_arity_error(reply, cmd);
         reject(c, cmd);
+        if (cmd->multi == cmd_exec_multi) {
+            /* A rejected EXEC ends the transaction, as in Redis. */
+            char name[64];
+            rw_errorf(reply, "EXECABORT Transaction discarded because of: wrong number of arguments for '%s' command",
+                      cmd_fullname(cmd, name, sizeof(name)));
+            multi_discard(cs);
+            return;
+        }
+        reply_arity_error(reply, cmd);
+        if (cs->multi) cs->multi->dirty = 1;
         return;
     }
     if (!cs->authenticated && !(cmd->flags & CMD_NO_AUTH)) {
         rw_error(reply, ERR_NOAUTH);
         reject(c, cmd);
+        if (cs->multi) cs->multi->dirty = 1;
+        return;
+    }
+    const char *top = cmd->parent ? cmd->parent->name : cmd->name;
+    if (cmd->multi == cmd_exec_multi) {
+        if (!cs->multi) rw_error(reply, "ERR EXEC without MULTI");
+        else {
+            plan->cmd = cmd;
+            plan_exec(c, cs, plan, reply);
+        }
+        return;
+    }
+    if (cs->multi && cmd->proc != cmd_multi && cmd->proc != cmd_discard && strcmp(top, "quit") != 0 &&
+        strcmp(top, "reset") != 0) {
+        if (cmd->flags & CMD_NO_MULTI) {
+            rw_error(reply, "ERR Command not allowed inside a transaction");
+            cs->multi->dirty = 1;
+            return;
+        }
+        multi_queue(cs->multi, cmd, argc, argv);
+        rw_simple(reply, "QUEUED");
         return;
     }
     if (cmd->route != CMD_ROUTE_LOCAL && monitor_wants(cmd)) monitor_feed(c, argc, argv);

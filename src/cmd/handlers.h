@@ -137,4 +137,9 @@ void cmd_config_resetstat(rt_ctx *c);
 void cmd_config_rewrite(rt_ctx *c);
 void cmd_config_set(rt_ctx *c);
 
+/* Transactions (dispatch.c). */
+void cmd_multi(rt_ctx *c);
+void cmd_discard(rt_ctx *c);
+void cmd_exec_multi(rt_tx *tx);
+
 #endif

@@ -77,6 +77,12 @@ typedef struct rt_plan {
     int shard;                       /* RT_PLAN_SHARD */
     int nkeys;                       /* RT_PLAN_KEYS */
     int *keys;                       /* argv indexes; points into rt_plan_keybuf() */
+    /* RT_PLAN_ALL only: take just these shards (ascending, borrowed for the
+     * call) instead of every shard. nshards 0 = every shard. */
+    const int *shards;
+    int nshards;
+    /* Initial tx->state of a transaction plan; owned by the tx's command. */
+    void *state;
 } rt_plan;
 
 /* One shard taking part in a transaction. */
@@ -113,6 +119,21 @@ struct rt_tx {
 void rt_tx_run(rt_tx *tx, void (*op)(rt_ctx *c), void (*next)(rt_tx *tx));
 /* As rt_tx_run, but only on part index `part`. */
 void rt_tx_run_one(rt_tx *tx, int part, void (*op)(rt_ctx *c), void (*next)(rt_tx *tx));
+/* Run proc on shard `shard` (one of tx's parts) with a request of its own:
+ * argv/argc/db/cmd as given (borrowed until next runs), the reply appended to
+ * out (owned by the caller, lives on the coordinator). Then next(tx) runs on
+ * the coordinator. For running queued commands inside EXEC. */
+void rt_tx_exec(rt_tx *tx, int shard, int argc, rt_arg *argv, int db, const void *cmd,
+                void (*proc)(rt_ctx *c), rbuf *out, void (*next)(rt_tx *tx));
+/* Run a multi-shard body as a nested transaction over shards tx already
+ * holds: the parts are the shards of keys[] (argv indexes of argv), or all of
+ * tx's parts when nkeys < 0. The nested tx's reply is appended to out and
+ * next(tx) runs when the nested body calls rt_tx_done. */
+void rt_tx_sub(rt_tx *tx, int argc, rt_arg *argv, int db, const void *cmd, const int *keys,
+               int nkeys, void (*multi)(rt_tx *sub), rbuf *out, void (*next)(rt_tx *tx));
+/* The requesting connection, while it is open; NULL after it closed.
+ * Coordinator thread only (it is the connection's home). */
+rt_conn *rt_tx_conn(rt_tx *tx);
 /* The coordinator shard of tx (the requesting connection's home shard). */
 rt_shard *rt_tx_coord(rt_tx *tx);
 /* Finish: the runtime sends tx->reply to the client, releases the shards and

@@ -39,6 +39,7 @@ enum {
     MSG_TX_OP,      /* run a tx op on the receiver; comes back as MSG_TX_OPDONE */
     MSG_TX_OPDONE,
     MSG_TX_UNLOCK,  /* release the receiver; freed by the receiver */
+    MSG_TX_EXEC,    /* run a request of its own within a tx; comes back as MSG_TX_OPDONE */
     MSG_CALL,       /* rt_broadcast: run fn; comes back as MSG_CALLDONE */
     MSG_CALLDONE,
     MSG_STOP,       /* wake up and notice the stop flag */
@@ -64,6 +65,12 @@ typedef struct rt_msg {
             rt_tx *tx;
             int part;
             void (*op)(rt_ctx *);
+            /* MSG_TX_EXEC: the request, borrowed from the coordinator. */
+            int argc;
+            rt_arg *argv;
+            int db;
+            const void *cmd;
+            rbuf *out;
         } tx;
         struct {                /* MSG_CALL / MSG_CALLDONE */
             void (*fn)(rt_shard *, void *);

@@ -24,11 +24,15 @@
 
 struct rt_tx_priv {
     rt_shard *coord;
-    rt_conn *conn;
+    rt_conn *conn;              /* NULL for a nested tx */
     uint64_t seq;
     void (*multi)(rt_tx *);
     int nlocked;
     int pending;
+    /* Nested tx (rt_tx_sub): the parent, where the reply goes, what follows. */
+    rt_tx *parent;
+    rbuf *out;
+    void (*parent_next)(rt_tx *);
 };
 
 static int cmp_int(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
@@ -63,6 +67,7 @@ void tx_start(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt_arg *a
     tx->db = c->db;
     tx->resp = c->resp;
     tx->client_id = c->id;
+    tx->state = plan->state;
     rb_init(&tx->reply, c->resp);
     /* Parts: the distinct shards of the keys, ascending; or every shard. */
     int *shards = malloc(sizeof(int) * (size_t)(shard_of_key ? plan->nkeys : r->n));
@@ -72,6 +77,10 @@ void tx_start(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt_arg *a
         qsort(shards, (size_t)plan->nkeys, sizeof(int), cmp_int);
         for (int i = 0; i < plan->nkeys; i++)
             if (ns == 0 || shards[ns - 1] != shards[i]) shards[ns++] = shards[i];
+    } else if (plan->nshards > 0) {
+        free(shards);
+        shards = malloc(sizeof(int) * (size_t)plan->nshards);
+        for (int i = 0; i < plan->nshards; i++) shards[ns++] = plan->shards[i];
     } else {
         for (int i = 0; i < r->n; i++) shards[ns++] = i;
     }
@@ -110,20 +119,115 @@ void rt_tx_run_one(rt_tx *tx, int part, void (*op)(rt_ctx *c), void (*next)(rt_t
     tx_send(tx, part, MSG_TX_OP, op);
 }
 
-void rt_tx_done(rt_tx *tx) {
-    struct rt_tx_priv *pv = tx->priv;
-    pv->conn->tx_pending--;
-    conn_deliver(pv->conn, pv->seq, &tx->reply);
+static void tx_free(rt_tx *tx) {
     for (int i = 0; i < tx->nparts; i++) {
-        tx_send(tx, i, MSG_TX_UNLOCK, NULL);
         rb_free(&tx->part[i].out);
         free(tx->part[i].keys);
     }
     rb_free(&tx->reply);
     free(tx->part);
     free(tx->argv);
-    free(pv);
+    free(tx->priv);
     free(tx);
+}
+
+void rt_tx_done(rt_tx *tx) {
+    struct rt_tx_priv *pv = tx->priv;
+    if (pv->parent) {
+        /* Nested: the parent keeps holding the shards and goes on. */
+        rt_tx *parent = pv->parent;
+        void (*next)(rt_tx *) = pv->parent_next;
+        rb_append(pv->out, tx->reply.buf, tx->reply.len);
+        tx_free(tx);
+        next(parent);
+        return;
+    }
+    pv->conn->tx_pending--;
+    conn_deliver(pv->conn, pv->seq, &tx->reply);
+    for (int i = 0; i < tx->nparts; i++) tx_send(tx, i, MSG_TX_UNLOCK, NULL);
+    tx_free(tx);
+}
+
+void rt_tx_exec(rt_tx *tx, int shard, int argc, rt_arg *argv, int db, const void *cmd,
+                void (*proc)(rt_ctx *c), rbuf *out, void (*next)(rt_tx *tx)) {
+    tx->next = next;
+    tx->priv->pending = 1;
+    rt_msg *m = calloc(1, sizeof(rt_msg));
+    m->type = MSG_TX_EXEC;
+    m->u.tx.tx = tx;
+    m->u.tx.op = proc;
+    m->u.tx.argc = argc;
+    m->u.tx.argv = argv;
+    m->u.tx.db = db;
+    m->u.tx.cmd = cmd;
+    m->u.tx.out = out;
+    shard_send(tx->priv->coord, shard, m);
+}
+
+void rt_tx_sub(rt_tx *tx, int argc, rt_arg *argv, int db, const void *cmd, const int *keys,
+               int nkeys, void (*multi)(rt_tx *sub), rbuf *out, void (*next)(rt_tx *tx)) {
+    rt *r = tx->priv->coord->r;
+    rt_tx *sub = calloc(1, sizeof(rt_tx));
+    sub->priv = calloc(1, sizeof(struct rt_tx_priv));
+    sub->priv->coord = tx->priv->coord;
+    sub->priv->parent = tx;
+    sub->priv->out = out;
+    sub->priv->parent_next = next;
+    size_t bytes = 0;
+    for (int i = 0; i < argc; i++) bytes += argv[i].len;
+    sub->argv = malloc(sizeof(rt_arg) * (size_t)argc + bytes + 1);
+    char *p = (char *)(sub->argv + argc);
+    for (int i = 0; i < argc; i++) {
+        memcpy(p, argv[i].p, argv[i].len);
+        sub->argv[i].p = p;
+        sub->argv[i].len = argv[i].len;
+        p += argv[i].len;
+    }
+    sub->argc = argc;
+    sub->cmd = cmd;
+    sub->db = db;
+    sub->resp = tx->resp;
+    sub->client_id = tx->client_id;
+    rb_init(&sub->reply, tx->resp);
+    /* Parts: the shards of the keys (all held by the parent), ascending. */
+    int n = 0;
+    sub->part = calloc((size_t)tx->nparts, sizeof(rt_part));
+    for (int i = 0; i < tx->nparts; i++) {
+        int sh = tx->part[i].shard, used = nkeys < 0;
+        for (int k = 0; k < nkeys && !used; k++)
+            used = rt_key_shard(r, argv[keys[k]].p, argv[keys[k]].len) == sh;
+        if (!used) continue;
+        rt_part *pt = &sub->part[n++];
+        pt->shard = sh;
+        rb_init(&pt->out, tx->resp);
+        if (nkeys > 0) {
+            pt->keys = malloc(sizeof(int) * (size_t)nkeys);
+            for (int k = 0; k < nkeys; k++)
+                if (rt_key_shard(r, argv[keys[k]].p, argv[keys[k]].len) == sh) pt->keys[pt->nkeys++] = keys[k];
+        }
+    }
+    sub->nparts = n;
+    multi(sub);
+}
+
+rt_conn *rt_tx_conn(rt_tx *tx) {
+    rt_conn *c = tx->priv->conn;
+    return c && !c->closed ? c : NULL;
+}
+
+static void tx_run_exec(rt_shard *s, rt_msg *m) {
+    rt_ctx ctx = {0};
+    ctx.shard = s;
+    ctx.shard_id = s->id;
+    ctx.sdata = s->sdata;
+    ctx.argc = m->u.tx.argc;
+    ctx.argv = m->u.tx.argv;
+    ctx.cmd = m->u.tx.cmd;
+    ctx.reply = m->u.tx.out;
+    ctx.db = m->u.tx.db;
+    ctx.client_id = m->u.tx.tx->client_id;
+    ctx.tx = NULL;
+    m->u.tx.op(&ctx);
 }
 
 static void tx_run_op(rt_shard *s, rt_msg *m) {
@@ -162,6 +266,11 @@ void tx_on_msg(rt_shard *s, rt_msg *m) {
         else pv->multi(tx);
         return;
     }
+    case MSG_TX_EXEC:
+        tx_run_exec(s, m);
+        m->type = MSG_TX_OPDONE;
+        shard_send(s, m->from, m);
+        return;
     case MSG_TX_OP:
         tx_run_op(s, m);
         m->type = MSG_TX_OPDONE;
