@@ -1414,3 +1414,15 @@ int config_rewrite(const config *c, const char *path, char *err, size_t errlen) 
     }
     return 0;
 }
+
+int config_get_text(const config *c, const char *name, char *buf, size_t cap) {
+    int i = def_find(name, NULL);
+    if (i < 0) {
+        if (cap) buf[0] = 0;
+        return -1;
+    }
+    char *v = format_value(c, i);
+    snprintf(buf, cap, "%s", v);
+    free(v);
+    return 0;
+}

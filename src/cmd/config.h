@@ -80,6 +80,9 @@ void config_get_reply(const config *c, int npat, const char **pats, const size_t
  * in err on failure: "ERR Invalid argument 'x' for CONFIG SET 'port' - ...").
  * Returns 0 or -1. */
 int config_set(config *c, const char *name, const char *value, char *err, size_t errlen);
+/* The current value of any parameter as CONFIG GET shows it, copied into
+ * buf (truncated to cap). Returns 0, or -1 if the name is unknown. */
+int config_get_text(const config *c, const char *name, char *buf, size_t cap);
 /* Rewrite the file the server was started with. Returns 0 or -1. */
 int config_rewrite(const config *c, const char *path, char *err, size_t errlen);
 

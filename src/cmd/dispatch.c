@@ -377,6 +377,16 @@ void cmd_discard(rt_ctx *c) {
     rw_ok(c->reply);
 }
 
+/* enable-debug-command: no, yes, or local (loopback clients only). */
+static int debug_allowed(shard_state *ss, rt_conn *c) {
+    char v[16];
+    config_get_text(&ss->cfg, "enable-debug-command", v, sizeof(v));
+    if (!strcmp(v, "yes")) return 1;
+    if (strcmp(v, "local") != 0) return 0;
+    const char *peer = rt_conn_peer(c);
+    return !strncmp(peer, "127.", 4) || !strncmp(peer, "::1:", 4);
+}
+
 static void reject(rt_conn *c, const cmd_def *cmd) {
     if (!cmd) return;
     shard_state *ss = rt_shard_data(rt_conn_shard(c));
@@ -435,6 +445,14 @@ static void prepare(rt_conn *c, int argc, rt_arg *argv, rt_plan *plan, rbuf *rep
         return;
     }
     const char *top = cmd->parent ? cmd->parent->name : cmd->name;
+    if (cmd->route_fn == route_debug && !debug_allowed(ss, c)) {
+        rw_error(reply, "ERR DEBUG command not allowed. If the enable-debug-command option is set to "
+                        "\"local\", you can run it from a local connection, otherwise you need to set "
+                        "this option in the configuration file, and then restart the server.");
+        reject(c, cmd);
+        if (cs->multi) cs->multi->dirty = 1;
+        return;
+    }
     if (cmd->multi == cmd_exec_multi) {
         if (!cs->multi) rw_error(reply, "ERR EXEC without MULTI");
         else {
@@ -502,7 +520,6 @@ static void prepare(rt_conn *c, int argc, rt_arg *argv, rt_plan *plan, rbuf *rep
     plan->kind = RT_PLAN_KEYS;
     plan->keys = keys;
     plan->nkeys = nkeys;
-    (void)ss;
 }
 
 static int is_write(int argc, rt_arg *argv) {

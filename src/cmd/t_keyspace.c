@@ -102,14 +102,9 @@ static uint64_t ks_rand(void)
  * it is read back through CONFIG GET's writer. */
 static int ks_policy_is(shard_state *ss, const char *kind)
 {
-    const char *pat = "maxmemory-policy";
-    size_t plen = strlen(pat);
-    rbuf tmp;
-    rb_init(&tmp, 2);
-    config_get_reply(&ss->cfg, 1, &pat, &plen, &tmp);
-    int yes = tmp.len > 0 && memmem(tmp.buf, tmp.len, kind, strlen(kind)) != NULL;
-    rb_free(&tmp);
-    return yes;
+    char policy[64];
+    config_get_text(&ss->cfg, "maxmemory-policy", policy, sizeof(policy));
+    return strstr(policy, kind) != NULL;
 }
 
 /* ---------------------------------------------------------------------- */

@@ -210,7 +210,7 @@ class _Managed:
 @pytest.fixture(scope="session")
 def _percore_session(tmp_path_factory):
     work = tmp_path_factory.mktemp("percore")
-    sp = ServerProc("percore", percore_argv(work / "data"), work)
+    sp = ServerProc("percore", percore_argv(work / "data", ["--enable-debug-command", "yes"]), work)
     (work / "data").mkdir(exist_ok=True)
     sp.start()
     yield _Managed(sp)
@@ -222,7 +222,7 @@ def _percore_session(tmp_path_factory):
 @pytest.fixture(scope="session")
 def _redis_session(tmp_path_factory):
     work = tmp_path_factory.mktemp("redis")
-    sp = ServerProc("redis", redis_argv(), work)
+    sp = ServerProc("redis", redis_argv(["--enable-debug-command", "yes"]), work)
     sp.start()
     yield _Managed(sp)
     sp.stop()

@@ -575,3 +575,12 @@ def test_debug_set_active_expire(diff):
     while parse(diff.pconn.call("DBSIZE")) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert parse(diff.pconn.call("DBSIZE")) == 0
+
+
+def test_debug_refused_by_default(server, ref_server):
+    # Without enable-debug-command, DEBUG is refused as in Redis 7.0.
+    p, r = server(), ref_server()
+    with p.conn() as pc, r.conn() as rc:
+        for cmd in [("DEBUG", "SLEEP", "0"), ("DEBUG", "HELP")]:
+            assert pc.call(*cmd) == rc.call(*cmd)
+        assert pc.call("DEBUG", "SLEEP", "0").startswith(b"-ERR DEBUG command not allowed.")
