@@ -80,7 +80,8 @@ static void config_set_on_shard(rt_shard *s, void *arg) {
     shard_state *ss = rt_shard_data(s);
     if (ss->id != ch->origin) {
         char err[512];
-        for (int i = 0; i < ch->n; i++) config_set(&ss->cfg, ch->names[i], ch->values[i], err, sizeof(err));
+        for (int i = 0; i < ch->n; i++)
+            config_set(&ss->cfg, ch->names[i], ch->values[i], err, sizeof(err));
     }
     config_apply_runtime(&ss->cfg, rt_shard_cfg(s));
 }
@@ -114,7 +115,8 @@ void cmd_config_set(rt_ctx *c) {
         for (int j = 0; j < i && !bad; j++) {
             if (!strcasecmp(ch->names[i], ch->names[j])) {
                 snprintf(err, sizeof(err),
-                         "ERR CONFIG SET failed (possibly related to argument '%s') - duplicate parameter",
+                         "ERR CONFIG SET failed (possibly related to argument '%s') - duplicate "
+                         "parameter",
                          ch->names[i]);
                 bad = 1;
             }
@@ -186,5 +188,6 @@ void cmd_config_help(rt_ctx *c) {
     };
     int n = (int)(sizeof(lines) / sizeof(lines[0]));
     rw_array(c->reply, n);
-    for (int i = 0; i < n; i++) rw_simple(c->reply, lines[i]);
+    for (int i = 0; i < n; i++)
+        rw_simple(c->reply, lines[i]);
 }

@@ -58,7 +58,8 @@ static void conn_mark_authed(rt_ctx *c, client_state *cs) {
 static void reply_subcmd_syntax(rbuf *r, const rt_arg *cmd, const rt_arg *sub) {
     char up[32];
     size_t n = cmd->len < sizeof(up) - 1 ? cmd->len : sizeof(up) - 1;
-    for (size_t i = 0; i < n; i++) up[i] = (char)toupper((unsigned char)cmd->p[i]);
+    for (size_t i = 0; i < n; i++)
+        up[i] = (char)toupper((unsigned char)cmd->p[i]);
     up[n] = '\0';
     int sl = sub->len > 128 ? 128 : (int)sub->len;
     rw_errorf(r, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try %s HELP.", sl,
@@ -115,9 +116,11 @@ static int conn_setname_or_reply(rbuf *r, client_state *cs, const rt_arg *a) {
 
 static void write_help(rbuf *r, const char *const *lines) {
     long n = 0;
-    while (lines[n]) n++;
+    while (lines[n])
+        n++;
     rw_array(r, n);
-    for (long i = 0; i < n; i++) rw_simple(r, lines[i]);
+    for (long i = 0; i < n; i++)
+        rw_simple(r, lines[i]);
 }
 
 /* ------------------------------------------------------------------ */
@@ -128,11 +131,15 @@ void cmd_ping(rt_ctx *c) {
         rw_error(c->reply, "ERR wrong number of arguments for 'ping' command");
         return;
     }
-    if (c->argc == 2) rw_bulk(c->reply, c->argv[1].p, c->argv[1].len);
-    else rw_simple(c->reply, "PONG");
+    if (c->argc == 2)
+        rw_bulk(c->reply, c->argv[1].p, c->argv[1].len);
+    else
+        rw_simple(c->reply, "PONG");
 }
 
-void cmd_echo(rt_ctx *c) { rw_bulk(c->reply, c->argv[1].p, c->argv[1].len); }
+void cmd_echo(rt_ctx *c) {
+    rw_bulk(c->reply, c->argv[1].p, c->argv[1].len);
+}
 
 void cmd_quit(rt_ctx *c) {
     rw_ok(c->reply);
@@ -146,7 +153,8 @@ void cmd_select(rt_ctx *c) {
         return;
     }
     if (id < -2147483648LL || id > 2147483647LL) {
-        rw_error(c->reply, "ERR value is out of range, value must between -2147483648 and 2147483647");
+        rw_error(c->reply,
+                 "ERR value is out of range, value must between -2147483648 and 2147483647");
         return;
     }
     if (id < 0 || id >= ctx_ss(c)->cfg.databases) {
@@ -292,8 +300,10 @@ static void client_format_line(rbuf *out, rt_conn *conn, const cmd_def *cur, siz
 
     const cmd_def *last = cur ? cur : (cs ? cs->last_cmd : NULL);
     char cmdname[128];
-    if (last) cmd_fullname(last, cmdname, sizeof(cmdname));
-    else strcpy(cmdname, "NULL");
+    if (last)
+        cmd_fullname(last, cmdname, sizeof(cmdname));
+    else
+        strcpy(cmdname, "NULL");
 
     int64_t age = (now_ms - rt_conn_created_ms(conn)) / 1000;
     int64_t idle = (now_ms - rt_conn_last_ms(conn)) / 1000;
@@ -318,14 +328,17 @@ static void client_format_line(rbuf *out, rt_conn *conn, const cmd_def *cur, siz
 
 static size_t args_mem(int argc, const rt_arg *argv) {
     size_t n = 0;
-    for (int i = 0; i < argc; i++) n += argv[i].len;
+    for (int i = 0; i < argc; i++)
+        n += argv[i].len;
     return n;
 }
 
 /* ------------------------------------------------------------------ */
 /* CLIENT: the local subcommands                                      */
 
-void cmd_client_id(rt_ctx *c) { rw_int(c->reply, (long long)rt_conn_id(c->conn)); }
+void cmd_client_id(rt_ctx *c) {
+    rw_int(c->reply, (long long)rt_conn_id(c->conn));
+}
 
 void cmd_client_setname(rt_ctx *c) {
     if (conn_setname_or_reply(c->reply, conn_cs(c), &c->argv[2]) == 0) rw_ok(c->reply);
@@ -333,8 +346,10 @@ void cmd_client_setname(rt_ctx *c) {
 
 void cmd_client_getname(rt_ctx *c) {
     client_state *cs = conn_cs(c);
-    if (cs && cs->name) rw_bulk_cstr(c->reply, cs->name);
-    else rw_null(c->reply);
+    if (cs && cs->name)
+        rw_bulk_cstr(c->reply, cs->name);
+    else
+        rw_null(c->reply);
 }
 
 /* CLIENT SETINFO LIB-NAME|LIB-VER value: the client library's name and
@@ -346,8 +361,10 @@ void cmd_client_setinfo(rt_ctx *c) {
     const rt_arg *attr = &c->argv[2], *val = &c->argv[3];
     char **slot;
     const char *what;
-    if (arg_is(attr, "lib-name")) slot = &cs->lib_name, what = "lib-name";
-    else if (arg_is(attr, "lib-ver")) slot = &cs->lib_ver, what = "lib-ver";
+    if (arg_is(attr, "lib-name"))
+        slot = &cs->lib_name, what = "lib-name";
+    else if (arg_is(attr, "lib-ver"))
+        slot = &cs->lib_ver, what = "lib-ver";
     else {
         int al = attr->len > 128 ? 128 : (int)attr->len;
         rw_errorf(c->reply, "ERR Unrecognized option '%.*s'", al, attr->p);
@@ -356,7 +373,8 @@ void cmd_client_setinfo(rt_ctx *c) {
     for (size_t i = 0; i < val->len; i++) {
         unsigned char ch = (unsigned char)val->p[i];
         if (ch < '!' || ch > '~') {
-            rw_errorf(c->reply, "ERR %s cannot contain spaces, newlines or special characters.", what);
+            rw_errorf(c->reply, "ERR %s cannot contain spaces, newlines or special characters.",
+                      what);
             return;
         }
     }
@@ -392,8 +410,10 @@ void cmd_client_no_evict(rt_ctx *c) {
     client_state *cs = conn_cs(c);
     const rt_arg *a = &c->argv[2];
     int on;
-    if (arg_is(a, "on")) on = 1;
-    else if (arg_is(a, "off")) on = 0;
+    if (arg_is(a, "on"))
+        on = 1;
+    else if (arg_is(a, "off"))
+        on = 0;
     else {
         rw_error(c->reply, ERR_SYNTAX);
         return;
@@ -472,7 +492,9 @@ static const char *const client_help_lines[] = {
     NULL,
 };
 
-void cmd_client_help(rt_ctx *c) { write_help(c->reply, client_help_lines); }
+void cmd_client_help(rt_ctx *c) {
+    write_help(c->reply, client_help_lines);
+}
 
 /* ------------------------------------------------------------------ */
 /* CLIENT LIST and CLIENT KILL: transactions over every shard         */
@@ -491,13 +513,13 @@ static int client_type_by_name(const rt_arg *a) {
 /* The filter of a CLIENT LIST or CLIENT KILL, built on the coordinator and
  * read (only) by the ops on every shard. */
 typedef struct client_filter {
-    int type;                  /* CT_*: every connection of percore is NORMAL */
-    long long *ids;            /* LIST ID ... / KILL ID: NULL = any */
+    int type;       /* CT_*: every connection of percore is NORMAL */
+    long long *ids; /* LIST ID ... / KILL ID: NULL = any */
     int nids;
-    const rt_arg *addr;        /* KILL ADDR / old form */
+    const rt_arg *addr; /* KILL ADDR / old form */
     const rt_arg *laddr;
-    int skipme;                /* skip the calling connection */
-    int old_form;              /* CLIENT KILL addr */
+    int skipme;   /* skip the calling connection */
+    int old_form; /* CLIENT KILL addr */
 } client_filter;
 
 static void client_filter_free(client_filter *f) {
@@ -517,7 +539,8 @@ static int client_filter_match(const client_filter *f, rt_conn *conn, uint64_t s
     if (f->skipme && id == self_id) return 0;
     if (f->ids) {
         int hit = 0;
-        for (int i = 0; i < f->nids && !hit; i++) hit = (uint64_t)f->ids[i] == id;
+        for (int i = 0; i < f->nids && !hit; i++)
+            hit = (uint64_t)f->ids[i] == id;
         if (!hit) return 0;
     }
     if (f->addr && !str_eq_arg(rt_conn_peer(conn), f->addr)) return 0;
@@ -595,12 +618,14 @@ static void client_list_next(rt_tx *tx) {
                     break;
                 }
     } else {
-        for (size_t i = 0; i < n; i++) rb_append(&all, lines[i].p, lines[i].len);
+        for (size_t i = 0; i < n; i++)
+            rb_append(&all, lines[i].p, lines[i].len);
     }
     rw_verbatim(&tx->reply, "txt", all.buf ? all.buf : "", all.len);
     rb_free(&all);
     free(lines);
-    for (int i = 0; i < tx->nparts; i++) rb_free(&tx->part[i].out);
+    for (int i = 0; i < tx->nparts; i++)
+        rb_free(&tx->part[i].out);
     client_filter_free(f);
     tx->state = NULL;
     rt_tx_done(tx);
@@ -671,10 +696,13 @@ static void client_kill_op(rt_ctx *c) {
 static void client_kill_next(rt_tx *tx) {
     client_filter *f = tx->state;
     long long killed = 0;
-    for (int i = 0; i < tx->nparts; i++) killed += tx->part[i].n;
+    for (int i = 0; i < tx->nparts; i++)
+        killed += tx->part[i].n;
     if (f->old_form) {
-        if (killed == 0) rw_error(&tx->reply, "ERR No such client");
-        else rw_ok(&tx->reply);
+        if (killed == 0)
+            rw_error(&tx->reply, "ERR No such client");
+        else
+            rw_ok(&tx->reply);
     } else {
         rw_int(&tx->reply, killed);
     }
@@ -727,8 +755,10 @@ void cmd_client_kill_multi(rt_tx *tx) {
                     return tx_fail(tx, f);
                 }
             } else if (arg_is(opt, "skipme")) {
-                if (arg_is(val, "yes")) f->skipme = 1;
-                else if (arg_is(val, "no")) f->skipme = 0;
+                if (arg_is(val, "yes"))
+                    f->skipme = 1;
+                else if (arg_is(val, "no"))
+                    f->skipme = 0;
                 else {
                     rw_error(&tx->reply, ERR_SYNTAX);
                     return tx_fail(tx, f);
@@ -773,7 +803,8 @@ void cmd_client_pause_multi(rt_tx *tx) {
     }
     int writes_only = 0;
     if (tx->argc == 4) {
-        if (arg_is(&tx->argv[3], "write")) writes_only = 1;
+        if (arg_is(&tx->argv[3], "write"))
+            writes_only = 1;
         else if (!arg_is(&tx->argv[3], "all")) {
             rw_error(&tx->reply, "ERR CLIENT PAUSE mode must be WRITE or ALL");
             rt_tx_done(tx);

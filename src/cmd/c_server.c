@@ -35,7 +35,9 @@ void cmd_time(rt_ctx *c) {
 }
 
 /* percore does not save snapshots yet: the last "save" is the start. */
-void cmd_lastsave(rt_ctx *c) { rw_int(c->reply, g_server.start_ms / 1000); }
+void cmd_lastsave(rt_ctx *c) {
+    rw_int(c->reply, g_server.start_ms / 1000);
+}
 
 /* ------------------------------------------------------------------ */
 /* SHUTDOWN                                                           */
@@ -46,10 +48,14 @@ void cmd_shutdown(rt_ctx *c) {
     int nosave = 0, save = 0, abort_ = 0, other = 0;
     for (int i = 1; i < c->argc; i++) {
         const rt_arg *a = &c->argv[i];
-        if (arg_is(a, "nosave")) nosave = 1;
-        else if (arg_is(a, "save")) save = 1;
-        else if (arg_is(a, "now") || arg_is(a, "force")) other = 1;
-        else if (arg_is(a, "abort")) abort_ = 1;
+        if (arg_is(a, "nosave"))
+            nosave = 1;
+        else if (arg_is(a, "save"))
+            save = 1;
+        else if (arg_is(a, "now") || arg_is(a, "force"))
+            other = 1;
+        else if (arg_is(a, "abort"))
+            abort_ = 1;
         else {
             rw_error(c->reply, ERR_SYNTAX);
             return;
@@ -89,13 +95,27 @@ static void monitor_repr(rbuf *out, const char *p, size_t n) {
         unsigned char ch = (unsigned char)p[i];
         char esc[4];
         switch (ch) {
-        case '\\': rb_append(out, "\\\\", 2); break;
-        case '"': rb_append(out, "\\\"", 2); break;
-        case '\n': rb_append(out, "\\n", 2); break;
-        case '\r': rb_append(out, "\\r", 2); break;
-        case '\t': rb_append(out, "\\t", 2); break;
-        case '\a': rb_append(out, "\\a", 2); break;
-        case '\b': rb_append(out, "\\b", 2); break;
+        case '\\':
+            rb_append(out, "\\\\", 2);
+            break;
+        case '"':
+            rb_append(out, "\\\"", 2);
+            break;
+        case '\n':
+            rb_append(out, "\\n", 2);
+            break;
+        case '\r':
+            rb_append(out, "\\r", 2);
+            break;
+        case '\t':
+            rb_append(out, "\\t", 2);
+            break;
+        case '\a':
+            rb_append(out, "\\a", 2);
+            break;
+        case '\b':
+            rb_append(out, "\\b", 2);
+            break;
         default:
             if (isprint(ch)) {
                 rb_append(out, (const char *)&ch, 1);
@@ -180,9 +200,10 @@ static void debug_object(rt_ctx *c) {
     uint32_t lru = o->lru & 0xFFFFFF;
     unsigned long long idle = now >= lru ? now - lru : now + (0xFFFFFFu - lru);
     char line[256];
-    snprintf(line, sizeof(line),
-             "Value at:%p refcount:%d encoding:%s serializedlength:%zu lru:%u lru_seconds_idle:%llu",
-             (void *)o, refcount, obj_enc_name(o), debug_serialized_len(o), lru, idle);
+    snprintf(
+        line, sizeof(line),
+        "Value at:%p refcount:%d encoding:%s serializedlength:%zu lru:%u lru_seconds_idle:%llu",
+        (void *)o, refcount, obj_enc_name(o), debug_serialized_len(o), lru, idle);
     rw_simple(c->reply, line);
 }
 
@@ -310,9 +331,11 @@ void cmd_debug(rt_ctx *c) {
     char num[64];
     if (c->argc == 2 && arg_is(sub, "help")) {
         long n = 0;
-        while (debug_help_lines[n]) n++;
+        while (debug_help_lines[n])
+            n++;
         rw_array(c->reply, n);
-        for (long i = 0; i < n; i++) rw_simple(c->reply, debug_help_lines[i]);
+        for (long i = 0; i < n; i++)
+            rw_simple(c->reply, debug_help_lines[i]);
     } else if (c->argc == 3 && arg_is(sub, "object")) {
         debug_object(c);
     } else if (c->argc == 3 && arg_is(sub, "sleep")) {

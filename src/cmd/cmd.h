@@ -51,34 +51,34 @@
 
 /* How the runtime is to run a command (see rt_plan). */
 enum {
-    CMD_ROUTE_KEYS = 0,   /* by its key positions; keyless commands run on the home shard */
-    CMD_ROUTE_LOCAL,      /* on the connection's shard, with the connection */
-    CMD_ROUTE_ALL,        /* a transaction over every shard: `multi` */
-    CMD_ROUTE_CUSTOM,     /* `route` picks the shard (SCAN) */
+    CMD_ROUTE_KEYS = 0, /* by its key positions; keyless commands run on the home shard */
+    CMD_ROUTE_LOCAL,    /* on the connection's shard, with the connection */
+    CMD_ROUTE_ALL,      /* a transaction over every shard: `multi` */
+    CMD_ROUTE_CUSTOM,   /* `route` picks the shard (SCAN) */
 };
 
-struct cmd_meta;          /* COMMAND INFO/DOCS facts, see cmd_meta.h */
+struct cmd_meta; /* COMMAND INFO/DOCS facts, see cmd_meta.h */
 
 typedef struct cmd_def cmd_def;
 struct cmd_def {
-    const char *name;                 /* lower case; a subcommand's own name ("list") */
-    int arity;                        /* Redis's: n exact, -n at least n (name included) */
-    uint64_t flags;                   /* CMD_* */
-    int first_key, last_key, key_step;/* legacy key range; last_key -1 = last argument */
+    const char *name;                  /* lower case; a subcommand's own name ("list") */
+    int arity;                         /* Redis's: n exact, -n at least n (name included) */
+    uint64_t flags;                    /* CMD_* */
+    int first_key, last_key, key_step; /* legacy key range; last_key -1 = last argument */
     /* Key positions that depend on the arguments (SORT ... STORE, BITOP, LCS
      * ...). Writes argv indexes into keys (room for argc) and returns how
      * many; returns -1 after writing an error reply into err. NULL: use the
      * range above. */
     int (*getkeys)(int argc, rt_arg *argv, int *keys, rbuf *err);
-    int route;                        /* CMD_ROUTE_* */
-    void (*proc)(rt_ctx *c);          /* single-shard (or local) body */
-    void (*multi)(rt_tx *tx);         /* multi-shard body; NULL = single-shard only */
+    int route;                /* CMD_ROUTE_* */
+    void (*proc)(rt_ctx *c);  /* single-shard (or local) body */
+    void (*multi)(rt_tx *tx); /* multi-shard body; NULL = single-shard only */
     /* CMD_ROUTE_CUSTOM: the shard to run on, or -1 after writing an error. */
     int (*route_fn)(rt_shard *home, int argc, rt_arg *argv, rbuf *err);
-    const cmd_def *subs;              /* subcommands, ended by a NULL name; NULL if none */
-    const struct cmd_meta *meta;      /* COMMAND INFO/DOCS facts */
-    int id;                           /* dense index for statistics, set by cmd_table_init */
-    const cmd_def *parent;            /* set by cmd_table_init for subcommands */
+    const cmd_def *subs;         /* subcommands, ended by a NULL name; NULL if none */
+    const struct cmd_meta *meta; /* COMMAND INFO/DOCS facts */
+    int id;                      /* dense index for statistics, set by cmd_table_init */
+    const cmd_def *parent;       /* set by cmd_table_init for subcommands */
 };
 
 /* The command table (cmd_table.c). */
@@ -106,25 +106,25 @@ typedef struct shard_state {
     rt_shard *shard;
     int id;
     store *st;
-    config cfg;                 /* this shard's copy of the configuration */
-    cmd_stat *stats;            /* [cmd_count_ids()] */
+    config cfg;      /* this shard's copy of the configuration */
+    cmd_stat *stats; /* [cmd_count_ids()] */
     uint64_t total_commands;
     uint64_t stat_numconnections;
     uint64_t stat_rejected_conn;
-    uint64_t dirty;             /* writes since start (rdb_changes_since_last_save) */
-    int monitors;               /* connections of this shard in MONITOR mode */
+    uint64_t dirty; /* writes since start (rdb_changes_since_last_save) */
+    int monitors;   /* connections of this shard in MONITOR mode */
 } shard_state;
 
 /* The command layer's state of one connection (rt's conn data). */
 typedef struct client_state {
-    char *name;                 /* CLIENT SETNAME, NULL if none */
-    char *lib_name;             /* CLIENT SETINFO lib-name */
+    char *name;     /* CLIENT SETNAME, NULL if none */
+    char *lib_name; /* CLIENT SETINFO lib-name */
     char *lib_ver;
     int authenticated;
     int monitor;
     int no_evict;
-    const cmd_def *last_cmd;    /* for CLIENT LIST cmd= */
-    struct multi_state *multi;  /* commands queued since MULTI; NULL outside MULTI */
+    const cmd_def *last_cmd;   /* for CLIENT LIST cmd= */
+    struct multi_state *multi; /* commands queued since MULTI; NULL outside MULTI */
 } client_state;
 
 /* MULTI/EXEC (dispatch.c). Forget the queued commands of a client (DISCARD,
@@ -142,13 +142,19 @@ typedef struct server_info {
     rt *rt;
 } server_info;
 extern server_info g_server;
-extern config g_config;          /* startup configuration (main thread, before rt_run) */
-extern _Atomic int g_monitors;   /* MONITOR connections in the process (relaxed) */
-extern const rt_ops g_cmd_ops;   /* dispatch.c: percore's command set for the runtime */
+extern config g_config;        /* startup configuration (main thread, before rt_run) */
+extern _Atomic int g_monitors; /* MONITOR connections in the process (relaxed) */
+extern const rt_ops g_cmd_ops; /* dispatch.c: percore's command set for the runtime */
 
-static inline shard_state *ctx_ss(rt_ctx *c) { return (shard_state *)c->sdata; }
-static inline store *ctx_store(rt_ctx *c) { return ctx_ss(c)->st; }
-static inline db *ctx_db(rt_ctx *c) { return store_db(ctx_ss(c)->st, c->db); }
+static inline shard_state *ctx_ss(rt_ctx *c) {
+    return (shard_state *)c->sdata;
+}
+static inline store *ctx_store(rt_ctx *c) {
+    return ctx_ss(c)->st;
+}
+static inline db *ctx_db(rt_ctx *c) {
+    return store_db(ctx_ss(c)->st, c->db);
+}
 /* Case-insensitive comparison of an argument with a C string. */
 static inline int arg_is(const rt_arg *a, const char *s) {
     size_t n = strlen(s);
@@ -156,10 +162,12 @@ static inline int arg_is(const rt_arg *a, const char *s) {
 }
 
 /* Parse helpers: on failure they write Redis's error into r and return -1. */
-int arg_ll_or_reply(rbuf *r, const rt_arg *a, long long *out, const char *msg); /* msg NULL: shared "not an integer" */
+int arg_ll_or_reply(rbuf *r, const rt_arg *a, long long *out,
+                    const char *msg); /* msg NULL: shared "not an integer" */
 int arg_double_or_reply(rbuf *r, const rt_arg *a, double *out, const char *msg);
 int arg_ld_or_reply(rbuf *r, const rt_arg *a, long double *out, const char *msg);
-int arg_range_or_reply(rbuf *r, const rt_arg *a, long long min, long long max, long long *out, const char *msg);
+int arg_range_or_reply(rbuf *r, const rt_arg *a, long long min, long long max, long long *out,
+                       const char *msg);
 
 /* Redis's shared error replies (without the leading '-'). */
 #define ERR_WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"
@@ -179,9 +187,13 @@ int arg_range_or_reply(rbuf *r, const rt_arg *a, long long min, long long max, l
 void reply_arity_error(rbuf *r, const cmd_def *c);
 
 /* Refresh the shard's cached time; called by the dispatcher before every command body. */
-static inline void ss_refresh_time(shard_state *ss) { ss->st->now_ms = util_mstime(); }
+static inline void ss_refresh_time(shard_state *ss) {
+    ss->st->now_ms = util_mstime();
+}
 
 /* Mark one write (for INFO's rdb_changes_since_last_save). */
-static inline void ss_dirty(rt_ctx *c, uint64_t n) { ctx_ss(c)->dirty += n; }
+static inline void ss_dirty(rt_ctx *c, uint64_t n) {
+    ctx_ss(c)->dirty += n;
+}
 
 #endif

@@ -29,7 +29,9 @@ static const cmd_meta meta_get = {
 };
 
 static const cmd_keyspec ks_set[] = {
-    {"RW and ACCESS due to the optional `GET` argument", CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_UPDATE | CMD_KS_VARIABLE_FLAGS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+    {"RW and ACCESS due to the optional `GET` argument",
+     CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_UPDATE | CMD_KS_VARIABLE_FLAGS, CMD_BS_INDEX, 1, NULL, 0,
+     CMD_FK_RANGE, 0, 1, 0},
 };
 static const cmd_history hist_set[] = {
     {"2.6.12", "Added the `EX`, `PX`, `NX` and `XX` options."},
@@ -151,7 +153,8 @@ static const cmd_meta meta_psetex = {
 };
 
 static const cmd_keyspec ks_getex[] = {
-    {"RW and UPDATE because it changes the TTL", CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_UPDATE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+    {"RW and UPDATE because it changes the TTL", CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_UPDATE,
+     CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
 };
 static const cmd_arg args_getex_1[] = {
     {"seconds", "integer", -1, "EX", NULL, NULL, 0, NULL, 0},
@@ -183,7 +186,8 @@ static const cmd_meta meta_getex = {
 };
 
 static const cmd_keyspec ks_getdel[] = {
-    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_DELETE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_DELETE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1,
+     0},
 };
 static const cmd_arg args_getdel[] = {
     {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
@@ -207,7 +211,8 @@ static const cmd_meta meta_getdel = {
 };
 
 static const cmd_keyspec ks_getset[] = {
-    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_UPDATE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_UPDATE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1,
+     0},
 };
 static const cmd_arg args_getset[] = {
     {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
@@ -256,7 +261,8 @@ static const cmd_meta meta_mget = {
     .nargs = 1,
 };
 
-static const char *const tips_mset[] = {"request_policy:multi_shard", "response_policy:all_succeeded", NULL};
+static const char *const tips_mset[] = {"request_policy:multi_shard",
+                                        "response_policy:all_succeeded", NULL};
 static const cmd_keyspec ks_mset[] = {
     {NULL, CMD_KS_OW | CMD_KS_UPDATE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, -1, 2, 0},
 };
@@ -285,7 +291,8 @@ static const cmd_meta meta_mset = {
     .nargs = 1,
 };
 
-static const char *const tips_msetnx[] = {"request_policy:multi_shard", "response_policy:agg_min", NULL};
+static const char *const tips_msetnx[] = {"request_policy:multi_shard", "response_policy:agg_min",
+                                          NULL};
 static const cmd_keyspec ks_msetnx[] = {
     {NULL, CMD_KS_OW | CMD_KS_INSERT, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, -1, 2, 0},
 };
@@ -329,7 +336,10 @@ static const cmd_meta meta_append = {
     .summary = "Add bytes to the end of a string",
     .since = "2.0.0",
     .group = "string",
-    .complexity = "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.",
+    .complexity =
+        "O(1). The amortized time complexity is O(1) assuming the appended value is small and the "
+        "already present value is of any size, since the dynamic string library used by Redis will "
+        "double the free space available on every reallocation.",
     .doc_flags = 0,
     .deprecated_since = NULL,
     .replaced_by = NULL,
@@ -379,7 +389,9 @@ static const cmd_meta meta_getrange = {
     .summary = "Read a slice of a string",
     .since = "2.4.0",
     .group = "string",
-    .complexity = "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.",
+    .complexity = "O(N) where N is the length of the returned string. The complexity is ultimately "
+                  "determined by the returned length, but because creating a substring from an "
+                  "existing string is very cheap, it can be considered O(1) for small strings.",
     .doc_flags = 0,
     .deprecated_since = NULL,
     .replaced_by = NULL,
@@ -405,7 +417,9 @@ static const cmd_meta meta_substr = {
     .summary = "Read a slice of a string (old name of GETRANGE)",
     .since = "1.0.0",
     .group = "string",
-    .complexity = "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.",
+    .complexity = "O(N) where N is the length of the returned string. The complexity is ultimately "
+                  "determined by the returned length, but because creating a substring from an "
+                  "existing string is very cheap, it can be considered O(1) for small strings.",
     .doc_flags = CMD_DOC_DEPRECATED,
     .deprecated_since = "2.0.0",
     .replaced_by = "`GETRANGE`",
@@ -431,7 +445,9 @@ static const cmd_meta meta_setrange = {
     .summary = "Overwrite part of a string starting at an offset",
     .since = "2.2.0",
     .group = "string",
-    .complexity = "O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument.",
+    .complexity = "O(1), not counting the time taken to copy the new string in place. Usually, "
+                  "this string is very small so the amortized complexity is O(1). Otherwise, "
+                  "complexity is O(M) with M being the length of the value argument.",
     .doc_flags = 0,
     .deprecated_since = NULL,
     .replaced_by = NULL,
@@ -442,7 +458,8 @@ static const cmd_meta meta_setrange = {
 };
 
 static const cmd_keyspec ks_incr[] = {
-    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_UPDATE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_UPDATE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1,
+     0},
 };
 static const cmd_arg args_incr[] = {
     {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
@@ -466,7 +483,8 @@ static const cmd_meta meta_incr = {
 };
 
 static const cmd_keyspec ks_decr[] = {
-    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_UPDATE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_UPDATE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1,
+     0},
 };
 static const cmd_arg args_decr[] = {
     {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
@@ -490,7 +508,8 @@ static const cmd_meta meta_decr = {
 };
 
 static const cmd_keyspec ks_incrby[] = {
-    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_UPDATE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_UPDATE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1,
+     0},
 };
 static const cmd_arg args_incrby[] = {
     {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
@@ -515,7 +534,8 @@ static const cmd_meta meta_incrby = {
 };
 
 static const cmd_keyspec ks_decrby[] = {
-    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_UPDATE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_UPDATE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1,
+     0},
 };
 static const cmd_arg args_decrby[] = {
     {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
@@ -540,7 +560,8 @@ static const cmd_meta meta_decrby = {
 };
 
 static const cmd_keyspec ks_incrbyfloat[] = {
-    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_UPDATE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_UPDATE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1,
+     0},
 };
 static const cmd_arg args_incrbyfloat[] = {
     {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
@@ -594,7 +615,8 @@ static const cmd_meta meta_lcs = {
 };
 
 static const cmd_keyspec ks_setbit[] = {
-    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_UPDATE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_UPDATE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1,
+     0},
 };
 static const cmd_arg args_setbit[] = {
     {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
@@ -750,7 +772,9 @@ static const cmd_meta meta_bitop = {
 };
 
 static const cmd_keyspec ks_bitfield[] = {
-    {"This command allows both access and modification of the key", CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_UPDATE | CMD_KS_VARIABLE_FLAGS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+    {"This command allows both access and modification of the key",
+     CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_UPDATE | CMD_KS_VARIABLE_FLAGS, CMD_BS_INDEX, 1, NULL, 0,
+     CMD_FK_RANGE, 0, 1, 0},
 };
 static const cmd_arg args_bitfield_1_0[] = {
     {"encoding", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
@@ -776,7 +800,8 @@ static const cmd_arg args_bitfield_1_1_1[] = {
     {"encoding_offset_increment", "block", -1, "INCRBY", NULL, NULL, 0, args_bitfield_1_1_1_1, 3},
 };
 static const cmd_arg args_bitfield_1_1[] = {
-    {"wrap_sat_fail", "oneof", -1, "OVERFLOW", NULL, NULL, CMD_ARG_OPTIONAL, args_bitfield_1_1_0, 3},
+    {"wrap_sat_fail", "oneof", -1, "OVERFLOW", NULL, NULL, CMD_ARG_OPTIONAL, args_bitfield_1_1_0,
+     3},
     {"write_operation", "oneof", -1, NULL, NULL, NULL, 0, args_bitfield_1_1_1, 2},
 };
 static const cmd_arg args_bitfield_1[] = {
@@ -785,7 +810,8 @@ static const cmd_arg args_bitfield_1[] = {
 };
 static const cmd_arg args_bitfield[] = {
     {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
-    {"operation", "oneof", -1, NULL, NULL, NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE, args_bitfield_1, 2},
+    {"operation", "oneof", -1, NULL, NULL, NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE,
+     args_bitfield_1, 2},
 };
 static const cmd_meta meta_bitfield = {
     .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_BITMAP) | CMD_ACL_BIT(CMD_ACL_SLOW),
@@ -814,7 +840,8 @@ static const cmd_arg args_bitfield_ro_1[] = {
 };
 static const cmd_arg args_bitfield_ro[] = {
     {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
-    {"encoding_offset", "block", -1, "GET", NULL, NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE | CMD_ARG_MULTIPLE_TOKEN, args_bitfield_ro_1, 2},
+    {"encoding_offset", "block", -1, "GET", NULL, NULL,
+     CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE | CMD_ARG_MULTIPLE_TOKEN, args_bitfield_ro_1, 2},
 };
 static const cmd_meta meta_bitfield_ro = {
     .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_BITMAP) | CMD_ACL_BIT(CMD_ACL_FAST),
@@ -834,7 +861,8 @@ static const cmd_meta meta_bitfield_ro = {
     .nargs = 2,
 };
 
-static const char *const tips_del[] = {"request_policy:multi_shard", "response_policy:agg_sum", NULL};
+static const char *const tips_del[] = {"request_policy:multi_shard", "response_policy:agg_sum",
+                                       NULL};
 static const cmd_keyspec ks_del[] = {
     {NULL, CMD_KS_RM | CMD_KS_DELETE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, -1, 1, 0},
 };
@@ -849,7 +877,10 @@ static const cmd_meta meta_del = {
     .summary = "Remove keys",
     .since = "1.0.0",
     .group = "generic",
-    .complexity = "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).",
+    .complexity = "O(N) where N is the number of keys that will be removed. When a key to remove "
+                  "holds a value other than a string, the individual complexity for this key is "
+                  "O(M) where M is the number of elements in the list, set, sorted set or hash. "
+                  "Removing a single key that holds a string value is O(1).",
     .doc_flags = 0,
     .deprecated_since = NULL,
     .replaced_by = NULL,
@@ -859,7 +890,8 @@ static const cmd_meta meta_del = {
     .nargs = 1,
 };
 
-static const char *const tips_unlink[] = {"request_policy:multi_shard", "response_policy:agg_sum", NULL};
+static const char *const tips_unlink[] = {"request_policy:multi_shard", "response_policy:agg_sum",
+                                          NULL};
 static const cmd_keyspec ks_unlink[] = {
     {NULL, CMD_KS_RM | CMD_KS_DELETE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, -1, 1, 0},
 };
@@ -874,7 +906,9 @@ static const cmd_meta meta_unlink = {
     .summary = "Remove keys, freeing their memory in the background",
     .since = "4.0.0",
     .group = "generic",
-    .complexity = "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.",
+    .complexity = "O(1) for each key removed regardless of its size. Then the command does O(N) "
+                  "work in a different thread in order to reclaim memory, where N is the number of "
+                  "allocations the deleted objects where composed of.",
     .doc_flags = 0,
     .deprecated_since = NULL,
     .replaced_by = NULL,
@@ -884,7 +918,8 @@ static const cmd_meta meta_unlink = {
     .nargs = 1,
 };
 
-static const char *const tips_exists[] = {"request_policy:multi_shard", "response_policy:agg_sum", NULL};
+static const char *const tips_exists[] = {"request_policy:multi_shard", "response_policy:agg_sum",
+                                          NULL};
 static const cmd_keyspec ks_exists[] = {
     {NULL, CMD_KS_RO, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, -1, 1, 0},
 };
@@ -912,7 +947,8 @@ static const cmd_meta meta_exists = {
     .nargs = 1,
 };
 
-static const char *const tips_touch[] = {"request_policy:multi_shard", "response_policy:agg_sum", NULL};
+static const char *const tips_touch[] = {"request_policy:multi_shard", "response_policy:agg_sum",
+                                         NULL};
 static const cmd_keyspec ks_touch[] = {
     {NULL, CMD_KS_RO, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, -1, 1, 0},
 };
@@ -1229,19 +1265,22 @@ static const cmd_meta meta_persist = {
     .nargs = 1,
 };
 
-static const char *const tips_keys[] = {"request_policy:all_shards", "nondeterministic_output_order", NULL};
+static const char *const tips_keys[] = {"request_policy:all_shards",
+                                        "nondeterministic_output_order", NULL};
 static const cmd_arg args_keys[] = {
     {"pattern", "pattern", -1, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const cmd_meta meta_keys = {
-    .acl = CMD_ACL_BIT(CMD_ACL_KEYSPACE) | CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_SLOW) | CMD_ACL_BIT(CMD_ACL_DANGEROUS),
+    .acl = CMD_ACL_BIT(CMD_ACL_KEYSPACE) | CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_SLOW) |
+           CMD_ACL_BIT(CMD_ACL_DANGEROUS),
     .tips = tips_keys,
     .keyspecs = NULL,
     .nkeyspecs = 0,
     .summary = "List the keys that match a glob pattern",
     .since = "1.0.0",
     .group = "generic",
-    .complexity = "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.",
+    .complexity = "O(N) with N being the number of keys in the database, under the assumption that "
+                  "the key names in the database and the given pattern have limited length.",
     .doc_flags = 0,
     .deprecated_since = NULL,
     .replaced_by = NULL,
@@ -1269,7 +1308,9 @@ static const cmd_meta meta_scan = {
     .summary = "Walk the keyspace a batch at a time with a cursor",
     .since = "2.8.0",
     .group = "generic",
-    .complexity = "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
+    .complexity =
+        "O(1) for every call. O(N) for a complete iteration, including enough command calls for "
+        "the cursor to return back to 0. N is the number of elements inside the collection.",
     .doc_flags = 0,
     .deprecated_since = NULL,
     .replaced_by = NULL,
@@ -1279,7 +1320,8 @@ static const cmd_meta meta_scan = {
     .nargs = 4,
 };
 
-static const char *const tips_randomkey[] = {"request_policy:all_shards", "nondeterministic_output", NULL};
+static const char *const tips_randomkey[] = {"request_policy:all_shards", "nondeterministic_output",
+                                             NULL};
 static const cmd_meta meta_randomkey = {
     .acl = CMD_ACL_BIT(CMD_ACL_KEYSPACE) | CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_SLOW),
     .tips = tips_randomkey,
@@ -1298,7 +1340,8 @@ static const cmd_meta meta_randomkey = {
     .nargs = 0,
 };
 
-static const char *const tips_dbsize[] = {"request_policy:all_shards", "response_policy:agg_sum", NULL};
+static const char *const tips_dbsize[] = {"request_policy:all_shards", "response_policy:agg_sum",
+                                          NULL};
 static const cmd_meta meta_dbsize = {
     .acl = CMD_ACL_BIT(CMD_ACL_KEYSPACE) | CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_FAST),
     .tips = tips_dbsize,
@@ -1317,7 +1360,8 @@ static const cmd_meta meta_dbsize = {
     .nargs = 0,
 };
 
-static const char *const tips_flushdb[] = {"request_policy:all_shards", "response_policy:all_succeeded", NULL};
+static const char *const tips_flushdb[] = {"request_policy:all_shards",
+                                           "response_policy:all_succeeded", NULL};
 static const cmd_history hist_flushdb[] = {
     {"4.0.0", "Added the `ASYNC` flushing mode modifier."},
     {"6.2.0", "Added the `SYNC` flushing mode modifier."},
@@ -1330,7 +1374,8 @@ static const cmd_arg args_flushdb[] = {
     {"async", "oneof", -1, NULL, NULL, NULL, CMD_ARG_OPTIONAL, args_flushdb_0, 2},
 };
 static const cmd_meta meta_flushdb = {
-    .acl = CMD_ACL_BIT(CMD_ACL_KEYSPACE) | CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_SLOW) | CMD_ACL_BIT(CMD_ACL_DANGEROUS),
+    .acl = CMD_ACL_BIT(CMD_ACL_KEYSPACE) | CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_SLOW) |
+           CMD_ACL_BIT(CMD_ACL_DANGEROUS),
     .tips = tips_flushdb,
     .keyspecs = NULL,
     .nkeyspecs = 0,
@@ -1347,7 +1392,8 @@ static const cmd_meta meta_flushdb = {
     .nargs = 1,
 };
 
-static const char *const tips_flushall[] = {"request_policy:all_shards", "response_policy:all_succeeded", NULL};
+static const char *const tips_flushall[] = {"request_policy:all_shards",
+                                            "response_policy:all_succeeded", NULL};
 static const cmd_history hist_flushall[] = {
     {"4.0.0", "Added the `ASYNC` flushing mode modifier."},
     {"6.2.0", "Added the `SYNC` flushing mode modifier."},
@@ -1360,7 +1406,8 @@ static const cmd_arg args_flushall[] = {
     {"async", "oneof", -1, NULL, NULL, NULL, CMD_ARG_OPTIONAL, args_flushall_0, 2},
 };
 static const cmd_meta meta_flushall = {
-    .acl = CMD_ACL_BIT(CMD_ACL_KEYSPACE) | CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_SLOW) | CMD_ACL_BIT(CMD_ACL_DANGEROUS),
+    .acl = CMD_ACL_BIT(CMD_ACL_KEYSPACE) | CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_SLOW) |
+           CMD_ACL_BIT(CMD_ACL_DANGEROUS),
     .tips = tips_flushall,
     .keyspecs = NULL,
     .nkeyspecs = 0,
@@ -1382,14 +1429,16 @@ static const cmd_arg args_swapdb[] = {
     {"index2", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const cmd_meta meta_swapdb = {
-    .acl = CMD_ACL_BIT(CMD_ACL_KEYSPACE) | CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_FAST) | CMD_ACL_BIT(CMD_ACL_DANGEROUS),
+    .acl = CMD_ACL_BIT(CMD_ACL_KEYSPACE) | CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_FAST) |
+           CMD_ACL_BIT(CMD_ACL_DANGEROUS),
     .tips = NULL,
     .keyspecs = NULL,
     .nkeyspecs = 0,
     .summary = "Exchange the contents of two databases",
     .since = "4.0.0",
     .group = "server",
-    .complexity = "O(N) where N is the count of clients watching or blocking on keys from both databases.",
+    .complexity =
+        "O(N) where N is the count of clients watching or blocking on keys from both databases.",
     .doc_flags = 0,
     .deprecated_since = NULL,
     .replaced_by = NULL,
@@ -1400,7 +1449,8 @@ static const cmd_meta meta_swapdb = {
 };
 
 static const cmd_keyspec ks_rename[] = {
-    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_DELETE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_DELETE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1,
+     0},
     {NULL, CMD_KS_OW | CMD_KS_UPDATE, CMD_BS_INDEX, 2, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
 };
 static const cmd_arg args_rename[] = {
@@ -1426,11 +1476,13 @@ static const cmd_meta meta_rename = {
 };
 
 static const cmd_keyspec ks_renamenx[] = {
-    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_DELETE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_DELETE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1,
+     0},
     {NULL, CMD_KS_OW | CMD_KS_INSERT, CMD_BS_INDEX, 2, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
 };
 static const cmd_history hist_renamenx[] = {
-    {"3.2.0", "The command no longer returns an error when source and destination names are the same."},
+    {"3.2.0",
+     "The command no longer returns an error when source and destination names are the same."},
 };
 static const cmd_arg args_renamenx[] = {
     {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
@@ -1472,7 +1524,8 @@ static const cmd_meta meta_copy = {
     .summary = "Duplicate the value of a key under another key",
     .since = "6.2.0",
     .group = "generic",
-    .complexity = "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.",
+    .complexity = "O(N) worst case for collections, where N is the number of nested items. O(1) "
+                  "for string values.",
     .doc_flags = 0,
     .deprecated_since = NULL,
     .replaced_by = NULL,
@@ -1483,7 +1536,8 @@ static const cmd_meta meta_copy = {
 };
 
 static const cmd_keyspec ks_move[] = {
-    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_UPDATE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_UPDATE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1,
+     0},
 };
 static const cmd_arg args_move[] = {
     {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
@@ -1758,7 +1812,8 @@ static const cmd_meta meta_discard = {
     .nargs = 0,
 };
 
-static const char *const tips_ping[] = {"request_policy:all_shards", "response_policy:all_succeeded", NULL};
+static const char *const tips_ping[] = {"request_policy:all_shards",
+                                        "response_policy:all_succeeded", NULL};
 static const cmd_arg args_ping[] = {
     {"message", "string", -1, NULL, NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
 };
@@ -1838,7 +1893,8 @@ static const cmd_meta meta_reset = {
 };
 
 static const cmd_history hist_hello[] = {
-    {"6.2.0", "`protover` made optional; when called without arguments the command reports the current connection's context."},
+    {"6.2.0", "`protover` made optional; when called without arguments the command reports the "
+              "current connection's context."},
 };
 static const cmd_arg args_hello_0_1[] = {
     {"username", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
@@ -2069,7 +2125,8 @@ static const cmd_arg args_client_no_evict[] = {
     {"enabled", "oneof", -1, NULL, NULL, NULL, 0, args_client_no_evict_0, 2},
 };
 static const cmd_meta meta_client_no_evict = {
-    .acl = CMD_ACL_BIT(CMD_ACL_ADMIN) | CMD_ACL_BIT(CMD_ACL_SLOW) | CMD_ACL_BIT(CMD_ACL_DANGEROUS) | CMD_ACL_BIT(CMD_ACL_CONNECTION),
+    .acl = CMD_ACL_BIT(CMD_ACL_ADMIN) | CMD_ACL_BIT(CMD_ACL_SLOW) | CMD_ACL_BIT(CMD_ACL_DANGEROUS) |
+           CMD_ACL_BIT(CMD_ACL_CONNECTION),
     .tips = NULL,
     .keyspecs = NULL,
     .nkeyspecs = 0,
@@ -2095,7 +2152,8 @@ static const cmd_arg args_client_unblock[] = {
     {"timeout_error", "oneof", -1, NULL, NULL, NULL, CMD_ARG_OPTIONAL, args_client_unblock_1, 2},
 };
 static const cmd_meta meta_client_unblock = {
-    .acl = CMD_ACL_BIT(CMD_ACL_ADMIN) | CMD_ACL_BIT(CMD_ACL_SLOW) | CMD_ACL_BIT(CMD_ACL_DANGEROUS) | CMD_ACL_BIT(CMD_ACL_CONNECTION),
+    .acl = CMD_ACL_BIT(CMD_ACL_ADMIN) | CMD_ACL_BIT(CMD_ACL_SLOW) | CMD_ACL_BIT(CMD_ACL_DANGEROUS) |
+           CMD_ACL_BIT(CMD_ACL_CONNECTION),
     .tips = NULL,
     .keyspecs = NULL,
     .nkeyspecs = 0,
@@ -2135,7 +2193,8 @@ static const cmd_history hist_client_list[] = {
     {"2.8.12", "Added unique client `id` field."},
     {"5.0.0", "Added optional `TYPE` filter."},
     {"6.0.0", "Added `user` field."},
-    {"6.2.0", "Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the optional `ID` filter."},
+    {"6.2.0",
+     "Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the optional `ID` filter."},
     {"7.0.0", "Added `resp`, `multi-mem`, `rbs` and `rbp` fields."},
     {"7.0.3", "Added `ssub` field."},
 };
@@ -2149,11 +2208,13 @@ static const cmd_arg args_client_list_1[] = {
     {"client-id", "integer", -1, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
 };
 static const cmd_arg args_client_list[] = {
-    {"normal_master_replica_pubsub", "oneof", -1, "TYPE", "5.0.0", NULL, CMD_ARG_OPTIONAL, args_client_list_0, 4},
+    {"normal_master_replica_pubsub", "oneof", -1, "TYPE", "5.0.0", NULL, CMD_ARG_OPTIONAL,
+     args_client_list_0, 4},
     {"id", "block", -1, "ID", "6.2.0", NULL, CMD_ARG_OPTIONAL, args_client_list_1, 1},
 };
 static const cmd_meta meta_client_list = {
-    .acl = CMD_ACL_BIT(CMD_ACL_ADMIN) | CMD_ACL_BIT(CMD_ACL_SLOW) | CMD_ACL_BIT(CMD_ACL_DANGEROUS) | CMD_ACL_BIT(CMD_ACL_CONNECTION),
+    .acl = CMD_ACL_BIT(CMD_ACL_ADMIN) | CMD_ACL_BIT(CMD_ACL_SLOW) | CMD_ACL_BIT(CMD_ACL_DANGEROUS) |
+           CMD_ACL_BIT(CMD_ACL_CONNECTION),
     .tips = tips_client_list,
     .keyspecs = NULL,
     .nkeyspecs = 0,
@@ -2174,7 +2235,8 @@ static const cmd_history hist_client_kill[] = {
     {"2.8.12", "Added new filter format."},
     {"2.8.12", "`ID` option."},
     {"3.2.0", "Added `master` type in for `TYPE` option."},
-    {"5.0.0", "Replaced `slave` `TYPE` with `replica`. `slave` still supported for backward compatibility."},
+    {"5.0.0",
+     "Replaced `slave` `TYPE` with `replica`. `slave` still supported for backward compatibility."},
     {"6.2.0", "`LADDR` option."},
 };
 static const cmd_arg args_client_kill_0_1_1[] = {
@@ -2186,7 +2248,8 @@ static const cmd_arg args_client_kill_0_1_1[] = {
 };
 static const cmd_arg args_client_kill_0_1[] = {
     {"client-id", "integer", -1, "ID", "2.8.12", NULL, CMD_ARG_OPTIONAL, NULL, 0},
-    {"normal_master_slave_pubsub", "oneof", -1, "TYPE", "2.8.12", NULL, CMD_ARG_OPTIONAL, args_client_kill_0_1_1, 5},
+    {"normal_master_slave_pubsub", "oneof", -1, "TYPE", "2.8.12", NULL, CMD_ARG_OPTIONAL,
+     args_client_kill_0_1_1, 5},
     {"username", "string", -1, "USER", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
     {"ip:port", "string", -1, "ADDR", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
     {"ip:port", "string", -1, "LADDR", "6.2.0", NULL, CMD_ARG_OPTIONAL, NULL, 0},
@@ -2200,7 +2263,8 @@ static const cmd_arg args_client_kill[] = {
     {"filter", "oneof", -1, NULL, NULL, NULL, 0, args_client_kill_0, 2},
 };
 static const cmd_meta meta_client_kill = {
-    .acl = CMD_ACL_BIT(CMD_ACL_ADMIN) | CMD_ACL_BIT(CMD_ACL_SLOW) | CMD_ACL_BIT(CMD_ACL_DANGEROUS) | CMD_ACL_BIT(CMD_ACL_CONNECTION),
+    .acl = CMD_ACL_BIT(CMD_ACL_ADMIN) | CMD_ACL_BIT(CMD_ACL_SLOW) | CMD_ACL_BIT(CMD_ACL_DANGEROUS) |
+           CMD_ACL_BIT(CMD_ACL_CONNECTION),
     .tips = NULL,
     .keyspecs = NULL,
     .nkeyspecs = 0,
@@ -2229,7 +2293,8 @@ static const cmd_arg args_client_pause[] = {
     {"mode", "oneof", -1, NULL, "6.2.0", NULL, CMD_ARG_OPTIONAL, args_client_pause_1, 2},
 };
 static const cmd_meta meta_client_pause = {
-    .acl = CMD_ACL_BIT(CMD_ACL_ADMIN) | CMD_ACL_BIT(CMD_ACL_SLOW) | CMD_ACL_BIT(CMD_ACL_DANGEROUS) | CMD_ACL_BIT(CMD_ACL_CONNECTION),
+    .acl = CMD_ACL_BIT(CMD_ACL_ADMIN) | CMD_ACL_BIT(CMD_ACL_SLOW) | CMD_ACL_BIT(CMD_ACL_DANGEROUS) |
+           CMD_ACL_BIT(CMD_ACL_CONNECTION),
     .tips = NULL,
     .keyspecs = NULL,
     .nkeyspecs = 0,
@@ -2247,7 +2312,8 @@ static const cmd_meta meta_client_pause = {
 };
 
 static const cmd_meta meta_client_unpause = {
-    .acl = CMD_ACL_BIT(CMD_ACL_ADMIN) | CMD_ACL_BIT(CMD_ACL_SLOW) | CMD_ACL_BIT(CMD_ACL_DANGEROUS) | CMD_ACL_BIT(CMD_ACL_CONNECTION),
+    .acl = CMD_ACL_BIT(CMD_ACL_ADMIN) | CMD_ACL_BIT(CMD_ACL_SLOW) | CMD_ACL_BIT(CMD_ACL_DANGEROUS) |
+           CMD_ACL_BIT(CMD_ACL_CONNECTION),
     .tips = NULL,
     .keyspecs = NULL,
     .nkeyspecs = 0,
@@ -2264,7 +2330,8 @@ static const cmd_meta meta_client_unpause = {
     .nargs = 0,
 };
 
-static const char *const tips_info[] = {"nondeterministic_output", "request_policy:all_shards", "response_policy:special", NULL};
+static const char *const tips_info[] = {"nondeterministic_output", "request_policy:all_shards",
+                                        "response_policy:special", NULL};
 static const cmd_history hist_info[] = {
     {"7.0.0", "Added support for taking multiple section arguments."},
 };
@@ -2348,7 +2415,8 @@ static const cmd_meta meta_shutdown = {
     .summary = "Stop the server",
     .since = "1.0.0",
     .group = "server",
-    .complexity = "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
+    .complexity = "O(N) when saving, where N is the total number of keys in all databases when "
+                  "saving data, otherwise O(1)",
     .doc_flags = 0,
     .deprecated_since = NULL,
     .replaced_by = NULL,
@@ -2586,7 +2654,8 @@ static const cmd_meta meta_config_get = {
     .nargs = 1,
 };
 
-static const char *const tips_config_set[] = {"request_policy:all_nodes", "response_policy:all_succeeded", NULL};
+static const char *const tips_config_set[] = {"request_policy:all_nodes",
+                                              "response_policy:all_succeeded", NULL};
 static const cmd_history hist_config_set[] = {
     {"7.0.0", "Added the ability to set multiple parameters in one call."},
 };
@@ -2733,15 +2802,21 @@ const cmd_meta_ref cmd_meta_refs[] = {
     {"memory", &meta_memory, -2, 0, 0, 0, 0},
     {"memory|usage", &meta_memory_usage, -3, CMD_READONLY, 2, 2, 1},
     {"memory|help", &meta_memory_help, 2, CMD_LOADING | CMD_STALE, 0, 0, 0},
-    {"multi", &meta_multi, 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_ALLOW_BUSY, 0, 0, 0},
+    {"multi", &meta_multi, 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_ALLOW_BUSY, 0,
+     0, 0},
     {"exec", &meta_exec, 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_SKIP_SLOWLOG, 0, 0, 0},
-    {"discard", &meta_discard, 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_ALLOW_BUSY, 0, 0, 0},
+    {"discard", &meta_discard, 1,
+     CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_ALLOW_BUSY, 0, 0, 0},
     {"ping", &meta_ping, -1, CMD_FAST, 0, 0, 0},
     {"echo", &meta_echo, 2, CMD_LOADING | CMD_STALE | CMD_FAST, 0, 0, 0},
-    {"quit", &meta_quit, -1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | CMD_ALLOW_BUSY, 0, 0, 0},
-    {"reset", &meta_reset, 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | CMD_ALLOW_BUSY, 0, 0, 0},
-    {"hello", &meta_hello, -1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | CMD_ALLOW_BUSY, 0, 0, 0},
-    {"auth", &meta_auth, -2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | CMD_ALLOW_BUSY, 0, 0, 0},
+    {"quit", &meta_quit, -1,
+     CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | CMD_ALLOW_BUSY, 0, 0, 0},
+    {"reset", &meta_reset, 1,
+     CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | CMD_ALLOW_BUSY, 0, 0, 0},
+    {"hello", &meta_hello, -1,
+     CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | CMD_ALLOW_BUSY, 0, 0, 0},
+    {"auth", &meta_auth, -2,
+     CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | CMD_ALLOW_BUSY, 0, 0, 0},
     {"select", &meta_select, 2, CMD_LOADING | CMD_STALE | CMD_FAST, 0, 0, 0},
     {"client", &meta_client, -2, 0, 0, 0, 0},
     {"client|id", &meta_client_id, 2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0},
@@ -2750,17 +2825,24 @@ const cmd_meta_ref cmd_meta_refs[] = {
     {"client|setinfo", &meta_client_setinfo, 4, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0},
     {"client|info", &meta_client_info, 2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0},
     {"client|reply", &meta_client_reply, 3, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0},
-    {"client|no-evict", &meta_client_no_evict, 3, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0},
-    {"client|unblock", &meta_client_unblock, -3, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0},
+    {"client|no-evict", &meta_client_no_evict, 3,
+     CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0},
+    {"client|unblock", &meta_client_unblock, -3, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+     0, 0, 0},
     {"client|help", &meta_client_help, 2, CMD_LOADING | CMD_STALE, 0, 0, 0},
-    {"client|list", &meta_client_list, -2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0},
-    {"client|kill", &meta_client_kill, -3, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0},
-    {"client|pause", &meta_client_pause, -3, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0},
-    {"client|unpause", &meta_client_unpause, 2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0},
+    {"client|list", &meta_client_list, -2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0,
+     0},
+    {"client|kill", &meta_client_kill, -3, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0,
+     0},
+    {"client|pause", &meta_client_pause, -3, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0,
+     0, 0},
+    {"client|unpause", &meta_client_unpause, 2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+     0, 0, 0},
     {"info", &meta_info, -1, CMD_LOADING | CMD_STALE, 0, 0, 0},
     {"time", &meta_time, 1, CMD_LOADING | CMD_STALE | CMD_FAST, 0, 0, 0},
     {"lastsave", &meta_lastsave, 1, CMD_LOADING | CMD_STALE | CMD_FAST, 0, 0, 0},
-    {"shutdown", &meta_shutdown, -1, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NO_MULTI | CMD_ALLOW_BUSY, 0, 0, 0},
+    {"shutdown", &meta_shutdown, -1,
+     CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NO_MULTI | CMD_ALLOW_BUSY, 0, 0, 0},
     {"monitor", &meta_monitor, 1, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0},
     {"debug", &meta_debug, -2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0},
     {"command", &meta_command, -1, CMD_LOADING | CMD_STALE, 0, 0, 0},
@@ -2771,10 +2853,14 @@ const cmd_meta_ref cmd_meta_refs[] = {
     {"command|getkeys", &meta_command_getkeys, -4, CMD_LOADING | CMD_STALE, 0, 0, 0},
     {"command|help", &meta_command_help, 2, CMD_LOADING | CMD_STALE, 0, 0, 0},
     {"config", &meta_config, -2, 0, 0, 0, 0},
-    {"config|get", &meta_config_get, -3, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0},
-    {"config|set", &meta_config_set, -4, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0},
-    {"config|resetstat", &meta_config_resetstat, 2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0},
-    {"config|rewrite", &meta_config_rewrite, 2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0},
+    {"config|get", &meta_config_get, -3, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0,
+     0},
+    {"config|set", &meta_config_set, -4, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0,
+     0},
+    {"config|resetstat", &meta_config_resetstat, 2,
+     CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0},
+    {"config|rewrite", &meta_config_rewrite, 2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+     0, 0, 0},
     {"config|help", &meta_config_help, 2, CMD_LOADING | CMD_STALE, 0, 0, 0},
     {NULL, NULL, 0, 0, 0, 0, 0},
 };

@@ -26,8 +26,10 @@ int arg_range_or_reply(rbuf *r, const rt_arg *a, long long min, long long max, l
                        const char *msg) {
     if (arg_ll_or_reply(r, a, out, msg) < 0) return -1;
     if (*out < min || *out > max) {
-        if (msg) rw_error(r, msg);
-        else rw_errorf(r, "ERR value is out of range, value must between %lld and %lld", min, max);
+        if (msg)
+            rw_error(r, msg);
+        else
+            rw_errorf(r, "ERR value is out of range, value must between %lld and %lld", min, max);
         return -1;
     }
     return 0;

@@ -35,18 +35,18 @@ enum { T_BOOL, T_INT, T_MEM, T_ENUM, T_STR, T_SPECIAL };
 /* Parameters whose syntax is not one of the standard types. */
 enum {
     SP_NONE,
-    SP_BIND,       /* up to 16 addresses */
-    SP_OBUF,       /* client-output-buffer-limit: class hard soft secs ... */
-    SP_PCT,        /* latency-tracking-info-percentiles: doubles in [0,100] */
-    SP_MAXMEMCLI,  /* maxmemory-clients: memory or N% */
-    SP_NOTIFY,     /* notify-keyspace-events flag letters */
-    SP_OOMVALS,    /* three ints in [-2000, 2000] */
-    SP_REPLICAOF,  /* "host port" or "no one" */
-    SP_SAVE,       /* seconds/changes pairs */
-    SP_UNIXPERM,   /* octal permissions */
-    SP_PROCTITLE,  /* template with {variables} */
-    SP_HOSTNAME,   /* cluster-announce-hostname */
-    SP_SHUTDOWN,   /* shutdown-on-sig*: set of default/save/nosave/now/force */
+    SP_BIND,      /* up to 16 addresses */
+    SP_OBUF,      /* client-output-buffer-limit: class hard soft secs ... */
+    SP_PCT,       /* latency-tracking-info-percentiles: doubles in [0,100] */
+    SP_MAXMEMCLI, /* maxmemory-clients: memory or N% */
+    SP_NOTIFY,    /* notify-keyspace-events flag letters */
+    SP_OOMVALS,   /* three ints in [-2000, 2000] */
+    SP_REPLICAOF, /* "host port" or "no one" */
+    SP_SAVE,      /* seconds/changes pairs */
+    SP_UNIXPERM,  /* octal permissions */
+    SP_PROCTITLE, /* template with {variables} */
+    SP_HOSTNAME,  /* cluster-announce-hostname */
+    SP_SHUTDOWN,  /* shutdown-on-sig*: set of default/save/nosave/now/force */
 };
 
 #define CF_IMMUTABLE 1 /* CONFIG SET refuses: "can't set immutable config" */
@@ -55,23 +55,29 @@ enum {
 
 typedef struct cfg_def {
     const char *name;
-    const char *alias;              /* old name accepted everywhere, or NULL */
-    int type;                       /* T_* */
-    int special;                    /* SP_* when type is T_SPECIAL */
-    int flags;                      /* CF_* */
-    long long min;                  /* T_INT / T_MEM limits */
+    const char *alias; /* old name accepted everywhere, or NULL */
+    int type;          /* T_* */
+    int special;       /* SP_* when type is T_SPECIAL */
+    int flags;         /* CF_* */
+    long long min;     /* T_INT / T_MEM limits */
     unsigned long long max;
-    const char *const *enums;       /* T_ENUM names, NULL-terminated, in Redis's order */
-    const char *def;                /* default, in canonical text form */
+    const char *const *enums; /* T_ENUM names, NULL-terminated, in Redis's order */
+    const char *def;          /* default, in canonical text form */
 } cfg_def;
 
 #define ENUM(...) ((const char *const[]){__VA_ARGS__, NULL})
-#define B(n, a, d, f) {n, a, T_BOOL, SP_NONE, f, 0, 0, NULL, d}
-#define I(n, a, lo, hi, d, f) {n, a, T_INT, SP_NONE, f, lo, hi, NULL, d}
-#define M(n, a, lo, hi, d, f) {n, a, T_MEM, SP_NONE, f, lo, hi, NULL, d}
-#define E(n, a, en, d, f) {n, a, T_ENUM, SP_NONE, f, 0, 0, en, d}
-#define S(n, a, d, f) {n, a, T_STR, SP_NONE, f, 0, 0, NULL, d}
-#define X(n, a, sp, d, f) {n, a, T_SPECIAL, sp, f, 0, 0, NULL, d}
+#define B(n, a, d, f)                                                                              \
+    { n, a, T_BOOL, SP_NONE, f, 0, 0, NULL, d }
+#define I(n, a, lo, hi, d, f)                                                                      \
+    { n, a, T_INT, SP_NONE, f, lo, hi, NULL, d }
+#define M(n, a, lo, hi, d, f)                                                                      \
+    { n, a, T_MEM, SP_NONE, f, lo, hi, NULL, d }
+#define E(n, a, en, d, f)                                                                          \
+    { n, a, T_ENUM, SP_NONE, f, 0, 0, en, d }
+#define S(n, a, d, f)                                                                              \
+    { n, a, T_STR, SP_NONE, f, 0, 0, NULL, d }
+#define X(n, a, sp, d, f)                                                                          \
+    { n, a, T_SPECIAL, sp, f, 0, 0, NULL, d }
 
 /* The table, produced with tools/gen_config_names.sh against redis-server
  * 7.0.15 and then annotated. threads and io-engine are percore's own. */
@@ -106,7 +112,8 @@ static const cfg_def cfg_defs[] = {
     S("bind-source-addr", NULL, "", 0),
     S("bio_cpulist", NULL, "", CF_IMMUTABLE),
     I("busy-reply-threshold", "lua-time-limit", 0, LLONG_MAX, "5000", 0),
-    X("client-output-buffer-limit", NULL, SP_OBUF, "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", 0),
+    X("client-output-buffer-limit", NULL, SP_OBUF,
+      "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", 0),
     M("client-query-buffer-limit", NULL, 1048576, LLONG_MAX, "1073741824", 0),
     B("cluster-allow-pubsubshard-when-down", NULL, "yes", 0),
     B("cluster-allow-reads-when-down", NULL, "no", 0),
@@ -162,14 +169,17 @@ static const cfg_def cfg_defs[] = {
     I("loading-process-events-interval-bytes", NULL, 1024, INT_MAX, "2097152", CF_HIDDEN),
     S("logfile", NULL, "", CF_IMMUTABLE),
     E("loglevel", NULL, ENUM("debug", "verbose", "notice", "warning"), "notice", 0),
-    B("lua-enable-deprecated-api", NULL, "no", CF_IMMUTABLE|CF_HIDDEN),
+    B("lua-enable-deprecated-api", NULL, "no", CF_IMMUTABLE | CF_HIDDEN),
     S("masterauth", NULL, "", 0),
     S("masteruser", NULL, "", 0),
     I("maxclients", NULL, 1, UINT_MAX, "10000", 0),
     M("maxmemory", NULL, 0, ULLONG_MAX, "0", 0),
     X("maxmemory-clients", NULL, SP_MAXMEMCLI, "0", 0),
     I("maxmemory-eviction-tenacity", NULL, 0, 100, "10", 0),
-    E("maxmemory-policy", NULL, ENUM("volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"), "noeviction", 0),
+    E("maxmemory-policy", NULL,
+      ENUM("volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru",
+           "allkeys-lfu", "allkeys-random", "noeviction"),
+      "noeviction", 0),
     I("maxmemory-samples", NULL, 1, INT_MAX, "5", 0),
     I("min-replicas-max-lag", "min-slaves-max-lag", 0, INT_MAX, "10", 0),
     I("min-replicas-to-write", "min-slaves-to-write", 0, INT_MAX, "0", 0),
@@ -180,7 +190,8 @@ static const cfg_def cfg_defs[] = {
     S("pidfile", NULL, "", CF_IMMUTABLE),
     I("port", NULL, 0, 65535, "6379", 0),
     X("proc-title-template", NULL, SP_PROCTITLE, "{title} {listen-addr} {server-mode}", 0),
-    E("propagation-error-behavior", NULL, ENUM("ignore", "panic", "panic-on-replicas"), "ignore", 0),
+    E("propagation-error-behavior", NULL, ENUM("ignore", "panic", "panic-on-replicas"), "ignore",
+      0),
     B("protected-mode", NULL, "yes", 0),
     M("proto-max-bulk-len", NULL, 1048576, LLONG_MAX, "536870912", 0),
     B("rdb-del-sync-files", NULL, "no", 0),
@@ -224,7 +235,9 @@ static const cfg_def cfg_defs[] = {
     I("stream-node-max-entries", NULL, 0, LLONG_MAX, "100", 0),
     E("supervised", NULL, ENUM("upstart", "systemd", "auto", "no"), "no", CF_IMMUTABLE),
     B("syslog-enabled", NULL, "no", CF_IMMUTABLE),
-    E("syslog-facility", NULL, ENUM("user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"), "local0", CF_IMMUTABLE),
+    E("syslog-facility", NULL,
+      ENUM("user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"),
+      "local0", CF_IMMUTABLE),
     S("syslog-ident", NULL, "redis", CF_IMMUTABLE),
     I("tcp-backlog", NULL, 0, INT_MAX, "511", CF_IMMUTABLE),
     I("tcp-keepalive", NULL, 0, INT_MAX, "300", 0),
@@ -299,7 +312,7 @@ static const struct {
  * entries that have a field). */
 struct config_extra {
     char *val[NDEFS];
-    int save_seen;      /* a `save` directive was loaded: later ones append */
+    int save_seen; /* a `save` directive was loaded: later ones append */
 };
 
 static int def_field[NDEFS]; /* index into cfg_fields, or -1 */
@@ -357,7 +370,8 @@ typedef struct sbuf {
 static void sb_add(sbuf *b, const char *s, size_t n) {
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 64;
-        while (cap < b->len + n + 1) cap *= 2;
+        while (cap < b->len + n + 1)
+            cap *= 2;
         b->p = realloc(b->p, cap);
         if (!b->p) abort();
         b->cap = cap;
@@ -367,7 +381,9 @@ static void sb_add(sbuf *b, const char *s, size_t n) {
     b->p[b->len] = '\0';
 }
 
-static void sb_str(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
+static void sb_str(sbuf *b, const char *s) {
+    sb_add(b, s, strlen(s));
+}
 
 static void sb_fmt(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void sb_fmt(sbuf *b, const char *fmt, ...) {
@@ -402,16 +418,32 @@ static void sb_repr(sbuf *b, const char *s, size_t n) {
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)s[i];
         switch (ch) {
-        case '\\': sb_str(b, "\\\\"); break;
-        case '"': sb_str(b, "\\\""); break;
-        case '\n': sb_str(b, "\\n"); break;
-        case '\r': sb_str(b, "\\r"); break;
-        case '\t': sb_str(b, "\\t"); break;
-        case '\a': sb_str(b, "\\a"); break;
-        case '\b': sb_str(b, "\\b"); break;
+        case '\\':
+            sb_str(b, "\\\\");
+            break;
+        case '"':
+            sb_str(b, "\\\"");
+            break;
+        case '\n':
+            sb_str(b, "\\n");
+            break;
+        case '\r':
+            sb_str(b, "\\r");
+            break;
+        case '\t':
+            sb_str(b, "\\t");
+            break;
+        case '\a':
+            sb_str(b, "\\a");
+            break;
+        case '\b':
+            sb_str(b, "\\b");
+            break;
         default:
-            if (isprint(ch)) sb_add(b, (const char *)&ch, 1);
-            else sb_fmt(b, "\\x%02x", ch);
+            if (isprint(ch))
+                sb_add(b, (const char *)&ch, 1);
+            else
+                sb_fmt(b, "\\x%02x", ch);
         }
     }
     sb_add(b, "\"", 1);
@@ -436,7 +468,8 @@ static void sv_push(strv *a, const char *s, size_t n) {
 }
 
 static void sv_free(strv *a) {
-    for (int i = 0; i < a->n; i++) free(a->v[i]);
+    for (int i = 0; i < a->n; i++)
+        free(a->v[i]);
     free(a->v);
     a->v = NULL;
     a->n = a->cap = 0;
@@ -470,7 +503,8 @@ static int hexval(int c) {
 static int split_args(const char *line, strv *out) {
     const char *p = line;
     for (;;) {
-        while (*p && isspace((unsigned char)*p)) p++;
+        while (*p && isspace((unsigned char)*p))
+            p++;
         if (!*p) return 0;
         sbuf cur = {0};
         int inq = 0, insq = 0, done = 0;
@@ -486,12 +520,24 @@ static int split_args(const char *line, strv *out) {
                     char ch;
                     p++;
                     switch (*p) {
-                    case 'n': ch = '\n'; break;
-                    case 'r': ch = '\r'; break;
-                    case 't': ch = '\t'; break;
-                    case 'b': ch = '\b'; break;
-                    case 'a': ch = '\a'; break;
-                    default: ch = *p; break;
+                    case 'n':
+                        ch = '\n';
+                        break;
+                    case 'r':
+                        ch = '\r';
+                        break;
+                    case 't':
+                        ch = '\t';
+                        break;
+                    case 'b':
+                        ch = '\b';
+                        break;
+                    case 'a':
+                        ch = '\a';
+                        break;
+                    default:
+                        ch = *p;
+                        break;
                     }
                     sb_add(&cur, &ch, 1);
                 } else if (*p == '"') {
@@ -513,10 +559,22 @@ static int split_args(const char *line, strv *out) {
                 }
             } else {
                 switch (*p) {
-                case ' ': case '\n': case '\r': case '\t': case '\0': done = 1; break;
-                case '"': inq = 1; break;
-                case '\'': insq = 1; break;
-                default: sb_add(&cur, p, 1); break;
+                case ' ':
+                case '\n':
+                case '\r':
+                case '\t':
+                case '\0':
+                    done = 1;
+                    break;
+                case '"':
+                    inq = 1;
+                    break;
+                case '\'':
+                    insq = 1;
+                    break;
+                default:
+                    sb_add(&cur, p, 1);
+                    break;
                 }
             }
             if (*p) p++;
@@ -544,30 +602,42 @@ static int parse_ll(const char *s, long long *out) {
  * (any case). "k" alone is 0; overflow saturates like strtoull. */
 static int parse_mem(const char *s, unsigned long long *out) {
     size_t n = strlen(s), digits = 0;
-    while (digits < n && isdigit((unsigned char)s[digits])) digits++;
+    while (digits < n && isdigit((unsigned char)s[digits]))
+        digits++;
     const char *u = s + digits;
     unsigned long long mul;
-    if (!*u || !strcasecmp(u, "b")) mul = 1;
-    else if (!strcasecmp(u, "k")) mul = 1000;
-    else if (!strcasecmp(u, "kb")) mul = 1024;
-    else if (!strcasecmp(u, "m")) mul = 1000 * 1000;
-    else if (!strcasecmp(u, "mb")) mul = 1024 * 1024;
-    else if (!strcasecmp(u, "g")) mul = 1000ULL * 1000 * 1000;
-    else if (!strcasecmp(u, "gb")) mul = 1024ULL * 1024 * 1024;
-    else return 0;
+    if (!*u || !strcasecmp(u, "b"))
+        mul = 1;
+    else if (!strcasecmp(u, "k"))
+        mul = 1000;
+    else if (!strcasecmp(u, "kb"))
+        mul = 1024;
+    else if (!strcasecmp(u, "m"))
+        mul = 1000 * 1000;
+    else if (!strcasecmp(u, "mb"))
+        mul = 1024 * 1024;
+    else if (!strcasecmp(u, "g"))
+        mul = 1000ULL * 1000 * 1000;
+    else if (!strcasecmp(u, "gb"))
+        mul = 1024ULL * 1024 * 1024;
+    else
+        return 0;
     unsigned long long v = 0;
     int ovf = 0;
     for (size_t i = 0; i < digits; i++) {
         unsigned d = (unsigned)(s[i] - '0');
-        if (v > (ULLONG_MAX - d) / 10) ovf = 1;
-        else v = v * 10 + d;
+        if (v > (ULLONG_MAX - d) / 10)
+            ovf = 1;
+        else
+            v = v * 10 + d;
     }
     if (ovf) v = ULLONG_MAX;
     *out = v * mul;
     return 1;
 }
 
-static int reason(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int reason(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int reason(char *err, size_t errlen, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
@@ -579,8 +649,13 @@ static int reason(char *err, size_t errlen, const char *fmt, ...) {
 static int is_multi_arg(const cfg_def *d) {
     if (d->type != T_SPECIAL) return 0;
     switch (d->special) {
-    case SP_BIND: case SP_OBUF: case SP_PCT: case SP_OOMVALS:
-    case SP_REPLICAOF: case SP_SAVE: case SP_SHUTDOWN:
+    case SP_BIND:
+    case SP_OBUF:
+    case SP_PCT:
+    case SP_OOMVALS:
+    case SP_REPLICAOF:
+    case SP_SAVE:
+    case SP_SHUTDOWN:
         return 1;
     default:
         return 0;
@@ -624,13 +699,20 @@ static int parse_notify(const char *s, char **out, char *err, size_t errlen) {
     unsigned bits = 0;
     for (const char *p = s; *p; p++) {
         const char *pos = *p ? strchr(notify_letters, *p) : NULL;
-        if (*p == 'A') all = 1;
-        else if (pos) bits |= 1u << (pos - notify_letters);
-        else if (*p == 'n') n = 1;
-        else if (*p == 'K') k = 1;
-        else if (*p == 'E') e = 1;
-        else if (*p == 'm') m = 1;
-        else return reason(err, errlen, "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
+        if (*p == 'A')
+            all = 1;
+        else if (pos)
+            bits |= 1u << (pos - notify_letters);
+        else if (*p == 'n')
+            n = 1;
+        else if (*p == 'K')
+            k = 1;
+        else if (*p == 'E')
+            e = 1;
+        else if (*p == 'm')
+            m = 1;
+        else
+            return reason(err, errlen, "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
     }
     if (all) bits = (1u << 10) - 1;
     sbuf b = {0};
@@ -651,8 +733,8 @@ static int parse_notify(const char *s, char **out, char *err, size_t errlen) {
 /* proc-title-template: every {variable} must be known, and the template
  * must not expand to blanks when the title itself is empty. */
 static int valid_proc_title(const config *c, const char *t) {
-    static const char *const vars[] = {"title", "listen-addr", "server-mode", "port",
-                                       "tls-port", "unixsocket", "config-file", NULL};
+    static const char *const vars[] = {"title",    "listen-addr", "server-mode", "port",
+                                       "tls-port", "unixsocket",  "config-file", NULL};
     int nonblank = 0;
     for (const char *p = t; *p; p++) {
         if (*p == '{') {
@@ -689,15 +771,20 @@ static int parse_value(const config *c, int i, int argc, char **argv, int loadin
     const char *v = argc ? argv[0] : "";
     switch (d->type) {
     case T_BOOL:
-        if (!strcasecmp(v, "yes")) *out = xstrdup("yes");
-        else if (!strcasecmp(v, "no")) *out = xstrdup("no");
-        else return reason(err, errlen, "argument must be 'yes' or 'no'");
+        if (!strcasecmp(v, "yes"))
+            *out = xstrdup("yes");
+        else if (!strcasecmp(v, "no"))
+            *out = xstrdup("no");
+        else
+            return reason(err, errlen, "argument must be 'yes' or 'no'");
         return 0;
     case T_INT: {
         long long ll;
-        if (!parse_ll(v, &ll)) return reason(err, errlen, "argument couldn't be parsed into an integer");
+        if (!parse_ll(v, &ll))
+            return reason(err, errlen, "argument couldn't be parsed into an integer");
         if (ll < d->min || (ll >= 0 && (unsigned long long)ll > d->max))
-            return reason(err, errlen, "argument must be between %lld and %llu inclusive", d->min, d->max);
+            return reason(err, errlen, "argument must be between %lld and %llu inclusive", d->min,
+                          d->max);
         if (!strcmp(d->name, "hz")) ll = ll < 1 ? 1 : ll > 500 ? 500 : ll;
         char tmp[32];
         snprintf(tmp, sizeof(tmp), "%lld", ll);
@@ -708,7 +795,8 @@ static int parse_value(const config *c, int i, int argc, char **argv, int loadin
         unsigned long long u;
         if (!parse_mem(v, &u)) return reason(err, errlen, "argument must be a memory value");
         if (u < (unsigned long long)d->min || u > d->max)
-            return reason(err, errlen, "argument must be between %lld and %llu inclusive", d->min, d->max);
+            return reason(err, errlen, "argument must be between %lld and %llu inclusive", d->min,
+                          d->max);
         if (!strcmp(d->name, "repl-backlog-size") && u < 16384) u = 16384;
         char tmp[32];
         snprintf(tmp, sizeof(tmp), "%llu", u);
@@ -766,7 +854,8 @@ static int parse_value(const config *c, int i, int argc, char **argv, int loadin
         return 0;
     }
     case SP_BIND:
-        if (argc > CONFIG_MAX_BIND) return reason(err, errlen, "Too many bind addresses specified.");
+        if (argc > CONFIG_MAX_BIND)
+            return reason(err, errlen, "Too many bind addresses specified.");
         for (int k = 0; k < argc; k++) {
             if (!*argv[k]) {
                 free(b.p);
@@ -778,23 +867,34 @@ static int parse_value(const config *c, int i, int argc, char **argv, int loadin
         *out = sb_take(&b);
         return 0;
     case SP_OBUF: {
-        if (argc % 4) return reason(err, errlen, "Wrong number of arguments in buffer limit configuration.");
+        if (argc % 4)
+            return reason(err, errlen, "Wrong number of arguments in buffer limit configuration.");
         obuf_lim lim[3];
-        lim[0] = (obuf_lim){(unsigned long long)c->obuf_normal_hard, (unsigned long long)c->obuf_normal_soft, c->obuf_normal_soft_secs};
-        lim[1] = (obuf_lim){(unsigned long long)c->obuf_replica_hard, (unsigned long long)c->obuf_replica_soft, c->obuf_replica_soft_secs};
-        lim[2] = (obuf_lim){(unsigned long long)c->obuf_pubsub_hard, (unsigned long long)c->obuf_pubsub_soft, c->obuf_pubsub_soft_secs};
+        lim[0] = (obuf_lim){(unsigned long long)c->obuf_normal_hard,
+                            (unsigned long long)c->obuf_normal_soft, c->obuf_normal_soft_secs};
+        lim[1] = (obuf_lim){(unsigned long long)c->obuf_replica_hard,
+                            (unsigned long long)c->obuf_replica_soft, c->obuf_replica_soft_secs};
+        lim[2] = (obuf_lim){(unsigned long long)c->obuf_pubsub_hard,
+                            (unsigned long long)c->obuf_pubsub_soft, c->obuf_pubsub_soft_secs};
         for (int k = 0; k < argc; k += 4) {
             int cls;
-            if (!strcasecmp(argv[k], "normal")) cls = 0;
-            else if (!strcasecmp(argv[k], "slave") || !strcasecmp(argv[k], "replica")) cls = 1;
-            else if (!strcasecmp(argv[k], "pubsub")) cls = 2;
-            else return reason(err, errlen, "Invalid client class specified in buffer limit configuration.");
+            if (!strcasecmp(argv[k], "normal"))
+                cls = 0;
+            else if (!strcasecmp(argv[k], "slave") || !strcasecmp(argv[k], "replica"))
+                cls = 1;
+            else if (!strcasecmp(argv[k], "pubsub"))
+                cls = 2;
+            else
+                return reason(err, errlen,
+                              "Invalid client class specified in buffer limit configuration.");
             unsigned long long h, s;
             char *end;
             long long secs = strtoll(argv[k + 3], &end, 10);
             if (!parse_mem(argv[k + 1], &h) || !parse_mem(argv[k + 2], &s) || end == argv[k + 3] ||
                 *end || secs < 0)
-                return reason(err, errlen, "Error in hard, soft or soft_seconds setting in buffer limit configuration.");
+                return reason(
+                    err, errlen,
+                    "Error in hard, soft or soft_seconds setting in buffer limit configuration.");
             lim[cls] = (obuf_lim){h, s, secs};
         }
         *out = obuf_to_text(lim);
@@ -810,14 +910,17 @@ static int parse_value(const config *c, int i, int argc, char **argv, int loadin
             }
             if (x < 0.0 || x > 100.0) {
                 free(b.p);
-                return reason(err, errlen, "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]");
+                return reason(
+                    err, errlen,
+                    "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]");
             }
             char tmp[400];
             snprintf(tmp, sizeof(tmp), "%f", x);
             char *dot = strchr(tmp, '.');
             if (dot) {
                 char *e = tmp + strlen(tmp) - 1;
-                while (e > dot && *e == '0') *e-- = '\0';
+                while (e > dot && *e == '0')
+                    *e-- = '\0';
                 if (e == dot) *e = '\0';
             }
             if (k) sb_str(&b, " ");
@@ -830,12 +933,14 @@ static int parse_value(const config *c, int i, int argc, char **argv, int loadin
         if (n && v[n - 1] == '%') {
             char tmp[64];
             long long pct;
-            if (n - 1 >= sizeof(tmp)) return reason(err, errlen, "argument must be a memory or percent value");
+            if (n - 1 >= sizeof(tmp))
+                return reason(err, errlen, "argument must be a memory or percent value");
             memcpy(tmp, v, n - 1);
             tmp[n - 1] = '\0';
             if (!parse_ll(tmp, &pct) || pct < 0)
                 return reason(err, errlen, "argument must be a memory or percent value");
-            if (pct > 100) return reason(err, errlen, "percentage argument must be less or equal to 100");
+            if (pct > 100)
+                return reason(err, errlen, "percentage argument must be less or equal to 100");
             snprintf(tmp, sizeof(tmp), pct ? "%lld%%" : "%lld", pct);
             *out = xstrdup(tmp);
             return 0;
@@ -857,7 +962,9 @@ static int parse_value(const config *c, int i, int argc, char **argv, int loadin
             long x = strtol(argv[k], &end, 10);
             if (end == argv[k] || *end || x < -2000 || x > 2000) {
                 free(b.p);
-                return reason(err, errlen, "Invalid oom-score-adj-values, elements must be between -2000 and 2000.");
+                return reason(
+                    err, errlen,
+                    "Invalid oom-score-adj-values, elements must be between -2000 and 2000.");
             }
             sb_fmt(&b, "%s%ld", k ? " " : "", x);
         }
@@ -866,16 +973,23 @@ static int parse_value(const config *c, int i, int argc, char **argv, int loadin
     case SP_SHUTDOWN: {
         static const char *const names[] = {"save", "nosave", "now", "force"};
         unsigned fl = 0;
-        if (argc == 0) return reason(err, errlen, "argument(s) must be one of the following: default, save, nosave, now, force");
+        if (argc == 0)
+            return reason(
+                err, errlen,
+                "argument(s) must be one of the following: default, save, nosave, now, force");
         for (int k = 0; k < argc; k++) {
             int found = !strcasecmp(argv[k], "default") ? -1 : -2;
             for (int j = 0; j < 4 && found == -2; j++)
                 if (!strcasecmp(argv[k], names[j])) found = j;
             if (found == -2)
-                return reason(err, errlen, "argument(s) must be one of the following: default, save, nosave, now, force");
+                return reason(
+                    err, errlen,
+                    "argument(s) must be one of the following: default, save, nosave, now, force");
             if (found >= 0) fl |= 1u << found;
         }
-        if ((fl & 3) == 3) return reason(err, errlen, "shutdown options SAVE and NOSAVE can't be used simultaneously");
+        if ((fl & 3) == 3)
+            return reason(err, errlen,
+                          "shutdown options SAVE and NOSAVE can't be used simultaneously");
         for (int j = 0; j < 4; j++)
             if (fl & (1u << j)) {
                 if (b.len) sb_str(&b, " ");
@@ -901,7 +1015,8 @@ static int parse_value(const config *c, int i, int argc, char **argv, int loadin
     case SP_UNIXPERM: {
         char *end;
         long x = strtol(v, &end, 8);
-        if (end == v || *end || x < 0 || x > 0777) return reason(err, errlen, "Invalid socket file permissions");
+        if (end == v || *end || x < 0 || x > 0777)
+            return reason(err, errlen, "Invalid socket file permissions");
         char tmp[16];
         snprintf(tmp, sizeof(tmp), "%lo", x);
         *out = xstrdup(tmp);
@@ -915,7 +1030,9 @@ static int parse_value(const config *c, int i, int argc, char **argv, int loadin
     case SP_HOSTNAME:
         for (const char *p = v; *p; p++)
             if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.')
-                return reason(err, errlen, "Hostnames may only contain alphanumeric characters, hyphens or dots");
+                return reason(
+                    err, errlen,
+                    "Hostnames may only contain alphanumeric characters, hyphens or dots");
         *out = xstrdup(v);
         return 0;
     default:
@@ -950,11 +1067,13 @@ static void store_value(config *c, int i, const char *v) {
         break;
     }
     case FK_BIND: {
-        for (int k = 0; k < c->nbind; k++) free(c->bind[k]);
+        for (int k = 0; k < c->nbind; k++)
+            free(c->bind[k]);
         c->nbind = 0;
         strv a = {0};
         split_spaces(v, &a);
-        for (int k = 0; k < a.n && k < CONFIG_MAX_BIND; k++) c->bind[c->nbind++] = xstrdup(a.v[k]);
+        for (int k = 0; k < a.n && k < CONFIG_MAX_BIND; k++)
+            c->bind[c->nbind++] = xstrdup(a.v[k]);
         sv_free(&a);
         break;
     }
@@ -986,7 +1105,8 @@ static char *format_value(const config *c, int i) {
         snprintf(tmp, sizeof(tmp), "%d", *(const int *)(base + cfg_fields[f].off));
         return xstrdup(tmp);
     case FK_LL:
-        snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)*(const long long *)(base + cfg_fields[f].off));
+        snprintf(tmp, sizeof(tmp), "%llu",
+                 (unsigned long long)*(const long long *)(base + cfg_fields[f].off));
         return xstrdup(tmp);
     case FK_BOOL:
         return xstrdup(*(const int *)(base + cfg_fields[f].off) ? "yes" : "no");
@@ -1002,9 +1122,12 @@ static char *format_value(const config *c, int i) {
     }
     case FK_OBUF: {
         obuf_lim lim[3] = {
-            {(unsigned long long)c->obuf_normal_hard, (unsigned long long)c->obuf_normal_soft, c->obuf_normal_soft_secs},
-            {(unsigned long long)c->obuf_replica_hard, (unsigned long long)c->obuf_replica_soft, c->obuf_replica_soft_secs},
-            {(unsigned long long)c->obuf_pubsub_hard, (unsigned long long)c->obuf_pubsub_soft, c->obuf_pubsub_soft_secs},
+            {(unsigned long long)c->obuf_normal_hard, (unsigned long long)c->obuf_normal_soft,
+             c->obuf_normal_soft_secs},
+            {(unsigned long long)c->obuf_replica_hard, (unsigned long long)c->obuf_replica_soft,
+             c->obuf_replica_soft_secs},
+            {(unsigned long long)c->obuf_pubsub_hard, (unsigned long long)c->obuf_pubsub_soft,
+             c->obuf_pubsub_soft_secs},
         };
         return obuf_to_text(lim);
     }
@@ -1019,7 +1142,8 @@ void config_defaults(config *c) {
     memset(c, 0, sizeof(*c));
     c->extra = calloc(1, sizeof(*c->extra));
     if (!c->extra) abort();
-    for (int i = 0; i < NDEFS; i++) store_value(c, i, cfg_defs[i].def);
+    for (int i = 0; i < NDEFS; i++)
+        store_value(c, i, cfg_defs[i].def);
     char cwd[4096];
     if (getcwd(cwd, sizeof(cwd))) store_value(c, def_find("dir", NULL), cwd);
     long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -1033,10 +1157,12 @@ void config_free(config *c) {
         free(*slot);
         *slot = NULL;
     }
-    for (int k = 0; k < c->nbind; k++) free(c->bind[k]);
+    for (int k = 0; k < c->nbind; k++)
+        free(c->bind[k]);
     c->nbind = 0;
     if (c->extra) {
-        for (int i = 0; i < NDEFS; i++) free(c->extra->val[i]);
+        for (int i = 0; i < NDEFS; i++)
+            free(c->extra->val[i]);
         free(c->extra);
         c->extra = NULL;
     }
@@ -1049,7 +1175,8 @@ void config_copy(config *dst, const config *src) {
         char **slot = (char **)((char *)dst + cfg_fields[i].off);
         if (*slot) *slot = xstrdup(*slot);
     }
-    for (int k = 0; k < src->nbind; k++) dst->bind[k] = xstrdup(src->bind[k]);
+    for (int k = 0; k < src->nbind; k++)
+        dst->bind[k] = xstrdup(src->bind[k]);
     dst->extra = calloc(1, sizeof(*dst->extra));
     if (!dst->extra) abort();
     if (src->extra) {
@@ -1066,7 +1193,8 @@ static int load_file_depth(config *c, const char *path, int depth, char *err, si
 
 /* Format the fatal loading error for line `lineno` showing `shown`. */
 static int load_error(char *err, size_t errlen, int lineno, const char *shown, const char *why) {
-    snprintf(err, errlen, CONFIG_VERSION_BANNER "\nReading the configuration file, at line %d\n>>> '%s'\n%s",
+    snprintf(err, errlen,
+             CONFIG_VERSION_BANNER "\nReading the configuration file, at line %d\n>>> '%s'\n%s",
              lineno, shown, why);
     return -1;
 }
@@ -1082,9 +1210,12 @@ static int apply_directive(config *c, int argc, char **argv, int depth, char *wh
     /* Accepted and ignored: file-only directives of features percore does
      * not have, and parameters Redis 7.0 still reads but no longer uses. */
     if ((!strcasecmp(name, "rename-command") && argc == 3) ||
-        (!strcasecmp(name, "user") && argc >= 2) || (!strcasecmp(name, "loadmodule") && argc >= 2) ||
-        ((!strcasecmp(name, "list-max-ziplist-entries") || !strcasecmp(name, "list-max-ziplist-value") ||
-          !strcasecmp(name, "lua-replicate-commands")) && argc == 2))
+        (!strcasecmp(name, "user") && argc >= 2) ||
+        (!strcasecmp(name, "loadmodule") && argc >= 2) ||
+        ((!strcasecmp(name, "list-max-ziplist-entries") ||
+          !strcasecmp(name, "list-max-ziplist-value") ||
+          !strcasecmp(name, "lua-replicate-commands")) &&
+         argc == 2))
         return 0;
     int i = def_find(name, NULL);
     if (i < 0) return reason(why, whylen, "Bad directive or wrong number of arguments");
@@ -1121,9 +1252,11 @@ static int load_text(config *c, const char *text, int depth, char *err, size_t e
         p += n + (nl ? 1 : 0);
         /* Trim blanks at both ends. */
         char *s = line;
-        while (*s && strchr(" \t\r\n", *s)) s++;
+        while (*s && strchr(" \t\r\n", *s))
+            s++;
         size_t len = strlen(s);
-        while (len && strchr(" \t\r\n", s[len - 1])) s[--len] = '\0';
+        while (len && strchr(" \t\r\n", s[len - 1]))
+            s[--len] = '\0';
         if (!*s || *s == '#') {
             free(line);
             continue;
@@ -1153,13 +1286,15 @@ static int load_file_depth(config *c, const char *path, int depth, char *err, si
     }
     FILE *f = fopen(path, "r");
     if (!f) {
-        snprintf(err, errlen, "Fatal error, can't open config file '%s': %s", path, strerror(errno));
+        snprintf(err, errlen, "Fatal error, can't open config file '%s': %s", path,
+                 strerror(errno));
         return -1;
     }
     sbuf b = {0};
     char chunk[4096];
     size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) sb_add(&b, chunk, n);
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        sb_add(&b, chunk, n);
     fclose(f);
     char *text = sb_take(&b);
     int rc = load_text(c, text, depth, err, errlen);
@@ -1178,7 +1313,8 @@ int config_load_args(config *c, int argc, char **argv, char *err, size_t errlen)
     while (k < argc) {
         lineno++;
         if (strncmp(argv[k], "--", 2) != 0 || !argv[k][2]) {
-            return load_error(err, errlen, lineno, argv[k], "Bad directive or wrong number of arguments");
+            return load_error(err, errlen, lineno, argv[k],
+                              "Bad directive or wrong number of arguments");
         }
         strv a = {0};
         sv_push(&a, argv[k] + 2, strlen(argv[k] + 2));
@@ -1220,7 +1356,8 @@ static int matched(const match *m, int n, const char *key, size_t klen) {
     return 0;
 }
 
-void config_get_reply(const config *c, int npat, const char **pats, const size_t *patlens, rbuf *r) {
+void config_get_reply(const config *c, int npat, const char **pats, const size_t *patlens,
+                      rbuf *r) {
     int cap = 2 * NDEFS + npat + 1, n = 0;
     match *m = xmalloc(sizeof(match) * (size_t)cap);
     for (int p = 0; p < npat; p++) {
@@ -1262,11 +1399,13 @@ void config_get_reply(const config *c, int npat, const char **pats, const size_t
 int config_check_name(const char *name, char *err, size_t errlen) {
     int i = def_find(name, NULL);
     if (i < 0) {
-        snprintf(err, errlen, "ERR Unknown option or number of arguments for CONFIG SET - '%s'", name);
+        snprintf(err, errlen, "ERR Unknown option or number of arguments for CONFIG SET - '%s'",
+                 name);
         return -1;
     }
     if (cfg_defs[i].flags & (CF_IMMUTABLE | CF_PROTECTED)) {
-        snprintf(err, errlen, "ERR CONFIG SET failed (possibly related to argument '%s') - can't set %s config",
+        snprintf(err, errlen,
+                 "ERR CONFIG SET failed (possibly related to argument '%s') - can't set %s config",
                  name, (cfg_defs[i].flags & CF_IMMUTABLE) ? "immutable" : "protected");
         return -1;
     }
@@ -1291,13 +1430,16 @@ int config_set(config *c, const char *name, const char *value, char *err, size_t
     }
     sv_free(&a);
     if (rc == 0 && !strcmp(d->name, "activedefrag") && !strcmp(canon, "yes")) {
-        rc = reason(why, sizeof(why), "Active defragmentation cannot be enabled: it requires a Redis server "
-                    "compiled with a modified Jemalloc like the one shipped by default with the Redis source "
+        rc = reason(why, sizeof(why),
+                    "Active defragmentation cannot be enabled: it requires a Redis server "
+                    "compiled with a modified Jemalloc like the one shipped by default with the "
+                    "Redis source "
                     "distribution");
         free(canon);
     }
     if (rc) {
-        snprintf(err, errlen, "ERR CONFIG SET failed (possibly related to argument '%s') - %s", spelling, why);
+        snprintf(err, errlen, "ERR CONFIG SET failed (possibly related to argument '%s') - %s",
+                 spelling, why);
         return -1;
     }
     store_value(c, i, canon);
@@ -1320,7 +1462,8 @@ static void rewrite_lines(const config *c, int i, sbuf *out) {
     if (d->type == T_SPECIAL && d->special == SP_SAVE) {
         split_spaces(v, &a);
         if (a.n == 0) sb_str(out, "save \"\"\n");
-        for (int k = 0; k + 1 < a.n; k += 2) sb_fmt(out, "save %s %s\n", a.v[k], a.v[k + 1]);
+        for (int k = 0; k + 1 < a.n; k += 2)
+            sb_fmt(out, "save %s %s\n", a.v[k], a.v[k + 1]);
     } else if (d->type == T_SPECIAL && d->special == SP_OBUF) {
         split_spaces(v, &a);
         for (int k = 0; k + 3 < a.n; k += 4)
@@ -1345,7 +1488,8 @@ int config_rewrite(const config *c, const char *path, char *err, size_t errlen) 
     if (f) {
         char chunk[4096];
         size_t n;
-        while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) sb_add(&in, chunk, n);
+        while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+            sb_add(&in, chunk, n);
         fclose(f);
     } else if (errno != ENOENT) {
         snprintf(err, errlen, "ERR Rewriting config file: %s", strerror(errno));
@@ -1363,7 +1507,8 @@ int config_rewrite(const config *c, const char *path, char *err, size_t errlen) 
         line[n] = '\0';
         p += n + (nl ? 1 : 0);
         char *s = line;
-        while (*s && strchr(" \t\r", *s)) s++;
+        while (*s && strchr(" \t\r", *s))
+            s++;
         strv a = {0};
         int i = -1;
         if (!strncmp(s, REWRITE_MARK, strlen(REWRITE_MARK))) marked = 1;

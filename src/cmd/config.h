@@ -26,9 +26,9 @@ typedef struct config {
     int tcp_keepalive;
     int maxclients;
     /* Runtime. */
-    int threads;                       /* shards; default: online cores */
+    int threads; /* shards; default: online cores */
     int hz;
-    char *io_engine;                   /* "epoll" (and later "io_uring", "auto") */
+    char *io_engine; /* "epoll" (and later "io_uring", "auto") */
     /* Keyspace. */
     int databases;
     long long maxmemory;
@@ -42,17 +42,17 @@ typedef struct config {
     long long obuf_replica_hard, obuf_replica_soft;
     int obuf_replica_soft_secs;
     /* Security. */
-    char *requirepass;                 /* NULL or "" = none */
+    char *requirepass; /* NULL or "" = none */
     /* Persistence names (accepted and reported). */
     char *dir;
     char *dbfilename;
-    char *save;                        /* "3600 1 300 100 60 10000" or "" */
+    char *save; /* "3600 1 300 100 60 10000" or "" */
     int appendonly;
-    char *appendfsync;                 /* always / everysec / no */
+    char *appendfsync; /* always / everysec / no */
     char *appendfilename;
     /* Logging. */
-    char *loglevel;                    /* debug verbose notice warning nothing */
-    char *logfile;                     /* "" = stdout */
+    char *loglevel; /* debug verbose notice warning nothing */
+    char *logfile;  /* "" = stdout */
     int daemonize;
     char *pidfile;
     /* Every other parameter: name -> current value, kept as text so CONFIG

@@ -16,9 +16,9 @@
 #include "monitor.h"
 
 server_info g_server;
-config g_config;                 /* the startup configuration, copied into each shard */
-_Atomic int g_monitors;          /* MONITOR connections in the process; relaxed: a
-                                    late-seen change only delays or adds a line */
+config g_config;        /* the startup configuration, copied into each shard */
+_Atomic int g_monitors; /* MONITOR connections in the process; relaxed: a
+                           late-seen change only delays or adds a line */
 
 static void monitor_feed(rt_conn *c, int argc, rt_arg *argv);
 
@@ -55,7 +55,9 @@ static void exec_multi(rt_tx *tx) {
     cmd->multi(tx);
 }
 
-static void op_begin(rt_ctx *c) { ctx_ss(c)->st->now_ms = util_mstime(); }
+static void op_begin(rt_ctx *c) {
+    ctx_ss(c)->st->now_ms = util_mstime();
+}
 
 static void *shard_init(rt_shard *s, int id) {
     shard_state *ss = calloc(1, sizeof(*ss));
@@ -135,7 +137,8 @@ static void monitor_feed(rt_conn *c, int argc, rt_arg *argv) {
 
 void reply_arity_error(rbuf *r, const cmd_def *c) {
     char name[128];
-    rw_errorf(r, "ERR wrong number of arguments for '%s' command", cmd_fullname(c, name, sizeof(name)));
+    rw_errorf(r, "ERR wrong number of arguments for '%s' command",
+              cmd_fullname(c, name, sizeof(name)));
 }
 
 /* "ERR unknown command 'x', with args beginning with: 'a' 'b' " as Redis
@@ -155,7 +158,6 @@ static void reply_unknown_command(rbuf *r, int argc, rt_arg *argv) {
     rw_errorf(r, "ERR unknown command '%.*s', with args beginning with: %s", cl, argv[0].p, args);
 }
 
-
 /* ---------------------------------------------------------------------- */
 /* MULTI / EXEC / DISCARD.
  *
@@ -172,21 +174,22 @@ static void reply_unknown_command(rbuf *r, int argc, rt_arg *argv) {
 typedef struct queued_cmd {
     const cmd_def *cmd;
     int argc;
-    rt_arg *argv;               /* one allocation: the array, then the bytes */
+    rt_arg *argv; /* one allocation: the array, then the bytes */
 } queued_cmd;
 
 typedef struct multi_state {
-    int dirty;                  /* an error while queueing: EXEC aborts */
+    int dirty; /* an error while queueing: EXEC aborts */
     int n, cap;
     queued_cmd *q;
     /* While EXEC runs. */
     int next;
     int db;
-    rbuf body;                  /* replies so far, in order */
+    rbuf body; /* replies so far, in order */
 } multi_state;
 
 static void multi_free(multi_state *ms) {
-    for (int i = 0; i < ms->n; i++) free(ms->q[i].argv);
+    for (int i = 0; i < ms->n; i++)
+        free(ms->q[i].argv);
     free(ms->q);
     rb_free(&ms->body);
     free(ms);
@@ -203,7 +206,8 @@ static void multi_queue(multi_state *ms, const cmd_def *cmd, int argc, rt_arg *a
         ms->q = realloc(ms->q, sizeof(queued_cmd) * (size_t)ms->cap);
     }
     size_t bytes = 0;
-    for (int i = 0; i < argc; i++) bytes += argv[i].len;
+    for (int i = 0; i < argc; i++)
+        bytes += argv[i].len;
     queued_cmd *q = &ms->q[ms->n++];
     q->cmd = cmd;
     q->argc = argc;
@@ -223,7 +227,8 @@ static int range_keys(const cmd_def *cmd, int argc, int *keys) {
     if (cmd->first_key <= 0) return 0;
     int last = cmd->last_key < 0 ? argc + cmd->last_key : cmd->last_key;
     int step = cmd->key_step > 0 ? cmd->key_step : 1;
-    for (int i = cmd->first_key; i <= last && i < argc; i += step) keys[n++] = i;
+    for (int i = cmd->first_key; i <= last && i < argc; i += step)
+        keys[n++] = i;
     return n;
 }
 
@@ -260,7 +265,8 @@ static void exec_next(rt_tx *tx) {
             continue;
         }
         if (cmd->route == CMD_ROUTE_ALL) {
-            rt_tx_sub(tx, q->argc, q->argv, ms->db, cmd, NULL, -1, exec_multi, &ms->body, exec_next);
+            rt_tx_sub(tx, q->argc, q->argv, ms->db, cmd, NULL, -1, exec_multi, &ms->body,
+                      exec_next);
             return;
         }
         int shard = rt_shard_id(home);
@@ -280,7 +286,8 @@ static void exec_next(rt_tx *tx) {
             for (int k = 1; k < nkeys; k++)
                 if (rt_key_shard(r, q->argv[keys[k]].p, q->argv[keys[k]].len) != shard) multi = 1;
             if (multi && cmd->multi) {
-                rt_tx_sub(tx, q->argc, q->argv, ms->db, cmd, keys, nkeys, exec_multi, &ms->body, exec_next);
+                rt_tx_sub(tx, q->argc, q->argv, ms->db, cmd, keys, nkeys, exec_multi, &ms->body,
+                          exec_next);
                 free(keys);
                 return;
             }
@@ -337,7 +344,8 @@ static void plan_exec(rt_conn *c, client_state *cs, rt_plan *plan, rbuf *reply) 
         int nkeys = q->cmd->getkeys ? q->cmd->getkeys(q->argc, q->argv, keys, &scratch)
                                     : range_keys(q->cmd, q->argc, keys);
         if (nkeys <= 0) use[rt_shard_id(home)] = 1;
-        for (int k = 0; k < nkeys; k++) use[rt_key_shard(r, q->argv[keys[k]].p, q->argv[keys[k]].len)] = 1;
+        for (int k = 0; k < nkeys; k++)
+            use[rt_key_shard(r, q->argv[keys[k]].p, q->argv[keys[k]].len)] = 1;
         free(keys);
     }
     rb_free(&scratch);
@@ -414,7 +422,8 @@ static void prepare(rt_conn *c, int argc, rt_arg *argv, rt_plan *plan, rbuf *rep
         if (!sub) {
             char up[64];
             size_t k = 0;
-            for (; cmd->name[k] && k < sizeof(up) - 1; k++) up[k] = (char)toupper((unsigned char)cmd->name[k]);
+            for (; cmd->name[k] && k < sizeof(up) - 1; k++)
+                up[k] = (char)toupper((unsigned char)cmd->name[k]);
             up[k] = 0;
             int sl = argv[1].len < 128 ? (int)argv[1].len : 128;
             rw_errorf(reply, "ERR unknown subcommand '%.*s'. Try %s HELP.", sl, argv[1].p, up);
@@ -429,7 +438,9 @@ static void prepare(rt_conn *c, int argc, rt_arg *argv, rt_plan *plan, rbuf *rep
         if (cmd->multi == cmd_exec_multi) {
             /* A rejected EXEC ends the transaction, as in Redis. */
             char name[64];
-            rw_errorf(reply, "EXECABORT Transaction discarded because of: wrong number of arguments for '%s' command",
+            rw_errorf(reply,
+                      "EXECABORT Transaction discarded because of: wrong number of arguments for "
+                      "'%s' command",
                       cmd_fullname(cmd, name, sizeof(name)));
             multi_discard(cs);
             return;
@@ -446,23 +457,25 @@ static void prepare(rt_conn *c, int argc, rt_arg *argv, rt_plan *plan, rbuf *rep
     }
     const char *top = cmd->parent ? cmd->parent->name : cmd->name;
     if (cmd->route_fn == route_debug && !debug_allowed(ss, c)) {
-        rw_error(reply, "ERR DEBUG command not allowed. If the enable-debug-command option is set to "
-                        "\"local\", you can run it from a local connection, otherwise you need to set "
-                        "this option in the configuration file, and then restart the server.");
+        rw_error(reply,
+                 "ERR DEBUG command not allowed. If the enable-debug-command option is set to "
+                 "\"local\", you can run it from a local connection, otherwise you need to set "
+                 "this option in the configuration file, and then restart the server.");
         reject(c, cmd);
         if (cs->multi) cs->multi->dirty = 1;
         return;
     }
     if (cmd->multi == cmd_exec_multi) {
-        if (!cs->multi) rw_error(reply, "ERR EXEC without MULTI");
+        if (!cs->multi)
+            rw_error(reply, "ERR EXEC without MULTI");
         else {
             plan->cmd = cmd;
             plan_exec(c, cs, plan, reply);
         }
         return;
     }
-    if (cs->multi && cmd->proc != cmd_multi && cmd->proc != cmd_discard && strcmp(top, "quit") != 0 &&
-        strcmp(top, "reset") != 0) {
+    if (cs->multi && cmd->proc != cmd_multi && cmd->proc != cmd_discard &&
+        strcmp(top, "quit") != 0 && strcmp(top, "reset") != 0) {
         if (cmd->flags & CMD_NO_MULTI) {
             rw_error(reply, "ERR Command not allowed inside a transaction");
             cs->multi->dirty = 1;
@@ -510,7 +523,8 @@ static void prepare(rt_conn *c, int argc, rt_arg *argv, rt_plan *plan, rbuf *rep
     } else if (cmd->first_key > 0) {
         int last = cmd->last_key < 0 ? argc + cmd->last_key : cmd->last_key;
         int step = cmd->key_step > 0 ? cmd->key_step : 1;
-        for (int i = cmd->first_key; i <= last && i < argc; i += step) keys[nkeys++] = i;
+        for (int i = cmd->first_key; i <= last && i < argc; i += step)
+            keys[nkeys++] = i;
     }
     if (nkeys == 0) {
         plan->kind = RT_PLAN_SHARD;

@@ -12,15 +12,13 @@
 #include "cmd.h"
 #include "expire_cron.h"
 
-#define EXPIRE_CRON_SAMPLES 20      /* keys sampled per step */
-#define EXPIRE_CRON_STALE_PERC 25   /* repeat while more than this % expired */
-#define EXPIRE_CRON_TIME_PERC 25    /* share of the cron period we may use */
+#define EXPIRE_CRON_SAMPLES 20    /* keys sampled per step */
+#define EXPIRE_CRON_STALE_PERC 25 /* repeat while more than this % expired */
+#define EXPIRE_CRON_TIME_PERC 25  /* share of the cron period we may use */
 
-void expire_cron(shard_state *ss)
-{
+void expire_cron(shard_state *ss) {
     store *st = ss->st;
-    if (!st->active_expire || st->ndb <= 0)
-        return;
+    if (!st->active_expire || st->ndb <= 0) return;
     /* One shard per thread, so the round-robin position can be per thread. */
     static __thread int next_db;
     int hz = ss->cfg.hz > 0 ? ss->cfg.hz : 10;
@@ -34,20 +32,16 @@ void expire_cron(shard_state *ss)
         int steps = 0;
         for (;;) {
             size_t nexp = db_expires_size(d);
-            if (nexp == 0)
-                break;
+            if (nexp == 0) break;
             int samples = nexp < EXPIRE_CRON_SAMPLES ? (int)nexp : EXPIRE_CRON_SAMPLES;
             int expired = db_active_expire(d, samples);
             /* Check the clock every 16 steps: it is cheap but not free. */
             if ((++steps & 15) == 0) {
-                if (util_monotonic_us() - start > budget_us)
-                    return;
+                if (util_monotonic_us() - start > budget_us) return;
                 ss_refresh_time(ss);
             }
-            if (expired * 100 <= samples * EXPIRE_CRON_STALE_PERC)
-                break;
+            if (expired * 100 <= samples * EXPIRE_CRON_STALE_PERC) break;
         }
-        if (util_monotonic_us() - start > budget_us)
-            return;
+        if (util_monotonic_us() - start > budget_us) return;
     }
 }

@@ -23,7 +23,6 @@
 #include "cmd.h"
 #include "handlers.h"
 
-
 enum {
     SEC_SERVER = 1 << 0,
     SEC_CLIENTS = 1 << 1,
@@ -49,30 +48,36 @@ static const struct {
     const char *name;
     unsigned bit;
 } info_sections[] = {
-    {"server", SEC_SERVER},           {"clients", SEC_CLIENTS},
-    {"memory", SEC_MEMORY},           {"persistence", SEC_PERSISTENCE},
-    {"stats", SEC_STATS},             {"replication", SEC_REPLICATION},
-    {"cpu", SEC_CPU},                 {"modules", SEC_MODULES},
-    {"commandstats", SEC_COMMANDSTATS}, {"errorstats", SEC_ERRORSTATS},
-    {"latencystats", SEC_LATENCYSTATS}, {"cluster", SEC_CLUSTER},
+    {"server", SEC_SERVER},
+    {"clients", SEC_CLIENTS},
+    {"memory", SEC_MEMORY},
+    {"persistence", SEC_PERSISTENCE},
+    {"stats", SEC_STATS},
+    {"replication", SEC_REPLICATION},
+    {"cpu", SEC_CPU},
+    {"modules", SEC_MODULES},
+    {"commandstats", SEC_COMMANDSTATS},
+    {"errorstats", SEC_ERRORSTATS},
+    {"latencystats", SEC_LATENCYSTATS},
+    {"cluster", SEC_CLUSTER},
     {"keyspace", SEC_KEYSPACE},
 };
 
 /* One shard's counters, written by the op on that shard only. */
 typedef struct info_shard {
     int ndb;
-    unsigned long long *keys;     /* [ndb] */
-    unsigned long long *expires;  /* [ndb] */
+    unsigned long long *keys;    /* [ndb] */
+    unsigned long long *expires; /* [ndb] */
     uint64_t expired, hits, misses, commands, numconns, rejected, dirty;
     int nconns;
     int nstats;
-    cmd_stat *stats;              /* copy of the shard's [nstats] */
+    cmd_stat *stats; /* copy of the shard's [nstats] */
 } info_shard;
 
 /* The request: owned by the tx (tx->state), freed by info_next. */
 typedef struct info_req {
     unsigned sections;
-    info_shard *sh;               /* [tx->nparts] */
+    info_shard *sh; /* [tx->nparts] */
     /* Configuration, copied from part 0's shard (all copies agree). */
     int port, hz, maxclients, appendonly;
     long long maxmemory;
@@ -113,7 +118,8 @@ static void info_config_value(const config *cfg, const char *name, char *buf, si
     const char *p = tmp.len >= 2 ? end - 2 : NULL;
     if (p && tmp.len > 4 && memcmp(tmp.buf, "*2", 2) == 0) {
         const char *s = p;
-        while (s > tmp.buf && s[-1] != '\n') s--;
+        while (s > tmp.buf && s[-1] != '\n')
+            s--;
         size_t n = (size_t)(p - s);
         if (n >= cap) n = cap - 1;
         memcpy(buf, s, n);
@@ -189,12 +195,13 @@ static unsigned long long info_rss(void) {
     return rss * (unsigned long long)sysconf(_SC_PAGESIZE);
 }
 
-static unsigned long long info_peak;   /* accessed with __atomic builtins, relaxed */
+static unsigned long long info_peak; /* accessed with __atomic builtins, relaxed */
 
 /* A stable 40-hex-digit replication id derived from the run id. */
 static void info_replid(char out[41]) {
     for (int i = 0; i < 3; i++) {
-        uint64_t h = util_hash(g_server.run_id, strlen(g_server.run_id), 0x7265706cULL + (uint64_t)i);
+        uint64_t h =
+            util_hash(g_server.run_id, strlen(g_server.run_id), 0x7265706cULL + (uint64_t)i);
         char tmp[17];
         snprintf(tmp, sizeof(tmp), "%016llx", (unsigned long long)h);
         memcpy(out + i * 16, tmp, i == 2 ? 8 : 16);
@@ -262,12 +269,12 @@ static void info_memory(rbuf *o, const info_req *req) {
     unsigned long long active = (unsigned long long)(mi.arena + mi.hblkhd);
     unsigned long long rss = info_rss();
     unsigned long long peak = __atomic_load_n(&info_peak, __ATOMIC_RELAXED);
-    while (used > peak &&
-           !__atomic_compare_exchange_n(&info_peak, &peak, used, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+    while (used > peak && !__atomic_compare_exchange_n(&info_peak, &peak, used, 0, __ATOMIC_RELAXED,
+                                                       __ATOMIC_RELAXED)) {
     }
     if (used > peak) peak = used;
-    unsigned long long total = (unsigned long long)sysconf(_SC_PHYS_PAGES) *
-                               (unsigned long long)sysconf(_SC_PAGESIZE);
+    unsigned long long total =
+        (unsigned long long)sysconf(_SC_PHYS_PAGES) * (unsigned long long)sysconf(_SC_PAGESIZE);
     char h_used[32], h_rss[32], h_peak[32], h_total[32], h_max[32];
     info_human(h_used, sizeof(h_used), used);
     info_human(h_rss, sizeof(h_rss), rss);
@@ -330,10 +337,10 @@ static void info_memory(rbuf *o, const info_req *req) {
                 "active_defrag_running:0\r\n"
                 "lazyfree_pending_objects:0\r\n"
                 "lazyfreed_objects:0\r\n",
-                used, h_used, rss, h_rss, peak, h_peak, peak ? 100.0 * (double)used / (double)peak : 0,
-                used, used, active, rss, total, h_total, req->maxmemory, h_max, req->policy, afrag,
-                (long long)(active - used), arss, (long long)(rss - active), frag,
-                (long long)(rss - used));
+                used, h_used, rss, h_rss, peak, h_peak,
+                peak ? 100.0 * (double)used / (double)peak : 0, used, used, active, rss, total,
+                h_total, req->maxmemory, h_max, req->policy, afrag, (long long)(active - used),
+                arss, (long long)(rss - active), frag, (long long)(rss - used));
 }
 
 static void info_persistence(rbuf *o, const info_req *req, uint64_t dirty) {
@@ -369,7 +376,8 @@ static void info_persistence(rbuf *o, const info_req *req, uint64_t dirty) {
                 "aof_last_cow_size:0\r\n"
                 "module_fork_in_progress:0\r\n"
                 "module_fork_last_cow_size:0\r\n",
-                (unsigned long long)dirty, (long long)(g_server.start_ms / 1000), req->appendonly ? 1 : 0);
+                (unsigned long long)dirty, (long long)(g_server.start_ms / 1000),
+                req->appendonly ? 1 : 0);
 }
 
 typedef struct info_sums {
@@ -471,8 +479,8 @@ static void info_cpu(rbuf *o) {
                 "used_cpu_user_children:%ld.%06ld\r\n"
                 "used_cpu_sys_main_thread:%ld.%06ld\r\n"
                 "used_cpu_user_main_thread:%ld.%06ld\r\n",
-                TV(self.ru_stime), TV(self.ru_utime), TV(children.ru_stime),
-                TV(children.ru_utime), TV(thread.ru_stime), TV(thread.ru_utime));
+                TV(self.ru_stime), TV(self.ru_utime), TV(children.ru_stime), TV(children.ru_utime),
+                TV(thread.ru_stime), TV(thread.ru_utime));
 #undef TV
 }
 
@@ -482,7 +490,9 @@ static void info_cmdstat_line(rbuf *o, const cmd_def *d, const cmd_stat *sum, in
     if (s->calls == 0 && s->failed == 0 && s->rejected == 0) return;
     char name[128];
     cmd_fullname(d, name, sizeof(name));
-    info_printf(o, "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,failed_calls=%llu\r\n",
+    info_printf(o,
+                "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,failed_"
+                "calls=%llu\r\n",
                 name, (unsigned long long)s->calls, (unsigned long long)s->usec,
                 s->calls ? (double)s->usec / (double)s->calls : 0.0,
                 (unsigned long long)s->rejected, (unsigned long long)s->failed);
@@ -495,7 +505,8 @@ static void info_commandstats(rbuf *o, const cmd_stat *sum, int nstats) {
     for (int i = 0; all && all[i]; i++) {
         const cmd_def *d = all[i];
         if (d->subs) {
-            for (const cmd_def *s = d->subs; s->name; s++) info_cmdstat_line(o, s, sum, nstats);
+            for (const cmd_def *s = d->subs; s->name; s++)
+                info_cmdstat_line(o, s, sum, nstats);
         } else {
             info_cmdstat_line(o, d, sum, nstats);
         }
@@ -587,8 +598,10 @@ void cmd_info_multi(rt_tx *tx) {
     if (tx->argc == 1) sec = SEC_DEFAULT;
     for (int i = 1; i < tx->argc; i++) {
         const rt_arg *a = &tx->argv[i];
-        if (arg_is(a, "default")) sec |= SEC_DEFAULT;
-        else if (arg_is(a, "all") || arg_is(a, "everything")) sec |= SEC_ALL;
+        if (arg_is(a, "default"))
+            sec |= SEC_DEFAULT;
+        else if (arg_is(a, "all") || arg_is(a, "everything"))
+            sec |= SEC_ALL;
         else
             for (size_t k = 0; k < sizeof(info_sections) / sizeof(info_sections[0]); k++)
                 if (arg_is(a, info_sections[k].name)) sec |= info_sections[k].bit;

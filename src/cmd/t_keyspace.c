@@ -37,8 +37,7 @@
 /* Parse an int argument as Redis's getIntFromObjectOrReply does: a bad
  * integer replies msg (or the shared not-an-integer error), one outside the
  * int range replies msg (or the out-of-range text). Returns 0 or -1. */
-static int ks_int_arg(rbuf *r, const rt_arg *a, int *out, const char *msg)
-{
+static int ks_int_arg(rbuf *r, const rt_arg *a, int *out, const char *msg) {
     long long v;
     if (!util_str2ll(a->p, a->len, &v)) {
         rw_error(r, msg ? msg : ERR_NOT_INT);
@@ -54,8 +53,7 @@ static int ks_int_arg(rbuf *r, const rt_arg *a, int *out, const char *msg)
 
 /* A database index given by the user, as SELECT-style commands check it.
  * Returns 0 if 0 <= id < ndb, else replies "DB index is out of range". */
-static int ks_db_index_ok(rbuf *r, const store *st, int id)
-{
+static int ks_db_index_ok(rbuf *r, const store *st, int id) {
     if (id < 0 || id >= st->ndb) {
         rw_error(r, ERR_DB_RANGE);
         return -1;
@@ -65,8 +63,7 @@ static int ks_db_index_ok(rbuf *r, const store *st, int id)
 
 /* Look a key up for reading, counting keyspace hits and misses as Redis's
  * read lookups do. The value stays owned by the db. */
-static obj *ks_lookup_read(store *st, db *d, const rt_arg *k)
-{
+static obj *ks_lookup_read(store *st, db *d, const rt_arg *k) {
     obj *o = db_find(d, k->p, k->len);
     if (o)
         st->stats.keyspace_hits++;
@@ -76,21 +73,17 @@ static obj *ks_lookup_read(store *st, db *d, const rt_arg *k)
 }
 
 /* The tx part holding argv index `idx`, or -1. */
-static int ks_part_of(const rt_tx *tx, int idx)
-{
+static int ks_part_of(const rt_tx *tx, int idx) {
     for (int i = 0; i < tx->nparts; i++)
         for (int j = 0; j < tx->part[i].nkeys; j++)
-            if (tx->part[i].keys[j] == idx)
-                return i;
+            if (tx->part[i].keys[j] == idx) return i;
     return -1;
 }
 
 /* A per-thread xorshift generator (RANDOMKEY's choice of shard). */
-static uint64_t ks_rand(void)
-{
+static uint64_t ks_rand(void) {
     static __thread uint64_t s;
-    if (s == 0)
-        s = (uint64_t)util_ustime() * 2654435761ULL | 1;
+    if (s == 0) s = (uint64_t)util_ustime() * 2654435761ULL | 1;
     s ^= s << 13;
     s ^= s >> 7;
     s ^= s << 17;
@@ -100,8 +93,7 @@ static uint64_t ks_rand(void)
 /* Whether the maxmemory-policy of this shard's configuration is an LFU
  * (want_lfu) or an LRU one. The policy lives in the config's text table, so
  * it is read back through CONFIG GET's writer. */
-static int ks_policy_is(shard_state *ss, const char *kind)
-{
+static int ks_policy_is(shard_state *ss, const char *kind) {
     char policy[64];
     config_get_text(&ss->cfg, "maxmemory-policy", policy, sizeof(policy));
     return strstr(policy, kind) != NULL;
@@ -112,27 +104,22 @@ static int ks_policy_is(shard_state *ss, const char *kind)
 
 typedef int (*ks_key_fn)(rt_ctx *c, store *st, db *d, const rt_arg *k);
 
-static int ks_del_one(rt_ctx *c, store *st, db *d, const rt_arg *k)
-{
+static int ks_del_one(rt_ctx *c, store *st, db *d, const rt_arg *k) {
     (void)st;
     int n = db_del(d, k->p, k->len);
-    if (n)
-        ss_dirty(c, 1);
+    if (n) ss_dirty(c, 1);
     return n;
 }
 
-static int ks_exists_one(rt_ctx *c, store *st, db *d, const rt_arg *k)
-{
+static int ks_exists_one(rt_ctx *c, store *st, db *d, const rt_arg *k) {
     (void)c;
     return ks_lookup_read(st, d, k) != NULL;
 }
 
-static int ks_touch_one(rt_ctx *c, store *st, db *d, const rt_arg *k)
-{
+static int ks_touch_one(rt_ctx *c, store *st, db *d, const rt_arg *k) {
     (void)c;
     obj *o = ks_lookup_read(st, d, k);
-    if (!o)
-        return 0;
+    if (!o) return 0;
     o->lru = store_lru_clock(st);
     return 1;
 }
@@ -140,8 +127,7 @@ static int ks_touch_one(rt_ctx *c, store *st, db *d, const rt_arg *k)
 /* Apply fn to the keys argv[idx[0..n)] (or argv[1..argc) when idx is NULL)
  * in the client's db of this shard. Returns the sum of fn's results. */
 static long long ks_count_keys(rt_ctx *c, rt_arg *argv, int argc, const int *idx, int n, int dbi,
-                               ks_key_fn fn)
-{
+                               ks_key_fn fn) {
     store *st = ctx_store(c);
     db *d = store_db(st, dbi);
     long long sum = 0;
@@ -155,21 +141,18 @@ static long long ks_count_keys(rt_ctx *c, rt_arg *argv, int argc, const int *idx
     return sum;
 }
 
-static void ks_count_proc(rt_ctx *c, ks_key_fn fn)
-{
+static void ks_count_proc(rt_ctx *c, ks_key_fn fn) {
     rw_int(c->reply, ks_count_keys(c, c->argv, c->argc, NULL, 0, c->db, fn));
 }
 
-static void ks_count_op(rt_ctx *c, ks_key_fn fn)
-{
+static void ks_count_op(rt_ctx *c, ks_key_fn fn) {
     rt_tx *tx = c->tx;
     rt_part *p = &tx->part[c->part];
     p->n = ks_count_keys(c, tx->argv, tx->argc, p->keys, p->nkeys, tx->db, fn);
 }
 
 /* Coordinator: reply the sum of every part's n. */
-static void ks_sum_reply(rt_tx *tx)
-{
+static void ks_sum_reply(rt_tx *tx) {
     long long sum = 0;
     for (int i = 0; i < tx->nparts; i++)
         sum += tx->part[i].n;
@@ -177,22 +160,43 @@ static void ks_sum_reply(rt_tx *tx)
     rt_tx_done(tx);
 }
 
-static void op_del(rt_ctx *c) { ks_count_op(c, ks_del_one); }
-static void op_exists(rt_ctx *c) { ks_count_op(c, ks_exists_one); }
-static void op_touch(rt_ctx *c) { ks_count_op(c, ks_touch_one); }
+static void op_del(rt_ctx *c) {
+    ks_count_op(c, ks_del_one);
+}
+static void op_exists(rt_ctx *c) {
+    ks_count_op(c, ks_exists_one);
+}
+static void op_touch(rt_ctx *c) {
+    ks_count_op(c, ks_touch_one);
+}
 
-void cmd_del(rt_ctx *c) { ks_count_proc(c, ks_del_one); }
-void cmd_del_multi(rt_tx *tx) { rt_tx_run(tx, op_del, ks_sum_reply); }
-void cmd_unlink(rt_ctx *c) { ks_count_proc(c, ks_del_one); }
-void cmd_unlink_multi(rt_tx *tx) { rt_tx_run(tx, op_del, ks_sum_reply); }
-void cmd_exists(rt_ctx *c) { ks_count_proc(c, ks_exists_one); }
-void cmd_exists_multi(rt_tx *tx) { rt_tx_run(tx, op_exists, ks_sum_reply); }
-void cmd_touch(rt_ctx *c) { ks_count_proc(c, ks_touch_one); }
-void cmd_touch_multi(rt_tx *tx) { rt_tx_run(tx, op_touch, ks_sum_reply); }
+void cmd_del(rt_ctx *c) {
+    ks_count_proc(c, ks_del_one);
+}
+void cmd_del_multi(rt_tx *tx) {
+    rt_tx_run(tx, op_del, ks_sum_reply);
+}
+void cmd_unlink(rt_ctx *c) {
+    ks_count_proc(c, ks_del_one);
+}
+void cmd_unlink_multi(rt_tx *tx) {
+    rt_tx_run(tx, op_del, ks_sum_reply);
+}
+void cmd_exists(rt_ctx *c) {
+    ks_count_proc(c, ks_exists_one);
+}
+void cmd_exists_multi(rt_tx *tx) {
+    rt_tx_run(tx, op_exists, ks_sum_reply);
+}
+void cmd_touch(rt_ctx *c) {
+    ks_count_proc(c, ks_touch_one);
+}
+void cmd_touch_multi(rt_tx *tx) {
+    rt_tx_run(tx, op_touch, ks_sum_reply);
+}
 
 /* TYPE key: a simple string, "none" for a missing key. */
-void cmd_type(rt_ctx *c)
-{
+void cmd_type(rt_ctx *c) {
     obj *o = ks_lookup_read(ctx_store(c), ctx_db(c), &c->argv[1]);
     rw_simple(c->reply, o ? obj_type_name(o) : "none");
 }
@@ -207,8 +211,7 @@ void cmd_type(rt_ctx *c)
 
 /* Parse the NX/XX/GT/LT options from argv[3..]. Returns the flags, or -1
  * after replying Redis's error. */
-static int ks_expire_flags(rt_ctx *c)
-{
+static int ks_expire_flags(rt_ctx *c) {
     int flags = 0;
     for (int j = 3; j < c->argc; j++) {
         const rt_arg *a = &c->argv[j];
@@ -241,11 +244,9 @@ static int ks_expire_flags(rt_ctx *c)
  * argument (now for the relative forms, 0 for the absolute ones); unit is
  * 1000 when the argument is in seconds; name goes into the overflow error.
  * A deadline not after now deletes the key, as Redis does. */
-static void ks_expire_generic(rt_ctx *c, long long basetime, int unit, const char *name)
-{
+static void ks_expire_generic(rt_ctx *c, long long basetime, int unit, const char *name) {
     int flags = ks_expire_flags(c);
-    if (flags < 0)
-        return;
+    if (flags < 0) return;
     long long when;
     if (!util_str2ll(c->argv[2].p, c->argv[2].len, &when)) {
         rw_error(c->reply, ERR_NOT_INT);
@@ -286,16 +287,23 @@ static void ks_expire_generic(rt_ctx *c, long long basetime, int unit, const cha
     rw_int(c->reply, 1);
 }
 
-void cmd_expire(rt_ctx *c) { ks_expire_generic(c, ctx_store(c)->now_ms, 1000, "expire"); }
-void cmd_pexpire(rt_ctx *c) { ks_expire_generic(c, ctx_store(c)->now_ms, 1, "pexpire"); }
-void cmd_expireat(rt_ctx *c) { ks_expire_generic(c, 0, 1000, "expireat"); }
-void cmd_pexpireat(rt_ctx *c) { ks_expire_generic(c, 0, 1, "pexpireat"); }
+void cmd_expire(rt_ctx *c) {
+    ks_expire_generic(c, ctx_store(c)->now_ms, 1000, "expire");
+}
+void cmd_pexpire(rt_ctx *c) {
+    ks_expire_generic(c, ctx_store(c)->now_ms, 1, "pexpire");
+}
+void cmd_expireat(rt_ctx *c) {
+    ks_expire_generic(c, 0, 1000, "expireat");
+}
+void cmd_pexpireat(rt_ctx *c) {
+    ks_expire_generic(c, 0, 1, "pexpireat");
+}
 
 /* TTL PTTL EXPIRETIME PEXPIRETIME: -2 for a missing key, -1 without a TTL;
  * otherwise the remaining (or absolute) time, never negative, in ms or in
  * seconds rounded to nearest as Redis rounds. */
-static void ks_ttl_generic(rt_ctx *c, int ms, int absolute)
-{
+static void ks_ttl_generic(rt_ctx *c, int ms, int absolute) {
     store *st = ctx_store(c);
     int64_t exp;
     obj *o = db_find_exp(ctx_db(c), c->argv[1].p, c->argv[1].len, &exp);
@@ -312,26 +320,30 @@ static void ks_ttl_generic(rt_ctx *c, int ms, int absolute)
         return;
     }
     long long t = absolute ? exp : exp - st->now_ms;
-    if (t < 0)
-        t = 0;
+    if (t < 0) t = 0;
     rw_int(c->reply, ms ? t : (t + 500) / 1000);
 }
 
-void cmd_ttl(rt_ctx *c) { ks_ttl_generic(c, 0, 0); }
-void cmd_pttl(rt_ctx *c) { ks_ttl_generic(c, 1, 0); }
-void cmd_expiretime(rt_ctx *c) { ks_ttl_generic(c, 0, 1); }
-void cmd_pexpiretime(rt_ctx *c) { ks_ttl_generic(c, 1, 1); }
+void cmd_ttl(rt_ctx *c) {
+    ks_ttl_generic(c, 0, 0);
+}
+void cmd_pttl(rt_ctx *c) {
+    ks_ttl_generic(c, 1, 0);
+}
+void cmd_expiretime(rt_ctx *c) {
+    ks_ttl_generic(c, 0, 1);
+}
+void cmd_pexpiretime(rt_ctx *c) {
+    ks_ttl_generic(c, 1, 1);
+}
 
 /* PERSIST key: 1 if a TTL was removed. */
-void cmd_persist(rt_ctx *c)
-{
+void cmd_persist(rt_ctx *c) {
     db *d = ctx_db(c);
     const rt_arg *k = &c->argv[1];
     int n = 0;
-    if (db_find(d, k->p, k->len) != NULL)
-        n = db_persist(d, k->p, k->len);
-    if (n)
-        ss_dirty(c, 1);
+    if (db_find(d, k->p, k->len) != NULL) n = db_persist(d, k->p, k->len);
+    if (n) ss_dirty(c, 1);
     rw_int(c->reply, n);
 }
 
@@ -341,13 +353,12 @@ void cmd_persist(rt_ctx *c)
 typedef struct ks_keys_acc {
     const char *pat;
     size_t plen;
-    int all;          /* pattern is "*" */
+    int all; /* pattern is "*" */
     rbuf *out;
     long long n;
 } ks_keys_acc;
 
-static void ks_keys_visit(void *priv, const char *key, size_t klen, obj *val)
-{
+static void ks_keys_visit(void *priv, const char *key, size_t klen, obj *val) {
     (void)val;
     ks_keys_acc *a = priv;
     if (a->all || util_globmatch(a->pat, a->plen, key, klen, 0)) {
@@ -356,8 +367,7 @@ static void ks_keys_visit(void *priv, const char *key, size_t klen, obj *val)
     }
 }
 
-static void op_keys(rt_ctx *c)
-{
+static void op_keys(rt_ctx *c) {
     rt_tx *tx = c->tx;
     rt_part *p = &tx->part[c->part];
     ks_keys_acc a = {tx->argv[1].p, tx->argv[1].len, 0, &p->out, 0};
@@ -367,8 +377,7 @@ static void op_keys(rt_ctx *c)
 }
 
 /* Coordinator: one array made of every part's bulks. */
-static void ks_concat_reply(rt_tx *tx)
-{
+static void ks_concat_reply(rt_tx *tx) {
     long long total = 0;
     for (int i = 0; i < tx->nparts; i++)
         total += tx->part[i].n;
@@ -378,7 +387,9 @@ static void ks_concat_reply(rt_tx *tx)
     rt_tx_done(tx);
 }
 
-void cmd_keys_multi(rt_tx *tx) { rt_tx_run(tx, op_keys, ks_concat_reply); }
+void cmd_keys_multi(rt_tx *tx) {
+    rt_tx_run(tx, op_keys, ks_concat_reply);
+}
 
 /* ---------------------------------------------------------------------- */
 /* SCAN cursor [MATCH pattern] [COUNT count] [TYPE type].
@@ -389,8 +400,7 @@ void cmd_keys_multi(rt_tx *tx) { rt_tx_run(tx, op_keys, ks_concat_reply); }
  * With one shard the cursor is exactly Redis's. */
 
 /* Bits used by the shard index in a cursor. */
-static int ks_scan_bits(int nshards)
-{
+static int ks_scan_bits(int nshards) {
     int b = 0;
     while ((1 << b) < nshards)
         b++;
@@ -400,8 +410,7 @@ static int ks_scan_bits(int nshards)
 /* Parse a cursor as Redis does (strtoul base 10, no leading space, whole
  * argument, no overflow; "-1" wraps). Returns 0, or -1 after writing
  * "ERR invalid cursor" into err. */
-static int ks_parse_cursor(const rt_arg *a, uint64_t *out, rbuf *err)
-{
+static int ks_parse_cursor(const rt_arg *a, uint64_t *out, rbuf *err) {
     char buf[64];
     if (a->len >= sizeof(buf) || (a->len > 0 && isspace((unsigned char)a->p[0]))) {
         rw_error(err, "ERR invalid cursor");
@@ -421,18 +430,15 @@ static int ks_parse_cursor(const rt_arg *a, uint64_t *out, rbuf *err)
     return 0;
 }
 
-int route_scan(rt_shard *home, int argc, rt_arg *argv, rbuf *err)
-{
+int route_scan(rt_shard *home, int argc, rt_arg *argv, rbuf *err) {
     (void)argc;
     uint64_t cur;
-    if (ks_parse_cursor(&argv[1], &cur, err) < 0)
-        return -1;
+    if (ks_parse_cursor(&argv[1], &cur, err) < 0) return -1;
     int ns = rt_nshards(rt_of(home));
     int bits = ks_scan_bits(ns);
     uint64_t shard = bits ? cur & ((1ULL << bits) - 1) : 0;
     /* A cursor naming no shard finishes at once on the home shard. */
-    if (shard >= (uint64_t)ns)
-        return rt_shard_id(home);
+    if (shard >= (uint64_t)ns) return rt_shard_id(home);
     return (int)shard;
 }
 
@@ -445,25 +451,20 @@ typedef struct ks_scan_acc {
     long long n;
 } ks_scan_acc;
 
-static void ks_scan_visit(void *priv, const char *key, size_t klen, obj *val)
-{
+static void ks_scan_visit(void *priv, const char *key, size_t klen, obj *val) {
     ks_scan_acc *a = priv;
-    if (a->pat && !util_globmatch(a->pat, a->plen, key, klen, 0))
-        return;
+    if (a->pat && !util_globmatch(a->pat, a->plen, key, klen, 0)) return;
     if (a->type) {
         const char *tn = obj_type_name(val);
-        if (strlen(tn) != a->tlen || strncasecmp(tn, a->type, a->tlen) != 0)
-            return;
+        if (strlen(tn) != a->tlen || strncasecmp(tn, a->type, a->tlen) != 0) return;
     }
     rw_bulk(&a->out, key, klen);
     a->n++;
 }
 
-void cmd_scan(rt_ctx *c)
-{
+void cmd_scan(rt_ctx *c) {
     uint64_t cur;
-    if (ks_parse_cursor(&c->argv[1], &cur, c->reply) < 0)
-        return;
+    if (ks_parse_cursor(&c->argv[1], &cur, c->reply) < 0) return;
     long long count = 10;
     ks_scan_acc a = {0};
     for (int i = 2; i < c->argc;) {
@@ -480,8 +481,7 @@ void cmd_scan(rt_ctx *c)
         } else if (arg_is(&c->argv[i], "match") && left >= 2) {
             a.pat = c->argv[i + 1].p;
             a.plen = c->argv[i + 1].len;
-            if (a.plen == 1 && a.pat[0] == '*')
-                a.pat = NULL;
+            if (a.plen == 1 && a.pat[0] == '*') a.pat = NULL;
         } else if (arg_is(&c->argv[i], "type") && left >= 2) {
             /* TYPE stops at a NUL like Redis's C-string compare. */
             a.type = c->argv[i + 1].p;
@@ -516,21 +516,18 @@ void cmd_scan(rt_ctx *c)
 /* ---------------------------------------------------------------------- */
 /* RANDOMKEY: a shard chosen with probability proportional to its size. */
 
-static void op_randomkey_size(rt_ctx *c)
-{
+static void op_randomkey_size(rt_ctx *c) {
     rt_tx *tx = c->tx;
     tx->part[c->part].n = (long long)db_size(store_db(ctx_store(c), tx->db));
 }
 
-static void op_randomkey_pick(rt_ctx *c)
-{
+static void op_randomkey_pick(rt_ctx *c) {
     rt_tx *tx = c->tx;
     rt_part *p = &tx->part[c->part];
     const char *k;
     size_t kl;
     rb_clear(&p->out);
-    if (db_random_key(store_db(ctx_store(c), tx->db), &k, &kl))
-        rw_bulk(&p->out, k, kl);
+    if (db_random_key(store_db(ctx_store(c), tx->db), &k, &kl)) rw_bulk(&p->out, k, kl);
 }
 
 static void ks_randomkey_next(rt_tx *tx);
@@ -538,8 +535,7 @@ static void ks_randomkey_next(rt_tx *tx);
 /* Coordinator: choose a part by weight and ask it for a key; a part that
  * turns out empty (all of its keys had expired) is dropped and the draw
  * repeated. tx->state holds the chosen part index (as a pointer-sized int). */
-static void ks_randomkey_choose(rt_tx *tx)
-{
+static void ks_randomkey_choose(rt_tx *tx) {
     long long total = 0;
     for (int i = 0; i < tx->nparts; i++)
         total += tx->part[i].n;
@@ -561,8 +557,7 @@ static void ks_randomkey_choose(rt_tx *tx)
     rt_tx_run_one(tx, chosen, op_randomkey_pick, ks_randomkey_next);
 }
 
-static void ks_randomkey_next(rt_tx *tx)
-{
+static void ks_randomkey_next(rt_tx *tx) {
     int chosen = (int)(intptr_t)tx->state;
     tx->state = NULL;
     rt_part *p = &tx->part[chosen];
@@ -575,17 +570,20 @@ static void ks_randomkey_next(rt_tx *tx)
     rt_tx_done(tx);
 }
 
-void cmd_randomkey_multi(rt_tx *tx) { rt_tx_run(tx, op_randomkey_size, ks_randomkey_choose); }
+void cmd_randomkey_multi(rt_tx *tx) {
+    rt_tx_run(tx, op_randomkey_size, ks_randomkey_choose);
+}
 
 /* ---------------------------------------------------------------------- */
 /* DBSIZE FLUSHDB FLUSHALL SWAPDB. */
 
-void cmd_dbsize_multi(rt_tx *tx) { rt_tx_run(tx, op_randomkey_size, ks_sum_reply); }
+void cmd_dbsize_multi(rt_tx *tx) {
+    rt_tx_run(tx, op_randomkey_size, ks_sum_reply);
+}
 
 /* FLUSHDB/FLUSHALL take no argument or one of ASYNC/SYNC. Returns 0, or -1
  * after replying the syntax error. Flushing is always synchronous. */
-static int ks_flush_args_ok(rt_tx *tx)
-{
+static int ks_flush_args_ok(rt_tx *tx) {
     if (tx->argc == 1 ||
         (tx->argc == 2 && (arg_is(&tx->argv[1], "async") || arg_is(&tx->argv[1], "sync"))))
         return 0;
@@ -594,21 +592,18 @@ static int ks_flush_args_ok(rt_tx *tx)
     return -1;
 }
 
-static void ks_ok_reply(rt_tx *tx)
-{
+static void ks_ok_reply(rt_tx *tx) {
     rw_ok(&tx->reply);
     rt_tx_done(tx);
 }
 
-static void op_flushdb(rt_ctx *c)
-{
+static void op_flushdb(rt_ctx *c) {
     db *d = store_db(ctx_store(c), c->tx->db);
     ss_dirty(c, db_size(d));
     db_flush(d);
 }
 
-static void op_flushall(rt_ctx *c)
-{
+static void op_flushall(rt_ctx *c) {
     store *st = ctx_store(c);
     for (int i = 0; i < st->ndb; i++) {
         ss_dirty(c, db_size(store_db(st, i)));
@@ -616,16 +611,12 @@ static void op_flushall(rt_ctx *c)
     }
 }
 
-void cmd_flushdb_multi(rt_tx *tx)
-{
-    if (ks_flush_args_ok(tx) == 0)
-        rt_tx_run(tx, op_flushdb, ks_ok_reply);
+void cmd_flushdb_multi(rt_tx *tx) {
+    if (ks_flush_args_ok(tx) == 0) rt_tx_run(tx, op_flushdb, ks_ok_reply);
 }
 
-void cmd_flushall_multi(rt_tx *tx)
-{
-    if (ks_flush_args_ok(tx) == 0)
-        rt_tx_run(tx, op_flushall, ks_ok_reply);
+void cmd_flushall_multi(rt_tx *tx) {
+    if (ks_flush_args_ok(tx) == 0) rt_tx_run(tx, op_flushall, ks_ok_reply);
 }
 
 /* The two indexes of SWAPDB travel to the ops in tx->state. Every shard
@@ -634,8 +625,7 @@ typedef struct ks_swap {
     int a, b;
 } ks_swap;
 
-static void op_swapdb(rt_ctx *c)
-{
+static void op_swapdb(rt_ctx *c) {
     const ks_swap *s = c->tx->state;
     store *st = ctx_store(c);
     rt_part *p = &c->tx->part[c->part];
@@ -647,8 +637,7 @@ static void op_swapdb(rt_ctx *c)
     store_swapdb(st, s->a, s->b);
 }
 
-static void ks_swapdb_done(rt_tx *tx)
-{
+static void ks_swapdb_done(rt_tx *tx) {
     free(tx->state);
     tx->state = NULL;
     int bad = 0;
@@ -661,8 +650,7 @@ static void ks_swapdb_done(rt_tx *tx)
     rt_tx_done(tx);
 }
 
-void cmd_swapdb_multi(rt_tx *tx)
-{
+void cmd_swapdb_multi(rt_tx *tx) {
     int a, b;
     if (ks_int_arg(&tx->reply, &tx->argv[1], &a, "ERR invalid first DB index") < 0 ||
         ks_int_arg(&tx->reply, &tx->argv[2], &b, "ERR invalid second DB index") < 0) {
@@ -670,8 +658,7 @@ void cmd_swapdb_multi(rt_tx *tx)
         return;
     }
     ks_swap *s = malloc(sizeof(*s));
-    if (!s)
-        abort();
+    if (!s) abort();
     s->a = a;
     s->b = b;
     tx->state = s;
@@ -684,15 +671,13 @@ void cmd_swapdb_multi(rt_tx *tx)
 enum { KS_RENAME, KS_RENAMENX, KS_COPY };
 
 /* COPY's options: DB n and REPLACE. Returns 0, or -1 after replying. */
-static int ks_copy_args(rbuf *r, int argc, rt_arg *argv, int ndb, int *dst_db, int *replace)
-{
+static int ks_copy_args(rbuf *r, int argc, rt_arg *argv, int ndb, int *dst_db, int *replace) {
     for (int j = 3; j < argc; j++) {
         if (arg_is(&argv[j], "replace")) {
             *replace = 1;
         } else if (arg_is(&argv[j], "db") && j + 1 < argc) {
             int id;
-            if (ks_int_arg(r, &argv[j + 1], &id, NULL) < 0)
-                return -1;
+            if (ks_int_arg(r, &argv[j + 1], &id, NULL) < 0) return -1;
             if (id < 0 || id >= ndb) {
                 rw_error(r, ERR_DB_RANGE);
                 return -1;
@@ -707,14 +692,12 @@ static int ks_copy_args(rbuf *r, int argc, rt_arg *argv, int ndb, int *dst_db, i
     return 0;
 }
 
-static int ks_same_key(const rt_arg *a, const rt_arg *b)
-{
+static int ks_same_key(const rt_arg *a, const rt_arg *b) {
     return a->len == b->len && memcmp(a->p, b->p, a->len) == 0;
 }
 
 /* RENAME/RENAMENX on one shard. */
-static void ks_rename_local(rt_ctx *c, int nx)
-{
+static void ks_rename_local(rt_ctx *c, int nx) {
     db *d = ctx_db(c);
     const rt_arg *s = &c->argv[1], *t = &c->argv[2];
     if (db_find(d, s->p, s->len) == NULL) {
@@ -735,8 +718,7 @@ static void ks_rename_local(rt_ctx *c, int nx)
     int64_t exp;
     obj *o = db_take(d, s->p, s->len, &exp);
     db_set(d, t->p, t->len, o, 0);
-    if (exp != -1)
-        db_set_expire(d, t->p, t->len, exp);
+    if (exp != -1) db_set_expire(d, t->p, t->len, exp);
     ss_dirty(c, 1);
     if (nx)
         rw_int(c->reply, 1);
@@ -744,16 +726,18 @@ static void ks_rename_local(rt_ctx *c, int nx)
         rw_ok(c->reply);
 }
 
-void cmd_rename(rt_ctx *c) { ks_rename_local(c, 0); }
-void cmd_renamenx(rt_ctx *c) { ks_rename_local(c, 1); }
+void cmd_rename(rt_ctx *c) {
+    ks_rename_local(c, 0);
+}
+void cmd_renamenx(rt_ctx *c) {
+    ks_rename_local(c, 1);
+}
 
 /* COPY within one shard (source and destination db may differ). */
-void cmd_copy(rt_ctx *c)
-{
+void cmd_copy(rt_ctx *c) {
     store *st = ctx_store(c);
     int dst_db = c->db, replace = 0;
-    if (ks_copy_args(c->reply, c->argc, c->argv, st->ndb, &dst_db, &replace) < 0)
-        return;
+    if (ks_copy_args(c->reply, c->argc, c->argv, st->ndb, &dst_db, &replace) < 0) return;
     const rt_arg *s = &c->argv[1], *t = &c->argv[2];
     if (dst_db == c->db && ks_same_key(s, t)) {
         rw_error(c->reply, KS_ERR_SAMEOBJ);
@@ -775,15 +759,13 @@ void cmd_copy(rt_ctx *c)
         return;
     }
     db_set(dd, t->p, t->len, obj_dup(o), 0);
-    if (exp != -1)
-        db_set_expire(dd, t->p, t->len, exp);
+    if (exp != -1) db_set_expire(dd, t->p, t->len, exp);
     ss_dirty(c, 1);
     rw_int(c->reply, 1);
 }
 
 /* MOVE key db: the key stays on its shard, only its db changes. */
-void cmd_move(rt_ctx *c)
-{
+void cmd_move(rt_ctx *c) {
     store *st = ctx_store(c);
     int id;
     if (ks_int_arg(c->reply, &c->argv[2], &id, NULL) < 0 || ks_db_index_ok(c->reply, st, id) < 0)
@@ -801,8 +783,7 @@ void cmd_move(rt_ctx *c)
     int64_t exp;
     obj *o = db_take(src, k->p, k->len, &exp);
     db_set(dst, k->p, k->len, o, 0);
-    if (exp != -1)
-        db_set_expire(dst, k->p, k->len, exp);
+    if (exp != -1) db_set_expire(dst, k->p, k->len, exp);
     ss_dirty(c, 1);
     rw_int(c->reply, 1);
 }
@@ -820,16 +801,14 @@ typedef struct ks_xmove {
     int64_t exp;
 } ks_xmove;
 
-static void ks_xmove_finish(rt_tx *tx, ks_xmove *m)
-{
+static void ks_xmove_finish(rt_tx *tx, ks_xmove *m) {
     obj_free(m->val);
     free(m);
     tx->state = NULL;
     rt_tx_done(tx);
 }
 
-static void op_xmove_probe(rt_ctx *c)
-{
+static void op_xmove_probe(rt_ctx *c) {
     rt_tx *tx = c->tx;
     const ks_xmove *m = tx->state;
     store *st = ctx_store(c);
@@ -843,8 +822,7 @@ static void op_xmove_probe(rt_ctx *c)
                 return;
             }
             p->n = ks_lookup_read(st, store_db(st, tx->db), &tx->argv[1]) != NULL;
-        }
-        else
+        } else
             p->n = db_find(store_db(st, tx->db), tx->argv[1].p, tx->argv[1].len) != NULL;
     } else if (c->part == m->dst_part) {
         if (m->dst_db < 0 || m->dst_db >= st->ndb) {
@@ -855,8 +833,7 @@ static void op_xmove_probe(rt_ctx *c)
     }
 }
 
-static void op_xmove_take(rt_ctx *c)
-{
+static void op_xmove_take(rt_ctx *c) {
     rt_tx *tx = c->tx;
     ks_xmove *m = tx->state;
     store *st = ctx_store(c);
@@ -867,26 +844,22 @@ static void op_xmove_take(rt_ctx *c)
         m->val = o ? obj_dup(o) : NULL;
     } else {
         m->val = db_take(d, s->p, s->len, &m->exp);
-        if (m->val)
-            ss_dirty(c, 1);
+        if (m->val) ss_dirty(c, 1);
     }
 }
 
-static void op_xmove_store(rt_ctx *c)
-{
+static void op_xmove_store(rt_ctx *c) {
     rt_tx *tx = c->tx;
     ks_xmove *m = tx->state;
     db *d = store_db(ctx_store(c), m->dst_db);
     const rt_arg *t = &tx->argv[2];
     db_set(d, t->p, t->len, m->val, 0);
     m->val = NULL;
-    if (m->exp != -1)
-        db_set_expire(d, t->p, t->len, m->exp);
+    if (m->exp != -1) db_set_expire(d, t->p, t->len, m->exp);
     ss_dirty(c, 1);
 }
 
-static void ks_xmove_stored(rt_tx *tx)
-{
+static void ks_xmove_stored(rt_tx *tx) {
     ks_xmove *m = tx->state;
     if (m->kind == KS_RENAME)
         rw_ok(&tx->reply);
@@ -897,8 +870,7 @@ static void ks_xmove_stored(rt_tx *tx)
 
 /* Reply for a source found missing (at probe or, if it expired meanwhile,
  * at take). */
-static void ks_xmove_nosrc(rt_tx *tx, ks_xmove *m)
-{
+static void ks_xmove_nosrc(rt_tx *tx, ks_xmove *m) {
     if (m->kind == KS_COPY)
         rw_int(&tx->reply, 0);
     else
@@ -906,8 +878,7 @@ static void ks_xmove_nosrc(rt_tx *tx, ks_xmove *m)
     ks_xmove_finish(tx, m);
 }
 
-static void ks_xmove_taken(rt_tx *tx)
-{
+static void ks_xmove_taken(rt_tx *tx) {
     ks_xmove *m = tx->state;
     if (m->val == NULL) {
         ks_xmove_nosrc(tx, m);
@@ -916,8 +887,7 @@ static void ks_xmove_taken(rt_tx *tx)
     rt_tx_run_one(tx, m->dst_part, op_xmove_store, ks_xmove_stored);
 }
 
-static void ks_xmove_probed(rt_tx *tx)
-{
+static void ks_xmove_probed(rt_tx *tx) {
     ks_xmove *m = tx->state;
     rt_part *sp = &tx->part[m->src_part];
     if (sp->n < 0) {
@@ -929,7 +899,8 @@ static void ks_xmove_probed(rt_tx *tx)
         ks_xmove_nosrc(tx, m);
         return;
     }
-    if (tx->part[m->dst_part].n && (m->kind == KS_RENAMENX || (m->kind == KS_COPY && !m->replace))) {
+    if (tx->part[m->dst_part].n &&
+        (m->kind == KS_RENAMENX || (m->kind == KS_COPY && !m->replace))) {
         rw_int(&tx->reply, 0);
         ks_xmove_finish(tx, m);
         return;
@@ -940,11 +911,9 @@ static void ks_xmove_probed(rt_tx *tx)
 /* Coordinator entry of the cross-shard forms. COPY's options are parsed
  * here only to learn the target db; the source shard's probe parses them
  * again against its real db count and owns the error reply. */
-static void ks_xmove_start(rt_tx *tx, int kind)
-{
+static void ks_xmove_start(rt_tx *tx, int kind) {
     ks_xmove *m = calloc(1, sizeof(*m));
-    if (!m)
-        abort();
+    if (!m) abort();
     m->kind = kind;
     m->dst_db = tx->db;
     m->exp = -1;
@@ -960,50 +929,49 @@ static void ks_xmove_start(rt_tx *tx, int kind)
     rt_tx_run(tx, op_xmove_probe, ks_xmove_probed);
 }
 
-void cmd_rename_multi(rt_tx *tx) { ks_xmove_start(tx, KS_RENAME); }
-void cmd_renamenx_multi(rt_tx *tx) { ks_xmove_start(tx, KS_RENAMENX); }
-void cmd_copy_multi(rt_tx *tx) { ks_xmove_start(tx, KS_COPY); }
+void cmd_rename_multi(rt_tx *tx) {
+    ks_xmove_start(tx, KS_RENAME);
+}
+void cmd_renamenx_multi(rt_tx *tx) {
+    ks_xmove_start(tx, KS_RENAMENX);
+}
+void cmd_copy_multi(rt_tx *tx) {
+    ks_xmove_start(tx, KS_COPY);
+}
 
 /* ---------------------------------------------------------------------- */
 /* OBJECT and MEMORY. */
 
 /* Lookup for OBJECT/MEMORY: the value or NULL after replying null. Does not
  * touch the access time, as Redis's OBJECT does not. */
-static obj *ks_object_lookup(rt_ctx *c)
-{
+static obj *ks_object_lookup(rt_ctx *c) {
     obj *o = db_peek(ctx_db(c), c->argv[2].p, c->argv[2].len);
-    if (!o)
-        rw_null(c->reply);
+    if (!o) rw_null(c->reply);
     return o;
 }
 
-void cmd_object_encoding(rt_ctx *c)
-{
+void cmd_object_encoding(rt_ctx *c) {
     obj *o = ks_object_lookup(c);
-    if (o)
-        rw_bulk_cstr(c->reply, obj_enc_name(o));
+    if (o) rw_bulk_cstr(c->reply, obj_enc_name(o));
 }
 
 /* Redis shares the integers 0..9999 (refcount INT_MAX) unless maxmemory is
  * set with an LRU or LFU policy; every other value has one reference. */
-void cmd_object_refcount(rt_ctx *c)
-{
+void cmd_object_refcount(rt_ctx *c) {
     obj *o = ks_object_lookup(c);
-    if (!o)
-        return;
+    if (!o) return;
     shard_state *ss = ctx_ss(c);
-    int shared = o->type == OBJ_STRING && o->enc == OBJ_ENC_INT && o->v.i >= 0 &&
-                 o->v.i < KS_SHARED_INTEGERS &&
-                 !(ss->cfg.maxmemory != 0 && (ks_policy_is(ss, "-lru") || ks_policy_is(ss, "-lfu")));
+    int shared =
+        o->type == OBJ_STRING && o->enc == OBJ_ENC_INT && o->v.i >= 0 &&
+        o->v.i < KS_SHARED_INTEGERS &&
+        !(ss->cfg.maxmemory != 0 && (ks_policy_is(ss, "-lru") || ks_policy_is(ss, "-lfu")));
     rw_int(c->reply, shared ? KS_SHARED_REFCOUNT : 1);
 }
 
 /* Seconds since the value was last accessed, from the 24-bit LRU clock. */
-void cmd_object_idletime(rt_ctx *c)
-{
+void cmd_object_idletime(rt_ctx *c) {
     obj *o = ks_object_lookup(c);
-    if (!o)
-        return;
+    if (!o) return;
     uint32_t now = store_lru_clock(ctx_store(c));
     uint32_t lru = o->lru & 0xFFFFFF;
     long long idle = now >= lru ? now - lru : now + (0xFFFFFF - lru);
@@ -1012,11 +980,9 @@ void cmd_object_idletime(rt_ctx *c)
 
 /* Frequencies are not tracked: with an LFU policy every key reports the
  * initial counter; without one, Redis's error. */
-void cmd_object_freq(rt_ctx *c)
-{
+void cmd_object_freq(rt_ctx *c) {
     obj *o = ks_object_lookup(c);
-    if (!o)
-        return;
+    if (!o) return;
     if (!ks_policy_is(ctx_ss(c), "-lfu")) {
         rw_error(c->reply, "ERR An LFU maxmemory policy is not selected, access frequency not "
                            "tracked. Please note that when switching between policies at runtime "
@@ -1027,15 +993,13 @@ void cmd_object_freq(rt_ctx *c)
 }
 
 /* Write a HELP reply: one status line per entry. */
-static void ks_help(rbuf *r, const char *const *lines, int n)
-{
+static void ks_help(rbuf *r, const char *const *lines, int n) {
     rw_array(r, n);
     for (int i = 0; i < n; i++)
         rw_simple(r, lines[i]);
 }
 
-void cmd_object_help(rt_ctx *c)
-{
+void cmd_object_help(rt_ctx *c) {
     static const char *const lines[] = {
         "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
         "ENCODING <key>",
@@ -1056,8 +1020,7 @@ void cmd_object_help(rt_ctx *c)
     ks_help(c->reply, lines, (int)(sizeof(lines) / sizeof(lines[0])));
 }
 
-void cmd_memory_help(rt_ctx *c)
-{
+void cmd_memory_help(rt_ctx *c) {
     static const char *const lines[] = {
         "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
         "DOCTOR",
@@ -1079,12 +1042,9 @@ void cmd_memory_help(rt_ctx *c)
 
 /* jemalloc's size class for a request of n bytes: 8, then multiples of 16
  * up to 128, then four classes per power of two. */
-static size_t ks_jemalloc_size(size_t n)
-{
-    if (n <= 8)
-        return 8;
-    if (n <= 128)
-        return (n + 15) & ~(size_t)15;
+static size_t ks_jemalloc_size(size_t n) {
+    if (n <= 8) return 8;
+    if (n <= 128) return (n + 15) & ~(size_t)15;
     int k = 63 - __builtin_clzll((unsigned long long)(n - 1));
     size_t step = (size_t)1 << (k - 2);
     return (n + step - 1) & ~(step - 1);
@@ -1092,8 +1052,7 @@ static size_t ks_jemalloc_size(size_t n)
 
 /* Bytes Redis allocates for a key of klen bytes (an sds of the smallest
  * header type that holds it). */
-static size_t ks_key_size(size_t klen)
-{
+static size_t ks_key_size(size_t klen) {
     size_t hdr = klen < 32 ? 1 : klen < 256 ? 3 : klen < 65536 ? 5 : klen < 4294967296ULL ? 9 : 17;
     return ks_jemalloc_size(hdr + klen + 1);
 }
@@ -1101,8 +1060,7 @@ static size_t ks_key_size(size_t klen)
 /* MEMORY USAGE key [SAMPLES n]: the value's size plus its key and table
  * entry, as Redis counts them. SAMPLES is validated and otherwise ignored
  * (sizes are computed exactly). */
-void cmd_memory_usage(rt_ctx *c)
-{
+void cmd_memory_usage(rt_ctx *c) {
     for (int j = 3; j < c->argc; j++) {
         if (arg_is(&c->argv[j], "samples") && j + 1 < c->argc) {
             long long samples;
@@ -1121,8 +1079,7 @@ void cmd_memory_usage(rt_ctx *c)
         }
     }
     obj *o = ks_object_lookup(c);
-    if (!o)
-        return;
+    if (!o) return;
     size_t usage = obj_mem_usage(o) + ks_key_size(c->argv[2].len) + KS_DICT_ENTRY_SIZE;
     rw_int(c->reply, (long long)usage);
 }

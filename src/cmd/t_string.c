@@ -22,8 +22,7 @@
 /* ---------------------------------------------------------------------- */
 /* Pure helpers (see t_string_util.h for the contracts). */
 
-long long tstr_popcount(const unsigned char *p, size_t n)
-{
+long long tstr_popcount(const unsigned char *p, size_t n) {
     long long cnt = 0;
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
@@ -36,19 +35,16 @@ long long tstr_popcount(const unsigned char *p, size_t n)
     return cnt;
 }
 
-static int tstr_bit_at(const unsigned char *p, uint64_t b)
-{
+static int tstr_bit_at(const unsigned char *p, uint64_t b) {
     return (p[b >> 3] >> (7 - (b & 7))) & 1;
 }
 
-long long tstr_bitcount_bits(const unsigned char *p, uint64_t sbit, uint64_t ebit)
-{
+long long tstr_bitcount_bits(const unsigned char *p, uint64_t sbit, uint64_t ebit) {
     long long cnt = 0;
     uint64_t b = sbit;
     while (b <= ebit && (b & 7) != 0)
         cnt += tstr_bit_at(p, b++);
-    if (b > ebit)
-        return cnt;
+    if (b > ebit) return cnt;
     uint64_t whole = (ebit + 1 - b) >> 3;
     cnt += tstr_popcount(p + (b >> 3), (size_t)whole);
     for (b += whole << 3; b <= ebit; b++)
@@ -56,8 +52,7 @@ long long tstr_bitcount_bits(const unsigned char *p, uint64_t sbit, uint64_t ebi
     return cnt;
 }
 
-long long tstr_bitpos_bits(const unsigned char *p, uint64_t sbit, uint64_t ebit, int bit)
-{
+long long tstr_bitpos_bits(const unsigned char *p, uint64_t sbit, uint64_t ebit, int bit) {
     const uint64_t skipword = bit ? 0 : UINT64_MAX;
     const unsigned char skipbyte = bit ? 0x00 : 0xff;
     uint64_t b = sbit;
@@ -74,31 +69,26 @@ long long tstr_bitpos_bits(const unsigned char *p, uint64_t sbit, uint64_t ebit,
             b += 8;
             continue;
         }
-        if (tstr_bit_at(p, b) == bit)
-            return (long long)b;
+        if (tstr_bit_at(p, b) == bit) return (long long)b;
         b++;
     }
     return -1;
 }
 
-uint64_t tstr_bf_get_u(const unsigned char *p, uint64_t off, int bits)
-{
+uint64_t tstr_bf_get_u(const unsigned char *p, uint64_t off, int bits) {
     uint64_t v = 0;
     for (int j = 0; j < bits; j++)
         v = (v << 1) | (uint64_t)tstr_bit_at(p, off + (uint64_t)j);
     return v;
 }
 
-int64_t tstr_bf_get_s(const unsigned char *p, uint64_t off, int bits)
-{
+int64_t tstr_bf_get_s(const unsigned char *p, uint64_t off, int bits) {
     uint64_t v = tstr_bf_get_u(p, off, bits);
-    if (bits < 64 && ((v >> (bits - 1)) & 1))
-        v |= UINT64_MAX << bits;
+    if (bits < 64 && ((v >> (bits - 1)) & 1)) v |= UINT64_MAX << bits;
     return (int64_t)v;
 }
 
-void tstr_bf_set(unsigned char *p, uint64_t off, int bits, uint64_t v)
-{
+void tstr_bf_set(unsigned char *p, uint64_t off, int bits, uint64_t v) {
     for (int j = 0; j < bits; j++) {
         uint64_t b = off + (uint64_t)j;
         unsigned mask = 1u << (7 - (b & 7));
@@ -109,8 +99,7 @@ void tstr_bf_set(unsigned char *p, uint64_t off, int bits, uint64_t v)
     }
 }
 
-int tstr_bf_overflow_u(uint64_t value, int64_t incr, int bits, int mode, uint64_t *limit)
-{
+int tstr_bf_overflow_u(uint64_t value, int64_t incr, int bits, int mode, uint64_t *limit) {
     uint64_t max = (bits >= 64) ? UINT64_MAX : ((uint64_t)1 << bits) - 1;
     int over = 0;
     if (value > max) {
@@ -122,8 +111,7 @@ int tstr_bf_overflow_u(uint64_t value, int64_t incr, int bits, int mode, uint64_
         else if (sum < 0)
             over = -1;
     }
-    if (!over)
-        return 0;
+    if (!over) return 0;
     if (mode == TSTR_BF_WRAP)
         *limit = (value + (uint64_t)incr) & max;
     else if (mode == TSTR_BF_SAT)
@@ -131,14 +119,12 @@ int tstr_bf_overflow_u(uint64_t value, int64_t incr, int bits, int mode, uint64_
     return over;
 }
 
-int tstr_bf_overflow_s(int64_t value, int64_t incr, int bits, int mode, int64_t *limit)
-{
+int tstr_bf_overflow_s(int64_t value, int64_t incr, int bits, int mode, int64_t *limit) {
     int64_t max = (bits >= 64) ? INT64_MAX : ((int64_t)1 << (bits - 1)) - 1;
     int64_t min = -max - 1;
     __int128 sum = (__int128)value + incr;
     int over = sum > max ? 1 : (sum < min ? -1 : 0);
-    if (!over)
-        return 0;
+    if (!over) return 0;
     if (mode == TSTR_BF_WRAP) {
         uint64_t w = (uint64_t)value + (uint64_t)incr;
         if (bits < 64) {
@@ -156,18 +142,14 @@ int tstr_bf_overflow_s(int64_t value, int64_t incr, int bits, int mode, int64_t 
 }
 
 unsigned char *tstr_bitop(int op, int n, const unsigned char *const *src, const size_t *len,
-                          size_t *outlen)
-{
+                          size_t *outlen) {
     size_t maxlen = 0;
     for (int j = 0; j < n; j++)
-        if (len[j] > maxlen)
-            maxlen = len[j];
+        if (len[j] > maxlen) maxlen = len[j];
     *outlen = maxlen;
-    if (maxlen == 0)
-        return NULL;
+    if (maxlen == 0) return NULL;
     unsigned char *res = malloc(maxlen);
-    if (res == NULL)
-        abort();
+    if (res == NULL) abort();
     for (size_t i = 0; i < maxlen; i++) {
         unsigned char acc;
         unsigned char first = i < len[0] ? src[0][i] : 0;
@@ -190,15 +172,12 @@ unsigned char *tstr_bitop(int op, int n, const unsigned char *const *src, const 
     return res;
 }
 
-uint32_t *tstr_lcs_table(const char *a, size_t alen, const char *b, size_t blen)
-{
+uint32_t *tstr_lcs_table(const char *a, size_t alen, const char *b, size_t blen) {
     size_t cells;
-    if (__builtin_mul_overflow(alen + 1, blen + 1, &cells) ||
-        cells > SIZE_MAX / sizeof(uint32_t))
+    if (__builtin_mul_overflow(alen + 1, blen + 1, &cells) || cells > SIZE_MAX / sizeof(uint32_t))
         return NULL;
     uint32_t *t = malloc(cells * sizeof(uint32_t));
-    if (t == NULL)
-        return NULL;
+    if (t == NULL) return NULL;
     for (size_t i = 0; i <= alen; i++) {
         for (size_t j = 0; j <= blen; j++) {
             uint32_t v;
@@ -221,15 +200,13 @@ uint32_t *tstr_lcs_table(const char *a, size_t alen, const char *b, size_t blen)
 /* Shared plumbing of the handlers. */
 
 /* The database the context works on: the client's, also inside a tx op. */
-static db *str_db(rt_ctx *c)
-{
+static db *str_db(rt_ctx *c) {
     return store_db(ctx_store(c), c->tx ? c->tx->db : c->db);
 }
 
 /* Look a key up for reading, counting a keyspace hit or miss as Redis's
  * read lookups do. Returns the value (owned by the db) or NULL. */
-static obj *str_lookup_read(rt_ctx *c, db *d, const rt_arg *key)
-{
+static obj *str_lookup_read(rt_ctx *c, db *d, const rt_arg *key) {
     obj *o = db_find(d, key->p, key->len);
     if (o)
         ctx_store(c)->stats.keyspace_hits++;
@@ -240,17 +217,14 @@ static obj *str_lookup_read(rt_ctx *c, db *d, const rt_arg *key)
 
 /* Parse a whole argument as a long long. On failure writes err (a full
  * error text such as ERR_NOT_INT) into r and returns -1; 0 on success. */
-static int str_arg_ll(rbuf *r, const rt_arg *a, long long *out, const char *err)
-{
-    if (util_str2ll(a->p, a->len, out))
-        return 0;
+static int str_arg_ll(rbuf *r, const rt_arg *a, long long *out, const char *err) {
+    if (util_str2ll(a->p, a->len, out)) return 0;
     rw_error(r, err);
     return -1;
 }
 
 /* Reply with the bytes of string value o. */
-static void str_reply_value(rbuf *r, const obj *o)
-{
+static void str_reply_value(rbuf *r, const obj *o) {
     char tmp[32];
     size_t len;
     const char *p = obj_str(o, tmp, &len);
@@ -258,19 +232,16 @@ static void str_reply_value(rbuf *r, const obj *o)
 }
 
 /* Whether a string of len bytes respects proto-max-bulk-len. */
-static int str_len_ok(rt_ctx *c, uint64_t len)
-{
+static int str_len_ok(rt_ctx *c, uint64_t len) {
     return len <= (uint64_t)ctx_ss(c)->cfg.proto_max_bulk_len;
 }
 
 /* Grow the string value o (made RAW) to at least newlen bytes, filling new
  * bytes with zeros. Returns 1 if it grew. */
-static int str_grow_zero(obj *o, size_t newlen)
-{
+static int str_grow_zero(obj *o, size_t newlen) {
     size_t old = obj_strlen(o);
     obj_str_make_raw(o, newlen > old ? newlen : old);
-    if (newlen <= old)
-        return 0;
+    if (newlen <= old) return 0;
     memset(o->v.s.ptr + old, 0, newlen - old);
     o->v.s.len = newlen;
     o->v.s.ptr[newlen] = '\0';
@@ -278,8 +249,7 @@ static int str_grow_zero(obj *o, size_t newlen)
 }
 
 /* A new empty RAW string value of len zero bytes; the caller owns it. */
-static obj *str_new_zeroed(size_t len)
-{
+static obj *str_new_zeroed(size_t len) {
     obj *o = obj_new_string("", 0);
     str_grow_zero(o, len);
     return o;
@@ -306,8 +276,7 @@ enum {
  * option is accepted, conflicting ones are a syntax error, as in Redis.
  * Returns 0, or -1 after replying. */
 static int str_parse_opts(rbuf *r, int argc, const rt_arg *argv, int first, int is_set, int *flags,
-                          int *exp_idx)
-{
+                          int *exp_idx) {
     static const struct {
         const char *name;
         int flag;
@@ -360,20 +329,15 @@ static int str_parse_opts(rbuf *r, int argc, const rt_arg *argv, int first, int 
 /* Turn an expire argument into an absolute deadline in ms following the
  * unit and base in flags (EX/PX relative to now, EXAT/PXAT absolute). name
  * is the command for the error text. Returns 0, or -1 after replying. */
-static int str_expire_ms(rt_ctx *c, const rt_arg *a, int flags, const char *name, int64_t *out)
-{
+static int str_expire_ms(rt_ctx *c, const rt_arg *a, int flags, const char *name, int64_t *out) {
     long long v;
-    if (str_arg_ll(c->reply, a, &v, ERR_NOT_INT) < 0)
-        return -1;
+    if (str_arg_ll(c->reply, a, &v, ERR_NOT_INT) < 0) return -1;
     int secs = (flags & (SF_EX | SF_EXAT)) != 0;
-    if (v <= 0 || (secs && v > LLONG_MAX / 1000))
-        goto bad;
-    if (secs)
-        v *= 1000;
+    if (v <= 0 || (secs && v > LLONG_MAX / 1000)) goto bad;
+    if (secs) v *= 1000;
     if ((flags & (SF_EX | SF_PX)) && __builtin_add_overflow(v, (long long)ctx_store(c)->now_ms, &v))
         goto bad;
-    if (v <= 0)
-        goto bad;
+    if (v <= 0) goto bad;
     *out = v;
     return 0;
 bad:
@@ -385,13 +349,11 @@ bad:
  * (SF_*), with the expire argument exp (NULL for none). Replies +OK / null
  * (int_reply 0) or :1 / :0 (int_reply 1); with SF_GET the old value. */
 static void str_set_generic(rt_ctx *c, int flags, const rt_arg *key, const rt_arg *val,
-                            const rt_arg *exp, const char *name, int int_reply)
-{
+                            const rt_arg *exp, const char *name, int int_reply) {
     db *d = str_db(c);
     int64_t when = -1;
     int found;
-    if (exp && str_expire_ms(c, exp, flags, name, &when) < 0)
-        return;
+    if (exp && str_expire_ms(c, exp, flags, name, &when) < 0) return;
     if (flags & SF_GET) {
         obj *old = str_lookup_read(c, d, key);
         if (old && old->type != OBJ_STRING) {
@@ -416,8 +378,7 @@ static void str_set_generic(rt_ctx *c, int flags, const rt_arg *key, const rt_ar
         return;
     }
     db_set(d, key->p, key->len, obj_new_string_enc(val->p, val->len), (flags & SF_KEEPTTL) != 0);
-    if (when >= 0)
-        db_set_expire(d, key->p, key->len, when);
+    if (when >= 0) db_set_expire(d, key->p, key->len, when);
     ss_dirty(c, 1);
     if (!(flags & SF_GET)) {
         if (int_reply)
@@ -427,32 +388,26 @@ static void str_set_generic(rt_ctx *c, int flags, const rt_arg *key, const rt_ar
     }
 }
 
-void cmd_set(rt_ctx *c)
-{
+void cmd_set(rt_ctx *c) {
     int flags, exp_idx;
-    if (str_parse_opts(c->reply, c->argc, c->argv, 3, 1, &flags, &exp_idx) < 0)
-        return;
+    if (str_parse_opts(c->reply, c->argc, c->argv, 3, 1, &flags, &exp_idx) < 0) return;
     str_set_generic(c, flags, &c->argv[1], &c->argv[2], exp_idx ? &c->argv[exp_idx] : NULL, "set",
                     0);
 }
 
-void cmd_setnx(rt_ctx *c)
-{
+void cmd_setnx(rt_ctx *c) {
     str_set_generic(c, SF_NX, &c->argv[1], &c->argv[2], NULL, "setnx", 1);
 }
 
-void cmd_setex(rt_ctx *c)
-{
+void cmd_setex(rt_ctx *c) {
     str_set_generic(c, SF_EX, &c->argv[1], &c->argv[3], &c->argv[2], "setex", 0);
 }
 
-void cmd_psetex(rt_ctx *c)
-{
+void cmd_psetex(rt_ctx *c) {
     str_set_generic(c, SF_PX, &c->argv[1], &c->argv[3], &c->argv[2], "psetex", 0);
 }
 
-void cmd_get(rt_ctx *c)
-{
+void cmd_get(rt_ctx *c) {
     obj *o = str_lookup_read(c, str_db(c), &c->argv[1]);
     if (o == NULL)
         rw_null(c->reply);
@@ -462,14 +417,12 @@ void cmd_get(rt_ctx *c)
         str_reply_value(c->reply, o);
 }
 
-void cmd_getex(rt_ctx *c)
-{
+void cmd_getex(rt_ctx *c) {
     db *d = str_db(c);
     const rt_arg *key = &c->argv[1];
     int flags, exp_idx;
     int64_t when = -1;
-    if (str_parse_opts(c->reply, c->argc, c->argv, 2, 0, &flags, &exp_idx) < 0)
-        return;
+    if (str_parse_opts(c->reply, c->argc, c->argv, 2, 0, &flags, &exp_idx) < 0) return;
     obj *o = str_lookup_read(c, d, key);
     if (o == NULL) {
         rw_null(c->reply);
@@ -479,8 +432,7 @@ void cmd_getex(rt_ctx *c)
         rw_error(c->reply, ERR_WRONGTYPE);
         return;
     }
-    if (exp_idx && str_expire_ms(c, &c->argv[exp_idx], flags, "getex", &when) < 0)
-        return;
+    if (exp_idx && str_expire_ms(c, &c->argv[exp_idx], flags, "getex", &when) < 0) return;
     str_reply_value(c->reply, o);
     if ((flags & (SF_EXAT | SF_PXAT)) && when <= ctx_store(c)->now_ms) {
         db_del(d, key->p, key->len);
@@ -493,8 +445,7 @@ void cmd_getex(rt_ctx *c)
     }
 }
 
-void cmd_getdel(rt_ctx *c)
-{
+void cmd_getdel(rt_ctx *c) {
     db *d = str_db(c);
     const rt_arg *key = &c->argv[1];
     obj *o = str_lookup_read(c, d, key);
@@ -511,16 +462,14 @@ void cmd_getdel(rt_ctx *c)
     ss_dirty(c, 1);
 }
 
-void cmd_getset(rt_ctx *c)
-{
+void cmd_getset(rt_ctx *c) {
     str_set_generic(c, SF_GET, &c->argv[1], &c->argv[2], NULL, "getset", 0);
 }
 
 /* ---------------------------------------------------------------------- */
 /* MGET, MSET, MSETNX. */
 
-void cmd_mget(rt_ctx *c)
-{
+void cmd_mget(rt_ctx *c) {
     db *d = str_db(c);
     rw_array(c->reply, c->argc - 1);
     for (int j = 1; j < c->argc; j++) {
@@ -535,13 +484,11 @@ void cmd_mget(rt_ctx *c)
 /* MGET step on one shard: append the reply element of each of the part's
  * keys to part.out and record where each starts in part.ptr (an array of
  * nkeys + 1 offsets, freed by mget_reply). */
-static void op_mget_read(rt_ctx *c)
-{
+static void op_mget_read(rt_ctx *c) {
     rt_part *pt = &c->tx->part[c->part];
     db *d = str_db(c);
     size_t *offs = malloc(sizeof(size_t) * (size_t)(pt->nkeys + 1));
-    if (offs == NULL)
-        abort();
+    if (offs == NULL) abort();
     for (int k = 0; k < pt->nkeys; k++) {
         offs[k] = pt->out.len;
         obj *o = str_lookup_read(c, d, &c->tx->argv[pt->keys[k]]);
@@ -555,11 +502,9 @@ static void op_mget_read(rt_ctx *c)
 }
 
 /* MGET at the coordinator: stitch the parts' elements in argv order. */
-static void mget_reply(rt_tx *tx)
-{
+static void mget_reply(rt_tx *tx) {
     int *part_of = malloc(sizeof(int) * 2 * (size_t)tx->argc);
-    if (part_of == NULL)
-        abort();
+    if (part_of == NULL) abort();
     int *slot_of = part_of + tx->argc;
     for (int p = 0; p < tx->nparts; p++)
         for (int k = 0; k < tx->part[p].nkeys; k++) {
@@ -581,23 +526,19 @@ static void mget_reply(rt_tx *tx)
     rt_tx_done(tx);
 }
 
-void cmd_mget_multi(rt_tx *tx)
-{
+void cmd_mget_multi(rt_tx *tx) {
     rt_tx_run(tx, op_mget_read, mget_reply);
 }
 
 /* Whether MSET/MSETNX got key/value pairs; replies the arity error if not. */
-static int mset_args_ok(rbuf *r, int argc, const char *name)
-{
-    if (argc % 2 == 1)
-        return 1;
+static int mset_args_ok(rbuf *r, int argc, const char *name) {
+    if (argc % 2 == 1) return 1;
     rw_errorf(r, "ERR wrong number of arguments for '%s' command", name);
     return 0;
 }
 
 /* Store each key/value pair of argv whose key index is in keys[0..n). */
-static void mset_store(rt_ctx *c, const rt_arg *argv, const int *keys, int n)
-{
+static void mset_store(rt_ctx *c, const rt_arg *argv, const int *keys, int n) {
     db *d = str_db(c);
     for (int k = 0; k < n; k++) {
         const rt_arg *key = &argv[keys[k]], *val = &argv[keys[k] + 1];
@@ -606,20 +547,16 @@ static void mset_store(rt_ctx *c, const rt_arg *argv, const int *keys, int n)
     ss_dirty(c, (uint64_t)n);
 }
 
-void cmd_mset(rt_ctx *c)
-{
-    if (!mset_args_ok(c->reply, c->argc, "mset"))
-        return;
+void cmd_mset(rt_ctx *c) {
+    if (!mset_args_ok(c->reply, c->argc, "mset")) return;
     for (int j = 1; j < c->argc; j += 2)
         mset_store(c, c->argv, &j, 1);
     rw_ok(c->reply);
 }
 
-void cmd_msetnx(rt_ctx *c)
-{
+void cmd_msetnx(rt_ctx *c) {
     db *d = str_db(c);
-    if (!mset_args_ok(c->reply, c->argc, "msetnx"))
-        return;
+    if (!mset_args_ok(c->reply, c->argc, "msetnx")) return;
     for (int j = 1; j < c->argc; j += 2) {
         if (db_find(d, c->argv[j].p, c->argv[j].len)) {
             rw_int(c->reply, 0);
@@ -632,20 +569,17 @@ void cmd_msetnx(rt_ctx *c)
 }
 
 /* MSET/MSETNX step: store the part's pairs. */
-static void op_mset_store(rt_ctx *c)
-{
+static void op_mset_store(rt_ctx *c) {
     rt_part *pt = &c->tx->part[c->part];
     mset_store(c, c->tx->argv, pt->keys, pt->nkeys);
 }
 
-static void mset_reply(rt_tx *tx)
-{
+static void mset_reply(rt_tx *tx) {
     rw_ok(&tx->reply);
     rt_tx_done(tx);
 }
 
-void cmd_mset_multi(rt_tx *tx)
-{
+void cmd_mset_multi(rt_tx *tx) {
     if (!mset_args_ok(&tx->reply, tx->argc, "mset")) {
         rt_tx_done(tx);
         return;
@@ -654,28 +588,24 @@ void cmd_mset_multi(rt_tx *tx)
 }
 
 /* MSETNX step 1: part.n = 1 if any of the part's keys exists. */
-static void op_msetnx_check(rt_ctx *c)
-{
+static void op_msetnx_check(rt_ctx *c) {
     rt_part *pt = &c->tx->part[c->part];
     db *d = str_db(c);
     pt->n = 0;
     for (int k = 0; k < pt->nkeys; k++) {
         const rt_arg *key = &c->tx->argv[pt->keys[k]];
-        if (db_find(d, key->p, key->len))
-            pt->n = 1;
+        if (db_find(d, key->p, key->len)) pt->n = 1;
     }
 }
 
-static void msetnx_reply_set(rt_tx *tx)
-{
+static void msetnx_reply_set(rt_tx *tx) {
     rw_int(&tx->reply, 1);
     rt_tx_done(tx);
 }
 
 /* MSETNX at the coordinator after the check: the shards are still held, so
  * nothing can have created a key in between. */
-static void msetnx_after_check(rt_tx *tx)
-{
+static void msetnx_after_check(rt_tx *tx) {
     for (int p = 0; p < tx->nparts; p++) {
         if (tx->part[p].n) {
             rw_int(&tx->reply, 0);
@@ -686,8 +616,7 @@ static void msetnx_after_check(rt_tx *tx)
     rt_tx_run(tx, op_mset_store, msetnx_reply_set);
 }
 
-void cmd_msetnx_multi(rt_tx *tx)
-{
+void cmd_msetnx_multi(rt_tx *tx) {
     if (!mset_args_ok(&tx->reply, tx->argc, "msetnx")) {
         rt_tx_done(tx);
         return;
@@ -698,8 +627,7 @@ void cmd_msetnx_multi(rt_tx *tx)
 /* ---------------------------------------------------------------------- */
 /* APPEND, STRLEN, GETRANGE, SETRANGE. */
 
-void cmd_append(rt_ctx *c)
-{
+void cmd_append(rt_ctx *c) {
     db *d = str_db(c);
     const rt_arg *key = &c->argv[1], *val = &c->argv[2];
     size_t total;
@@ -727,8 +655,7 @@ void cmd_append(rt_ctx *c)
     rw_int(c->reply, (long long)total);
 }
 
-void cmd_strlen(rt_ctx *c)
-{
+void cmd_strlen(rt_ctx *c) {
     obj *o = str_lookup_read(c, str_db(c), &c->argv[1]);
     if (o == NULL)
         rw_int(c->reply, 0);
@@ -738,8 +665,7 @@ void cmd_strlen(rt_ctx *c)
         rw_int(c->reply, (long long)obj_strlen(o));
 }
 
-void cmd_getrange(rt_ctx *c)
-{
+void cmd_getrange(rt_ctx *c) {
     long long start, end;
     if (str_arg_ll(c->reply, &c->argv[2], &start, ERR_NOT_INT) < 0 ||
         str_arg_ll(c->reply, &c->argv[3], &end, ERR_NOT_INT) < 0)
@@ -761,29 +687,22 @@ void cmd_getrange(rt_ctx *c)
         rw_bulk(c->reply, "", 0);
         return;
     }
-    if (start < 0)
-        start += len;
-    if (end < 0)
-        end += len;
-    if (start < 0)
-        start = 0;
-    if (end < 0)
-        end = 0;
-    if (end >= len)
-        end = len - 1;
+    if (start < 0) start += len;
+    if (end < 0) end += len;
+    if (start < 0) start = 0;
+    if (end < 0) end = 0;
+    if (end >= len) end = len - 1;
     if (start > end || len == 0)
         rw_bulk(c->reply, "", 0);
     else
         rw_bulk(c->reply, p + start, (size_t)(end - start + 1));
 }
 
-void cmd_setrange(rt_ctx *c)
-{
+void cmd_setrange(rt_ctx *c) {
     db *d = str_db(c);
     const rt_arg *key = &c->argv[1], *val = &c->argv[3];
     long long offset;
-    if (str_arg_ll(c->reply, &c->argv[2], &offset, ERR_NOT_INT) < 0)
-        return;
+    if (str_arg_ll(c->reply, &c->argv[2], &offset, ERR_NOT_INT) < 0) return;
     if (offset < 0) {
         rw_error(c->reply, "ERR offset is out of range");
         return;
@@ -825,8 +744,7 @@ void cmd_setrange(rt_ctx *c)
 
 /* INCR/DECR/INCRBY/DECRBY: add incr to the integer at key (0 if absent),
  * keeping its TTL; the result is stored INT-encoded. */
-static void str_incr_generic(rt_ctx *c, long long incr)
-{
+static void str_incr_generic(rt_ctx *c, long long incr) {
     db *d = str_db(c);
     const rt_arg *key = &c->argv[1];
     obj *o = db_find(d, key->p, key->len);
@@ -843,7 +761,8 @@ static void str_incr_generic(rt_ctx *c, long long incr)
             return;
         }
     }
-    if ((incr < 0 && v < 0 && incr < LLONG_MIN - v) || (incr > 0 && v > 0 && incr > LLONG_MAX - v)) {
+    if ((incr < 0 && v < 0 && incr < LLONG_MIN - v) ||
+        (incr > 0 && v > 0 && incr > LLONG_MAX - v)) {
         rw_error(c->reply, ERR_OVERFLOW);
         return;
     }
@@ -856,29 +775,23 @@ static void str_incr_generic(rt_ctx *c, long long incr)
     rw_int(c->reply, v);
 }
 
-void cmd_incr(rt_ctx *c)
-{
+void cmd_incr(rt_ctx *c) {
     str_incr_generic(c, 1);
 }
 
-void cmd_decr(rt_ctx *c)
-{
+void cmd_decr(rt_ctx *c) {
     str_incr_generic(c, -1);
 }
 
-void cmd_incrby(rt_ctx *c)
-{
+void cmd_incrby(rt_ctx *c) {
     long long incr;
-    if (str_arg_ll(c->reply, &c->argv[2], &incr, ERR_NOT_INT) < 0)
-        return;
+    if (str_arg_ll(c->reply, &c->argv[2], &incr, ERR_NOT_INT) < 0) return;
     str_incr_generic(c, incr);
 }
 
-void cmd_decrby(rt_ctx *c)
-{
+void cmd_decrby(rt_ctx *c) {
     long long decr;
-    if (str_arg_ll(c->reply, &c->argv[2], &decr, ERR_NOT_INT) < 0)
-        return;
+    if (str_arg_ll(c->reply, &c->argv[2], &decr, ERR_NOT_INT) < 0) return;
     if (decr == LLONG_MIN) {
         rw_error(c->reply, "ERR decrement would overflow");
         return;
@@ -886,8 +799,7 @@ void cmd_decrby(rt_ctx *c)
     str_incr_generic(c, -decr);
 }
 
-void cmd_incrbyfloat(rt_ctx *c)
-{
+void cmd_incrbyfloat(rt_ctx *c) {
     db *d = str_db(c);
     const rt_arg *key = &c->argv[1];
     obj *o = db_find(d, key->p, key->len);
@@ -935,8 +847,7 @@ void cmd_incrbyfloat(rt_ctx *c)
  * whose byte lies below proto-max-bulk-len; with hash_bits > 0 (BITFIELD) a
  * leading '#' multiplies it by the field width. Returns 0, or -1 after
  * replying. */
-static int str_bit_offset(rt_ctx *c, const rt_arg *a, int hash_bits, uint64_t *out)
-{
+static int str_bit_offset(rt_ctx *c, const rt_arg *a, int hash_bits, uint64_t *out) {
     const char *p = a->p;
     size_t n = a->len;
     int hash = 0;
@@ -946,12 +857,9 @@ static int str_bit_offset(rt_ctx *c, const rt_arg *a, int hash_bits, uint64_t *o
         p++;
         n--;
     }
-    if (!util_str2ll(p, n, &v))
-        goto bad;
-    if (hash && __builtin_mul_overflow(v, (long long)hash_bits, &v))
-        goto bad;
-    if (v < 0 || (v >> 3) >= ctx_ss(c)->cfg.proto_max_bulk_len)
-        goto bad;
+    if (!util_str2ll(p, n, &v)) goto bad;
+    if (hash && __builtin_mul_overflow(v, (long long)hash_bits, &v)) goto bad;
+    if (v < 0 || (v >> 3) >= ctx_ss(c)->cfg.proto_max_bulk_len) goto bad;
     *out = (uint64_t)v;
     return 0;
 bad:
@@ -963,8 +871,8 @@ bad:
  * value is made RAW and zero-padded to hold that bit. *changed is set when
  * the key was created or grew. Replies WRONGTYPE and returns NULL on a
  * value of another type. The value stays owned by the db. */
-static obj *str_lookup_for_bits(rt_ctx *c, db *d, const rt_arg *key, uint64_t maxbit, int *changed)
-{
+static obj *str_lookup_for_bits(rt_ctx *c, db *d, const rt_arg *key, uint64_t maxbit,
+                                int *changed) {
     size_t need = (size_t)(maxbit >> 3) + 1;
     obj *o = db_find(d, key->p, key->len);
     if (o && o->type != OBJ_STRING) {
@@ -982,22 +890,18 @@ static obj *str_lookup_for_bits(rt_ctx *c, db *d, const rt_arg *key, uint64_t ma
     return o;
 }
 
-void cmd_setbit(rt_ctx *c)
-{
+void cmd_setbit(rt_ctx *c) {
     uint64_t off;
     long long on;
     int changed;
-    if (str_bit_offset(c, &c->argv[2], 0, &off) < 0)
-        return;
-    if (str_arg_ll(c->reply, &c->argv[3], &on, ERR_BIT_VALUE) < 0)
-        return;
+    if (str_bit_offset(c, &c->argv[2], 0, &off) < 0) return;
+    if (str_arg_ll(c->reply, &c->argv[3], &on, ERR_BIT_VALUE) < 0) return;
     if (on & ~1LL) {
         rw_error(c->reply, ERR_BIT_VALUE);
         return;
     }
     obj *o = str_lookup_for_bits(c, str_db(c), &c->argv[1], off, &changed);
-    if (o == NULL)
-        return;
+    if (o == NULL) return;
     unsigned char *p = (unsigned char *)o->v.s.ptr;
     int old = tstr_bit_at(p, off);
     unsigned mask = 1u << (7 - (off & 7));
@@ -1005,16 +909,13 @@ void cmd_setbit(rt_ctx *c)
         p[off >> 3] |= (unsigned char)mask;
     else
         p[off >> 3] &= (unsigned char)~mask;
-    if (changed || old != on)
-        ss_dirty(c, 1);
+    if (changed || old != on) ss_dirty(c, 1);
     rw_int(c->reply, old);
 }
 
-void cmd_getbit(rt_ctx *c)
-{
+void cmd_getbit(rt_ctx *c) {
     uint64_t off;
-    if (str_bit_offset(c, &c->argv[2], 0, &off) < 0)
-        return;
+    if (str_bit_offset(c, &c->argv[2], 0, &off) < 0) return;
     obj *o = str_lookup_read(c, str_db(c), &c->argv[1]);
     if (o == NULL) {
         rw_int(c->reply, 0);
@@ -1032,34 +933,24 @@ void cmd_getbit(rt_ctx *c)
 
 /* Parse the BYTE|BIT unit argument. Returns 1 for BIT, 0 for BYTE, or -1
  * after replying a syntax error. */
-static int str_parse_unit(rbuf *r, const rt_arg *a)
-{
-    if (arg_is(a, "bit"))
-        return 1;
-    if (arg_is(a, "byte"))
-        return 0;
+static int str_parse_unit(rbuf *r, const rt_arg *a) {
+    if (arg_is(a, "bit")) return 1;
+    if (arg_is(a, "byte")) return 0;
     rw_error(r, ERR_SYNTAX);
     return -1;
 }
 
 /* Clamp [*start, *end] (negative = from the end) to a string of totlen
  * units, the way BITCOUNT/BITPOS/GETRANGE do. */
-static void str_clamp_range(long long totlen, long long *start, long long *end)
-{
-    if (*start < 0)
-        *start += totlen;
-    if (*end < 0)
-        *end += totlen;
-    if (*start < 0)
-        *start = 0;
-    if (*end < 0)
-        *end = 0;
-    if (*end >= totlen)
-        *end = totlen - 1;
+static void str_clamp_range(long long totlen, long long *start, long long *end) {
+    if (*start < 0) *start += totlen;
+    if (*end < 0) *end += totlen;
+    if (*start < 0) *start = 0;
+    if (*end < 0) *end = 0;
+    if (*end >= totlen) *end = totlen - 1;
 }
 
-void cmd_bitcount(rt_ctx *c)
-{
+void cmd_bitcount(rt_ctx *c) {
     obj *o = str_lookup_read(c, str_db(c), &c->argv[1]);
     if (o == NULL) {
         rw_int(c->reply, 0);
@@ -1085,8 +976,7 @@ void cmd_bitcount(rt_ctx *c)
     if (str_arg_ll(c->reply, &c->argv[2], &start, ERR_NOT_INT) < 0 ||
         str_arg_ll(c->reply, &c->argv[3], &end, ERR_NOT_INT) < 0)
         return;
-    if (c->argc == 5 && (isbit = str_parse_unit(c->reply, &c->argv[4])) < 0)
-        return;
+    if (c->argc == 5 && (isbit = str_parse_unit(c->reply, &c->argv[4])) < 0) return;
     long long totlen = isbit ? (long long)slen * 8 : (long long)slen;
     if (start < 0 && end < 0 && start > end) {
         rw_int(c->reply, 0);
@@ -1101,12 +991,10 @@ void cmd_bitcount(rt_ctx *c)
         rw_int(c->reply, tstr_popcount(p + start, (size_t)(end - start + 1)));
 }
 
-void cmd_bitpos(rt_ctx *c)
-{
+void cmd_bitpos(rt_ctx *c) {
     long long bit, start = 0, end = 0;
     int isbit = 0, end_given = 0;
-    if (str_arg_ll(c->reply, &c->argv[2], &bit, ERR_NOT_INT) < 0)
-        return;
+    if (str_arg_ll(c->reply, &c->argv[2], &bit, ERR_NOT_INT) < 0) return;
     if (bit != 0 && bit != 1) {
         rw_error(c->reply, "ERR The bit argument must be 1 or 0.");
         return;
@@ -1126,13 +1014,10 @@ void cmd_bitpos(rt_ctx *c)
     if (c->argc == 3) {
         end = (long long)slen - 1;
     } else if (c->argc <= 6) {
-        if (str_arg_ll(c->reply, &c->argv[3], &start, ERR_NOT_INT) < 0)
-            return;
-        if (c->argc == 6 && (isbit = str_parse_unit(c->reply, &c->argv[5])) < 0)
-            return;
+        if (str_arg_ll(c->reply, &c->argv[3], &start, ERR_NOT_INT) < 0) return;
+        if (c->argc == 6 && (isbit = str_parse_unit(c->reply, &c->argv[5])) < 0) return;
         if (c->argc >= 5) {
-            if (str_arg_ll(c->reply, &c->argv[4], &end, ERR_NOT_INT) < 0)
-                return;
+            if (str_arg_ll(c->reply, &c->argv[4], &end, ERR_NOT_INT) < 0) return;
             end_given = 1;
         } else {
             end = (long long)slen - 1;
@@ -1150,8 +1035,7 @@ void cmd_bitpos(rt_ctx *c)
     uint64_t ebit = isbit ? (uint64_t)end : (uint64_t)end * 8 + 7;
     long long pos = tstr_bitpos_bits(p, sbit, ebit, (int)bit);
     /* Without an explicit end the string is followed by infinite zeros. */
-    if (pos < 0 && bit == 0 && !end_given)
-        pos = (long long)ebit + 1;
+    if (pos < 0 && bit == 0 && !end_given) pos = (long long)ebit + 1;
     rw_int(c->reply, pos);
 }
 
@@ -1164,15 +1048,14 @@ typedef struct bf_op {
     int opcode;
     int sign;
     int bits;
-    int overflow;          /* TSTR_BF_* in force when the op was parsed */
+    int overflow; /* TSTR_BF_* in force when the op was parsed */
     uint64_t offset;
-    long long arg;         /* SET value or INCRBY increment */
+    long long arg; /* SET value or INCRBY increment */
 } bf_op;
 
 /* Parse a BITFIELD type ("i8", "u16"...; the letter is case-sensitive).
  * Returns 0, or -1 after replying. */
-static int bf_parse_type(rbuf *r, const rt_arg *a, int *sign, int *bits)
-{
+static int bf_parse_type(rbuf *r, const rt_arg *a, int *sign, int *bits) {
     long long n;
     if (a->len >= 2 && a->p[0] == 'i')
         *sign = 1;
@@ -1191,8 +1074,7 @@ bad:
 }
 
 /* Run one SET or INCRBY op on the RAW buffer p, replying the result. */
-static void bf_apply_write(rbuf *r, unsigned char *p, const bf_op *op)
-{
+static void bf_apply_write(rbuf *r, unsigned char *p, const bf_op *op) {
     int over;
     if (op->sign) {
         int64_t oldv = tstr_bf_get_s(p, op->offset, op->bits), newv, lim = 0, ret;
@@ -1203,8 +1085,7 @@ static void bf_apply_write(rbuf *r, unsigned char *p, const bf_op *op)
         } else {
             newv = op->arg;
             over = tstr_bf_overflow_s(newv, 0, op->bits, op->overflow, &lim);
-            if (over)
-                newv = lim;
+            if (over) newv = lim;
             ret = oldv;
         }
         if (over && op->overflow == TSTR_BF_FAIL) {
@@ -1222,8 +1103,7 @@ static void bf_apply_write(rbuf *r, unsigned char *p, const bf_op *op)
         } else {
             newv = (uint64_t)op->arg;
             over = tstr_bf_overflow_u(newv, 0, op->bits, op->overflow, &lim);
-            if (over)
-                newv = lim;
+            if (over) newv = lim;
             ret = oldv;
         }
         if (over && op->overflow == TSTR_BF_FAIL) {
@@ -1237,8 +1117,7 @@ static void bf_apply_write(rbuf *r, unsigned char *p, const bf_op *op)
 
 /* Run one GET op against the string p of len bytes (NULL: missing key);
  * bits past the end read as zeros. */
-static void bf_apply_get(rbuf *r, const unsigned char *p, size_t len, const bf_op *op)
-{
+static void bf_apply_get(rbuf *r, const unsigned char *p, size_t len, const bf_op *op) {
     unsigned char win[9] = {0};
     uint64_t byte = op->offset >> 3;
     for (uint64_t i = 0; i < 9 && p && byte + i < len; i++)
@@ -1253,11 +1132,9 @@ static void bf_apply_get(rbuf *r, const unsigned char *p, size_t len, const bf_o
 /* The body of BITFIELD (ro 0) and BITFIELD_RO (ro 1): parse every op first,
  * then look the key up (creating it only if an op writes), then run the ops
  * in order. */
-static void bf_generic(rt_ctx *c, int ro)
-{
+static void bf_generic(rt_ctx *c, int ro) {
     bf_op *ops = malloc(sizeof(bf_op) * (size_t)c->argc);
-    if (ops == NULL)
-        abort();
+    if (ops == NULL) abort();
     int nops = 0, mode = TSTR_BF_WRAP, readonly = 1;
     uint64_t highest = 0;
     for (int j = 2; j < c->argc; j++) {
@@ -1287,16 +1164,13 @@ static void bf_generic(rt_ctx *c, int ro)
             rw_error(c->reply, ERR_SYNTAX);
             goto done;
         }
-        if (bf_parse_type(c->reply, &c->argv[j + 1], &op.sign, &op.bits) < 0)
-            goto done;
-        if (str_bit_offset(c, &c->argv[j + 2], op.bits, &op.offset) < 0)
-            goto done;
+        if (bf_parse_type(c->reply, &c->argv[j + 1], &op.sign, &op.bits) < 0) goto done;
+        if (str_bit_offset(c, &c->argv[j + 2], op.bits, &op.offset) < 0) goto done;
         if (op.opcode != BF_GET) {
             readonly = 0;
             if (highest < op.offset + (uint64_t)op.bits - 1)
                 highest = op.offset + (uint64_t)op.bits - 1;
-            if (str_arg_ll(c->reply, &c->argv[j + 3], &op.arg, ERR_NOT_INT) < 0)
-                goto done;
+            if (str_arg_ll(c->reply, &c->argv[j + 3], &op.arg, ERR_NOT_INT) < 0) goto done;
         }
         op.overflow = mode;
         ops[nops++] = op;
@@ -1318,8 +1192,7 @@ static void bf_generic(rt_ctx *c, int ro)
             goto done;
         }
         o = str_lookup_for_bits(c, d, &c->argv[1], highest, &changed);
-        if (o == NULL)
-            goto done;
+        if (o == NULL) goto done;
     }
 
     rw_array(c->reply, nops);
@@ -1335,19 +1208,16 @@ static void bf_generic(rt_ctx *c, int ro)
             changes++;
         }
     }
-    if (changes)
-        ss_dirty(c, changes);
+    if (changes) ss_dirty(c, changes);
 done:
     free(ops);
 }
 
-void cmd_bitfield(rt_ctx *c)
-{
+void cmd_bitfield(rt_ctx *c) {
     bf_generic(c, 0);
 }
 
-void cmd_bitfield_ro(rt_ctx *c)
-{
+void cmd_bitfield_ro(rt_ctx *c) {
     bf_generic(c, 1);
 }
 
@@ -1357,8 +1227,8 @@ void cmd_bitfield_ro(rt_ctx *c)
 enum { SC_MISSING = 0, SC_STRING = 1, SC_WRONGTYPE = 2 };
 
 typedef struct str_copy {
-    int state;             /* SC_* */
-    char *p;               /* malloc'd copy of the bytes (SC_STRING), owned by the tx */
+    int state; /* SC_* */
+    char *p;   /* malloc'd copy of the bytes (SC_STRING), owned by the tx */
     size_t len;
 } str_copy;
 
@@ -1366,21 +1236,17 @@ typedef struct str_copy {
  * BITOP (sources are argv[3..], the destination argv[2] is skipped) and LCS
  * (argv[1..2]). part.ptr gets an array of nkeys str_copy, freed by
  * copies_free. */
-static void op_copy_values(rt_ctx *c)
-{
+static void op_copy_values(rt_ctx *c) {
     rt_tx *tx = c->tx;
     rt_part *pt = &tx->part[c->part];
     int first_src = arg_is(&tx->argv[0], "bitop") ? 3 : 1;
     db *d = str_db(c);
     str_copy *cp = calloc((size_t)pt->nkeys + 1, sizeof(str_copy));
-    if (cp == NULL)
-        abort();
+    if (cp == NULL) abort();
     for (int k = 0; k < pt->nkeys; k++) {
-        if (pt->keys[k] < first_src)
-            continue;
+        if (pt->keys[k] < first_src) continue;
         obj *o = str_lookup_read(c, d, &tx->argv[pt->keys[k]]);
-        if (o == NULL)
-            continue;
+        if (o == NULL) continue;
         if (o->type != OBJ_STRING) {
             cp[k].state = SC_WRONGTYPE;
             continue;
@@ -1391,8 +1257,7 @@ static void op_copy_values(rt_ctx *c)
         cp[k].state = SC_STRING;
         cp[k].len = len;
         cp[k].p = malloc(len + 1);
-        if (cp[k].p == NULL)
-            abort();
+        if (cp[k].p == NULL) abort();
         memcpy(cp[k].p, p, len);
     }
     pt->ptr = cp;
@@ -1400,11 +1265,9 @@ static void op_copy_values(rt_ctx *c)
 
 /* Index the copies by argv index: a calloc'd array of argc pointers the
  * caller frees (entries borrow from the parts). */
-static str_copy **copies_by_arg(rt_tx *tx)
-{
+static str_copy **copies_by_arg(rt_tx *tx) {
     str_copy **by = calloc((size_t)tx->argc, sizeof(str_copy *));
-    if (by == NULL)
-        abort();
+    if (by == NULL) abort();
     for (int p = 0; p < tx->nparts; p++) {
         str_copy *cp = tx->part[p].ptr;
         for (int k = 0; k < tx->part[p].nkeys; k++)
@@ -1414,12 +1277,10 @@ static str_copy **copies_by_arg(rt_tx *tx)
 }
 
 /* Free every part's copies. */
-static void copies_free(rt_tx *tx)
-{
+static void copies_free(rt_tx *tx) {
     for (int p = 0; p < tx->nparts; p++) {
         str_copy *cp = tx->part[p].ptr;
-        if (cp == NULL)
-            continue;
+        if (cp == NULL) continue;
         for (int k = 0; k < tx->part[p].nkeys; k++)
             free(cp[k].p);
         free(cp);
@@ -1430,8 +1291,7 @@ static void copies_free(rt_tx *tx)
 /* ---------------------------------------------------------------------- */
 /* BITOP. */
 
-int keys_bitop(int argc, rt_arg *argv, int *keys, rbuf *err)
-{
+int keys_bitop(int argc, rt_arg *argv, int *keys, rbuf *err) {
     (void)argv;
     (void)err;
     int n = 0;
@@ -1442,8 +1302,7 @@ int keys_bitop(int argc, rt_arg *argv, int *keys, rbuf *err)
 
 /* Parse BITOP's operation and check NOT's single source. Returns the
  * TSTR_BITOP_* code, or -1 after replying. */
-static int bitop_parse(rbuf *r, int argc, const rt_arg *argv)
-{
+static int bitop_parse(rbuf *r, int argc, const rt_arg *argv) {
     int op;
     if (arg_is(&argv[1], "and"))
         op = TSTR_BITOP_AND;
@@ -1466,8 +1325,7 @@ static int bitop_parse(rbuf *r, int argc, const rt_arg *argv)
 
 /* Store BITOP's result res (len bytes, borrowed) at key, or delete key when
  * the result is empty. */
-static void bitop_store(rt_ctx *c, const rt_arg *key, const unsigned char *res, size_t len)
-{
+static void bitop_store(rt_ctx *c, const rt_arg *key, const unsigned char *res, size_t len) {
     db *d = str_db(c);
     if (len > 0) {
         obj *o = obj_new_string(res, len);
@@ -1479,23 +1337,19 @@ static void bitop_store(rt_ctx *c, const rt_arg *key, const unsigned char *res, 
     }
 }
 
-void cmd_bitop(rt_ctx *c)
-{
+void cmd_bitop(rt_ctx *c) {
     int op = bitop_parse(c->reply, c->argc, c->argv);
-    if (op < 0)
-        return;
+    if (op < 0) return;
     db *d = str_db(c);
     int n = c->argc - 3;
     size_t nalloc = n > 0 ? (unsigned)n : 1u;
     const unsigned char **src = calloc(nalloc, sizeof(*src));
     size_t *len = calloc(nalloc, sizeof(*len));
     char(*tmp)[32] = calloc(nalloc, sizeof(*tmp));
-    if (src == NULL || len == NULL || tmp == NULL)
-        abort();
+    if (src == NULL || len == NULL || tmp == NULL) abort();
     for (int j = 0; j < n; j++) {
         obj *o = str_lookup_read(c, d, &c->argv[3 + j]);
-        if (o == NULL)
-            continue;
+        if (o == NULL) continue;
         if (o->type != OBJ_STRING) {
             rw_error(c->reply, ERR_WRONGTYPE);
             goto done;
@@ -1521,14 +1375,12 @@ typedef struct bitop_result {
     int dest_part;
 } bitop_result;
 
-static void op_bitop_store(rt_ctx *c)
-{
+static void op_bitop_store(rt_ctx *c) {
     bitop_result *br = c->tx->state;
     bitop_store(c, &c->tx->argv[2], br->res, br->len);
 }
 
-static void bitop_finish(rt_tx *tx)
-{
+static void bitop_finish(rt_tx *tx) {
     bitop_result *br = tx->state;
     rw_int(&tx->reply, (long long)br->len);
     free(br->res);
@@ -1539,8 +1391,7 @@ static void bitop_finish(rt_tx *tx)
 
 /* BITOP at the coordinator, once the sources are copied out: compute the
  * result here, then store it on the destination key's shard. */
-static void bitop_after_copy(rt_tx *tx)
-{
+static void bitop_after_copy(rt_tx *tx) {
     int op = bitop_parse(&tx->reply, tx->argc, tx->argv);
     int n = tx->argc - 3;
     size_t nalloc = n > 0 ? (unsigned)n : 1u;
@@ -1557,8 +1408,7 @@ static void bitop_after_copy(rt_tx *tx)
     const unsigned char **src = calloc(nalloc, sizeof(*src));
     size_t *len = calloc(nalloc, sizeof(*len));
     bitop_result *br = calloc(1, sizeof(*br));
-    if (src == NULL || len == NULL || br == NULL)
-        abort();
+    if (src == NULL || len == NULL || br == NULL) abort();
     for (int j = 0; j < n; j++) {
         str_copy *cp = by[3 + j];
         if (cp && cp->state == SC_STRING) {
@@ -1574,14 +1424,12 @@ static void bitop_after_copy(rt_tx *tx)
     br->dest_part = 0;
     for (int p = 0; p < tx->nparts; p++)
         for (int k = 0; k < tx->part[p].nkeys; k++)
-            if (tx->part[p].keys[k] == 2)
-                br->dest_part = p;
+            if (tx->part[p].keys[k] == 2) br->dest_part = p;
     tx->state = br;
     rt_tx_run_one(tx, br->dest_part, op_bitop_store, bitop_finish);
 }
 
-void cmd_bitop_multi(rt_tx *tx)
-{
+void cmd_bitop_multi(rt_tx *tx) {
     if (bitop_parse(&tx->reply, tx->argc, tx->argv) < 0) {
         rt_tx_done(tx);
         return;
@@ -1601,8 +1449,7 @@ typedef struct lcs_range {
 /* Parse LCS's options and reply for strings a and b (borrowed). Matches
  * are reported from the end of the strings backwards, as Redis does. */
 static void lcs_reply(rbuf *r, int argc, const rt_arg *argv, const char *a, size_t alen,
-                      const char *b, size_t blen)
-{
+                      const char *b, size_t blen) {
     int getlen = 0, getidx = 0, withlen = 0;
     long long minlen = 0;
     for (int j = 3; j < argc; j++) {
@@ -1613,10 +1460,8 @@ static void lcs_reply(rbuf *r, int argc, const rt_arg *argv, const char *a, size
         } else if (arg_is(&argv[j], "withmatchlen")) {
             withlen = 1;
         } else if (arg_is(&argv[j], "minmatchlen") && j + 1 < argc) {
-            if (str_arg_ll(r, &argv[j + 1], &minlen, ERR_NOT_INT) < 0)
-                return;
-            if (minlen < 0)
-                minlen = 0;
+            if (str_arg_ll(r, &argv[j + 1], &minlen, ERR_NOT_INT) < 0) return;
+            if (minlen < 0) minlen = 0;
             j++;
         } else {
             rw_error(r, ERR_SYNTAX);
@@ -1645,8 +1490,7 @@ static void lcs_reply(rbuf *r, int argc, const rt_arg *argv, const char *a, size
     char *res = malloc((size_t)total + 1);
     lcs_range *ranges = NULL;
     size_t nranges = 0, cap = 0;
-    if (res == NULL)
-        abort();
+    if (res == NULL) abort();
     size_t i = alen, j = blen, k = total;
     int open = 0;
     lcs_range cur = {0, 0, 0, 0};
@@ -1664,8 +1508,7 @@ static void lcs_reply(rbuf *r, int argc, const rt_arg *argv, const char *a, size
             } else {
                 emit = 1;
             }
-            if (cur.a0 == 0 || cur.b0 == 0)
-                emit = 1;
+            if (cur.a0 == 0 || cur.b0 == 0) emit = 1;
             k--;
             i--;
             j--;
@@ -1674,8 +1517,7 @@ static void lcs_reply(rbuf *r, int argc, const rt_arg *argv, const char *a, size
                 i--;
             else
                 j--;
-            if (open)
-                emit = 1;
+            if (open) emit = 1;
         }
         if (emit) {
             size_t mlen = cur.a1 - cur.a0 + 1;
@@ -1683,8 +1525,7 @@ static void lcs_reply(rbuf *r, int argc, const rt_arg *argv, const char *a, size
                 if (nranges == cap) {
                     cap = cap ? cap * 2 : 16;
                     ranges = realloc(ranges, cap * sizeof(*ranges));
-                    if (ranges == NULL)
-                        abort();
+                    if (ranges == NULL) abort();
                 }
                 ranges[nranges++] = cur;
             }
@@ -1703,8 +1544,7 @@ static void lcs_reply(rbuf *r, int argc, const rt_arg *argv, const char *a, size
             rw_array(r, 2);
             rw_int(r, (long long)ranges[m].b0);
             rw_int(r, (long long)ranges[m].b1);
-            if (withlen)
-                rw_int(r, (long long)(ranges[m].a1 - ranges[m].a0 + 1));
+            if (withlen) rw_int(r, (long long)(ranges[m].a1 - ranges[m].a0 + 1));
         }
         rw_bulk_cstr(r, "len");
         rw_int(r, total);
@@ -1716,8 +1556,7 @@ static void lcs_reply(rbuf *r, int argc, const rt_arg *argv, const char *a, size
     free(t);
 }
 
-void cmd_lcs(rt_ctx *c)
-{
+void cmd_lcs(rt_ctx *c) {
     db *d = str_db(c);
     obj *oa = str_lookup_read(c, d, &c->argv[1]);
     obj *ob = str_lookup_read(c, d, &c->argv[2]);
@@ -1733,8 +1572,7 @@ void cmd_lcs(rt_ctx *c)
 }
 
 /* LCS at the coordinator, once both values are copied out. */
-static void lcs_after_copy(rt_tx *tx)
-{
+static void lcs_after_copy(rt_tx *tx) {
     str_copy **by = copies_by_arg(tx);
     str_copy *ca = by[1], *cb = by[2];
     if ((ca && ca->state == SC_WRONGTYPE) || (cb && cb->state == SC_WRONGTYPE)) {
@@ -1749,7 +1587,6 @@ static void lcs_after_copy(rt_tx *tx)
     rt_tx_done(tx);
 }
 
-void cmd_lcs_multi(rt_tx *tx)
-{
+void cmd_lcs_multi(rt_tx *tx) {
     rt_tx_run(tx, op_copy_values, lcs_after_copy);
 }

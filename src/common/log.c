@@ -26,7 +26,9 @@ int log_open(const char *path, int level) {
     return 0;
 }
 
-void log_set_level(int level) { atomic_store_explicit(&log_level, level, memory_order_relaxed); }
+void log_set_level(int level) {
+    atomic_store_explicit(&log_level, level, memory_order_relaxed);
+}
 
 int log_level_from_name(const char *name) {
     static const char *names[] = {"debug", "verbose", "notice", "warning", "nothing"};
@@ -50,7 +52,9 @@ void log_msg(int level, const char *fmt, ...) {
     va_start(ap, fmt);
     int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
     va_end(ap);
-    n += m < 0 ? 0 : (m >= (int)(sizeof(line) - (size_t)n - 1) ? (int)(sizeof(line) - (size_t)n - 2) : m);
+    n += m < 0
+             ? 0
+             : (m >= (int)(sizeof(line) - (size_t)n - 1) ? (int)(sizeof(line) - (size_t)n - 2) : m);
     line[n++] = '\n';
     ssize_t w = write(log_fd, line, (size_t)n);
     (void)w;

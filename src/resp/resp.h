@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 /* Redis's protocol limits. */
-#define RESP_INLINE_MAX (64 * 1024)      /* longest inline request / header line */
+#define RESP_INLINE_MAX (64 * 1024) /* longest inline request / header line */
 #define RESP_MBULK_BIG_ARG (32 * 1024)
 
 /* One argument of a parsed request: bytes [off, off+len) of the buffer. */
@@ -28,23 +28,23 @@ typedef struct resp_span {
 } resp_span;
 
 enum {
-    RESP_OK = 0,          /* a whole request is parsed: see argc/argv/consumed */
-    RESP_INCOMPLETE = 1,  /* need more bytes; progress is remembered */
-    RESP_ERR = -1,        /* protocol error: `err` holds Redis's reply text */
+    RESP_OK = 0,         /* a whole request is parsed: see argc/argv/consumed */
+    RESP_INCOMPLETE = 1, /* need more bytes; progress is remembered */
+    RESP_ERR = -1,       /* protocol error: `err` holds Redis's reply text */
 };
 
 typedef struct resp_parser {
     /* Limits, set by the owner before use (defaults by resp_parser_init). */
-    long long max_bulk_len;   /* proto-max-bulk-len (default 512 MB) */
-    int unauthenticated;      /* 1: apply Redis's limits for clients that have not
-                                 authenticated (multibulk <= 10, bulk <= 16384) */
+    long long max_bulk_len; /* proto-max-bulk-len (default 512 MB) */
+    int unauthenticated;    /* 1: apply Redis's limits for clients that have not
+                               authenticated (multibulk <= 10, bulk <= 16384) */
 
     /* Output of a RESP_OK call: argc spans, and how many bytes the request
      * occupied (the caller drops them before the next call). argc may be 0
      * for an empty request (e.g. "*0\r\n" or a blank inline line); the caller
      * then just consumes the bytes. */
     int argc;
-    resp_span *argv;          /* owned by the parser, valid until the next call */
+    resp_span *argv; /* owned by the parser, valid until the next call */
     size_t consumed;
 
     /* Output of a RESP_ERR call: the error reply without "-" and CRLF,
@@ -54,10 +54,10 @@ typedef struct resp_parser {
     /* Private progress state. */
     int state;
     int argv_cap;
-    long long mbulk_left;     /* arguments still to read */
-    long long bulk_len;       /* length of the bulk being read, -1 if its header is next */
-    size_t pos;               /* bytes of the current request already consumed by the parser */
-    size_t scan;              /* offset from which to look for the next '\n' */
+    long long mbulk_left; /* arguments still to read */
+    long long bulk_len;   /* length of the bulk being read, -1 if its header is next */
+    size_t pos;           /* bytes of the current request already consumed by the parser */
+    size_t scan;          /* offset from which to look for the next '\n' */
     int inline_req;
     char errbuf[96];
 } resp_parser;
@@ -84,34 +84,34 @@ typedef struct rbuf {
     char *buf;
     size_t len;
     size_t cap;
-    int resp;      /* 2 or 3: chooses the wire form of nulls, maps, doubles ... */
+    int resp; /* 2 or 3: chooses the wire form of nulls, maps, doubles ... */
 } rbuf;
 
 void rb_init(rbuf *b, int resp);
-void rb_free(rbuf *b);                       /* frees memory, leaves b empty */
-void rb_reserve(rbuf *b, size_t extra);      /* ensure cap >= len + extra */
+void rb_free(rbuf *b);                  /* frees memory, leaves b empty */
+void rb_reserve(rbuf *b, size_t extra); /* ensure cap >= len + extra */
 void rb_append(rbuf *b, const void *p, size_t n);
-void rb_clear(rbuf *b);                      /* len = 0, keeps memory */
+void rb_clear(rbuf *b); /* len = 0, keeps memory */
 
-void rw_simple(rbuf *b, const char *s);      /* +s\r\n */
+void rw_simple(rbuf *b, const char *s); /* +s\r\n */
 void rw_simple_len(rbuf *b, const char *s, size_t n);
-void rw_ok(rbuf *b);                         /* +OK\r\n */
+void rw_ok(rbuf *b); /* +OK\r\n */
 /* -msg\r\n. msg carries its own code ("ERR ...", "WRONGTYPE ..."); any CR
  * or LF inside msg is replaced by a space, as Redis does. */
 void rw_error(rbuf *b, const char *msg);
 void rw_errorf(rbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void rw_int(rbuf *b, long long v);           /* :v\r\n */
+void rw_int(rbuf *b, long long v); /* :v\r\n */
 void rw_bulk(rbuf *b, const void *p, size_t n);
 void rw_bulk_cstr(rbuf *b, const char *s);
-void rw_bulk_ll(rbuf *b, long long v);       /* integer as a bulk string */
-void rw_null(rbuf *b);                       /* RESP2 $-1, RESP3 _ */
-void rw_null_array(rbuf *b);                 /* RESP2 *-1, RESP3 _ */
-void rw_array(rbuf *b, long n);              /* *n */
-void rw_map(rbuf *b, long npairs);           /* RESP3 %n, RESP2 *2n */
-void rw_set(rbuf *b, long n);                /* RESP3 ~n, RESP2 *n */
-void rw_push(rbuf *b, long n);               /* RESP3 >n, RESP2 *n */
-void rw_double(rbuf *b, double d);           /* RESP3 ,d ; RESP2 bulk of util_d2str */
-void rw_bool(rbuf *b, int v);                /* RESP3 #t/#f ; RESP2 :1/:0 */
+void rw_bulk_ll(rbuf *b, long long v); /* integer as a bulk string */
+void rw_null(rbuf *b);                 /* RESP2 $-1, RESP3 _ */
+void rw_null_array(rbuf *b);           /* RESP2 *-1, RESP3 _ */
+void rw_array(rbuf *b, long n);        /* *n */
+void rw_map(rbuf *b, long npairs);     /* RESP3 %n, RESP2 *2n */
+void rw_set(rbuf *b, long n);          /* RESP3 ~n, RESP2 *n */
+void rw_push(rbuf *b, long n);         /* RESP3 >n, RESP2 *n */
+void rw_double(rbuf *b, double d);     /* RESP3 ,d ; RESP2 bulk of util_d2str */
+void rw_bool(rbuf *b, int v);          /* RESP3 #t/#f ; RESP2 :1/:0 */
 /* Verbatim string: RESP3 =len\r\nfmt:text ; RESP2 a plain bulk of text.
  * fmt is the 3-letter format, "txt" or "mkd". */
 void rw_verbatim(rbuf *b, const char *fmt, const char *p, size_t n);

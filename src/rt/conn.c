@@ -7,11 +7,10 @@
  *             pending output, a multi-shard transaction of this connection
  *             still running (requests after it must not run before it: a
  *             later request on this shard would otherwise run at once while
- *             the transaction is still taking its shards), or CLIENT PAUSE; the reactor stops reporting
- *             input until conn_resume()
- *   closing   (close_after) no more parsing; closes once every reply is out
- *   closed    fd closed; the struct lives on while requests of it are still
- *             on other shards (inflight > 0) or it sits on the flush list
+ *             the transaction is still taking its shards), or CLIENT PAUSE; the reactor stops
+ * reporting input until conn_resume() closing   (close_after) no more parsing; closes once every
+ * reply is out closed    fd closed; the struct lives on while requests of it are still on other
+ * shards (inflight > 0) or it sits on the flush list
  *
  * Reply ordering: request n's reply is written only after replies 0..n-1.
  * A reply that is ready early waits in slots[n & slot_mask]. When a request
@@ -39,7 +38,9 @@ static void conn_mark_flush(rt_conn *c) {
     c->shard->flush_list = c;
 }
 
-static size_t conn_pending_out(const rt_conn *c) { return c->out.len - c->out_sent; }
+static size_t conn_pending_out(const rt_conn *c) {
+    return c->out.len - c->out_sent;
+}
 
 static void conn_set_events(rt_conn *c) {
     if (c->closed) return;
@@ -59,12 +60,16 @@ static void conn_maybe_free(rt_conn *c) {
 void conn_close(rt_conn *c, const char *why) {
     if (c->closed) return;
     rt_shard *s = c->shard;
-    if (why) log_msg(LL_VERBOSE, "Client id=%llu addr=%s closed: %s", (unsigned long long)c->id, c->peer, why);
+    if (why)
+        log_msg(LL_VERBOSE, "Client id=%llu addr=%s closed: %s", (unsigned long long)c->id, c->peer,
+                why);
     rx_del(s->rx, c->fd);
     close(c->fd);
     c->closed = 1;
-    if (c->prev) c->prev->next = c->next;
-    else s->conns = c->next;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
     if (c->next) c->next->prev = c->prev;
     s->nconns--;
     atomic_fetch_sub_explicit(&s->r->nconns, 1, memory_order_relaxed);
@@ -74,7 +79,8 @@ void conn_close(rt_conn *c, const char *why) {
     c->qbuf = NULL;
     resp_parser_free(&c->parser);
     rb_free(&c->out);
-    for (uint64_t i = 0; i <= c->slot_mask; i++) rb_free(&c->slots[i].rb);
+    for (uint64_t i = 0; i <= c->slot_mask; i++)
+        rb_free(&c->slots[i].rb);
     free(c->slots);
     c->slots = NULL;
     conn_maybe_free(c);
@@ -126,7 +132,8 @@ static rt_slot *conn_slot(rt_conn *c, uint64_t seq) {
         /* Full: every slot holds a pending request, so all of them move. */
         uint64_t ncap = cap * 2;
         rt_slot *ns = calloc(ncap, sizeof(rt_slot));
-        for (uint64_t q = c->flush_seq; q < seq; q++) ns[q & (ncap - 1)] = c->slots[q & c->slot_mask];
+        for (uint64_t q = c->flush_seq; q < seq; q++)
+            ns[q & (ncap - 1)] = c->slots[q & c->slot_mask];
         free(c->slots);
         c->slots = ns;
         c->slot_mask = ncap - 1;
@@ -176,7 +183,8 @@ void conn_deliver(rt_conn *c, uint64_t seq, rbuf *rb) {
 
 rt_msg *exec_msg_new(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt_arg *argv) {
     size_t bytes = 0;
-    for (int i = 0; i < argc; i++) bytes += argv[i].len;
+    for (int i = 0; i < argc; i++)
+        bytes += argv[i].len;
     rt_msg *m = malloc(sizeof(rt_msg) + sizeof(rt_arg) * (size_t)argc + bytes);
     memset(m, 0, sizeof(*m));
     m->type = MSG_EXEC;
@@ -265,8 +273,10 @@ static void conn_dispatch(rt_conn *c, int argc, rt_arg *argv) {
         c->cur_reply = NULL;
         if (c->reply_override == 1 && !sl->suppress) {
             /* CLIENT REPLY OFF/SKIP: its own reply is not sent. */
-            if (direct) rb->len = mark;
-            else rb_clear(rb);
+            if (direct)
+                rb->len = mark;
+            else
+                rb_clear(rb);
             sl->suppress = 1;
             direct = 0;
         } else if (c->reply_override == 0 && sl->suppress) {
@@ -316,8 +326,10 @@ static void conn_dispatch(rt_conn *c, int argc, rt_arg *argv) {
         } else {
             rt_msg *m = exec_msg_new(c, seq, &plan, argc, argv);
             c->inflight++;
-            if (target == s->id) mq_push(&s->deferred, m);
-            else shard_send(s, target, m);
+            if (target == s->id)
+                mq_push(&s->deferred, m);
+            else
+                shard_send(s, target, m);
             return;
         }
         break;
@@ -334,7 +346,8 @@ static void conn_dispatch(rt_conn *c, int argc, rt_arg *argv) {
 
 /* 1 if the connection must stop parsing for now. */
 static int conn_must_block(rt_conn *c) {
-    return c->tx_pending || c->next_seq - c->flush_seq >= RT_MAX_INFLIGHT || conn_pending_out(c) > RT_OBUF_PAUSE;
+    return c->tx_pending || c->next_seq - c->flush_seq >= RT_MAX_INFLIGHT ||
+           conn_pending_out(c) > RT_OBUF_PAUSE;
 }
 
 static rt_arg *shard_argv(rt_shard *s, int argc) {
@@ -408,7 +421,8 @@ static void conn_read(rt_conn *c) {
     rt_shard *s = c->shard;
     if (c->qcap - c->qlen < RT_READ_CHUNK) {
         size_t ncap = c->qcap ? c->qcap * 2 : RT_READ_CHUNK * 2;
-        while (ncap - c->qlen < RT_READ_CHUNK) ncap *= 2;
+        while (ncap - c->qlen < RT_READ_CHUNK)
+            ncap *= 2;
         c->qbuf = realloc(c->qbuf, ncap);
         c->qcap = ncap;
     }
@@ -425,7 +439,8 @@ static void conn_read(rt_conn *c) {
     c->qlen += (size_t)n;
     c->last_ms = util_mstime();
     if (s->cfg.query_buf_limit > 0 && (long long)c->qlen > s->cfg.query_buf_limit) {
-        log_msg(LL_WARNING, "Closing client that reached max query buffer length: id=%llu addr=%s qbuf=%zu",
+        log_msg(LL_WARNING,
+                "Closing client that reached max query buffer length: id=%llu addr=%s qbuf=%zu",
                 (unsigned long long)c->id, c->peer, c->qlen);
         conn_close(c, NULL);
         return;
@@ -469,14 +484,18 @@ static int conn_check_obuf(rt_conn *c, int64_t now) {
     size_t pend = conn_pending_out(c);
     if (cfg->obuf_hard > 0 && (long long)pend > cfg->obuf_hard) goto kill;
     if (cfg->obuf_soft > 0 && (long long)pend > cfg->obuf_soft) {
-        if (!c->obuf_soft_since) c->obuf_soft_since = now;
-        else if (now - c->obuf_soft_since >= (int64_t)cfg->obuf_soft_secs * 1000) goto kill;
+        if (!c->obuf_soft_since)
+            c->obuf_soft_since = now;
+        else if (now - c->obuf_soft_since >= (int64_t)cfg->obuf_soft_secs * 1000)
+            goto kill;
     } else {
         c->obuf_soft_since = 0;
     }
     return 0;
 kill:
-    log_msg(LL_WARNING, "Client id=%llu addr=%s scheduled to be closed ASAP for overcoming of output buffer limits.",
+    log_msg(LL_WARNING,
+            "Client id=%llu addr=%s scheduled to be closed ASAP for overcoming of output buffer "
+            "limits.",
             (unsigned long long)c->id, c->peer);
     conn_close(c, NULL);
     return -1;
@@ -532,12 +551,14 @@ void conn_cron(rt_shard *s, int64_t now) {
     rt_conn *next;
     for (rt_conn *c = s->conns; c; c = next) {
         next = c->next;
-        if (c->inflight == 0 && now - c->last_ms > (int64_t)timeout * 1000) conn_close(c, "timeout");
+        if (c->inflight == 0 && now - c->last_ms > (int64_t)timeout * 1000)
+            conn_close(c, "timeout");
     }
 }
 
 void conn_free_all(rt_shard *s) {
-    while (s->conns) conn_close(s->conns, NULL);
+    while (s->conns)
+        conn_close(s->conns, NULL);
     while (s->flush_list) {
         rt_conn *c = s->flush_list;
         s->flush_list = c->flush_next;
@@ -547,26 +568,58 @@ void conn_free_all(rt_shard *s) {
 }
 
 /* Accessors for the command set. */
-uint64_t rt_conn_id(const rt_conn *c) { return c->id; }
-rt_shard *rt_conn_shard(rt_conn *c) { return c->shard; }
-void *rt_conn_data(rt_conn *c) { return c->cdata; }
-int rt_conn_db(const rt_conn *c) { return c->db; }
-void rt_conn_set_db(rt_conn *c, int db) { c->db = db; }
-int rt_conn_resp(const rt_conn *c) { return c->resp; }
+uint64_t rt_conn_id(const rt_conn *c) {
+    return c->id;
+}
+rt_shard *rt_conn_shard(rt_conn *c) {
+    return c->shard;
+}
+void *rt_conn_data(rt_conn *c) {
+    return c->cdata;
+}
+int rt_conn_db(const rt_conn *c) {
+    return c->db;
+}
+void rt_conn_set_db(rt_conn *c, int db) {
+    c->db = db;
+}
+int rt_conn_resp(const rt_conn *c) {
+    return c->resp;
+}
 void rt_conn_set_resp(rt_conn *c, int resp) {
     c->resp = resp;
     if (c->cur_reply) c->cur_reply->resp = resp;
 }
-void rt_conn_set_authenticated(rt_conn *c, int yes) { c->parser.unauthenticated = !yes; }
-const char *rt_conn_peer(const rt_conn *c) { return c->peer; }
-const char *rt_conn_local(const rt_conn *c) { return c->local; }
-int rt_conn_fd(const rt_conn *c) { return c->fd; }
-int64_t rt_conn_created_ms(const rt_conn *c) { return c->created_ms; }
-int64_t rt_conn_last_ms(const rt_conn *c) { return c->last_ms; }
-size_t rt_conn_qbuf(const rt_conn *c) { return c->qlen; }
-size_t rt_conn_qbuf_free(const rt_conn *c) { return c->qcap - c->qlen; }
-size_t rt_conn_obuf(const rt_conn *c) { return conn_pending_out(c); }
-uint64_t rt_conn_cmds(const rt_conn *c) { return c->ncmds; }
+void rt_conn_set_authenticated(rt_conn *c, int yes) {
+    c->parser.unauthenticated = !yes;
+}
+const char *rt_conn_peer(const rt_conn *c) {
+    return c->peer;
+}
+const char *rt_conn_local(const rt_conn *c) {
+    return c->local;
+}
+int rt_conn_fd(const rt_conn *c) {
+    return c->fd;
+}
+int64_t rt_conn_created_ms(const rt_conn *c) {
+    return c->created_ms;
+}
+int64_t rt_conn_last_ms(const rt_conn *c) {
+    return c->last_ms;
+}
+size_t rt_conn_qbuf(const rt_conn *c) {
+    return c->qlen;
+}
+size_t rt_conn_qbuf_free(const rt_conn *c) {
+    return c->qcap - c->qlen;
+}
+size_t rt_conn_obuf(const rt_conn *c) {
+    return conn_pending_out(c);
+}
+uint64_t rt_conn_cmds(const rt_conn *c) {
+    return c->ncmds;
+}
 void rt_conn_close_after_reply(rt_conn *c) {
     c->close_after = 1;
     conn_mark_flush(c);

@@ -132,7 +132,8 @@ static void shard_handle(rt_shard *s, rt_msg *m) {
 /* Run deferred work after the holder released the shard, until the queue is
  * empty or a deferred lock request takes the shard again. */
 void tx_release_held(rt_shard *s) {
-    while (!s->holder && s->deferred.head) shard_handle_now(s, mq_pop(&s->deferred));
+    while (!s->holder && s->deferred.head)
+        shard_handle_now(s, mq_pop(&s->deferred));
 }
 
 static void shard_drain(rt_shard *s) {
@@ -148,7 +149,8 @@ static void shard_drain(rt_shard *s) {
         if (k == RT_DRAIN_CAP) s->more = 1;
     }
     /* Messages to itself; handling may queue more, so bound the turn. */
-    for (int k = 0; k < RT_DRAIN_CAP * 4 && s->selfq.head; k++) shard_handle(s, mq_pop(&s->selfq));
+    for (int k = 0; k < RT_DRAIN_CAP * 4 && s->selfq.head; k++)
+        shard_handle(s, mq_pop(&s->selfq));
     if (s->selfq.head) s->more = 1;
 }
 
@@ -215,7 +217,8 @@ static void *shard_thread(void *arg) {
         pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
     }
     if (s->r->ops->shard_init) s->sdata = s->r->ops->shard_init(s, s->id);
-    for (int i = 0; i < s->nlfds; i++) rx_add(s->rx, s->lfds[i], RX_READ, &s->lfds[i]);
+    for (int i = 0; i < s->nlfds; i++)
+        rx_add(s->rx, s->lfds[i], RX_READ, &s->lfds[i]);
     rx_add(s->rx, s->efd, RX_READ, &s->efd);
     shard_loop(s);
     return NULL;
@@ -266,9 +269,11 @@ rt *rt_new(const rt_config *cfg, const rt_ops *ops, char *err, size_t errlen) {
 }
 
 int rt_run(rt *r) {
-    for (int i = 1; i < r->n; i++) pthread_create(&r->shards[i].thread, NULL, shard_thread, &r->shards[i]);
+    for (int i = 1; i < r->n; i++)
+        pthread_create(&r->shards[i].thread, NULL, shard_thread, &r->shards[i]);
     shard_thread(&r->shards[0]);
-    for (int i = 1; i < r->n; i++) pthread_join(r->shards[i].thread, NULL);
+    for (int i = 1; i < r->n; i++)
+        pthread_join(r->shards[i].thread, NULL);
     return 0;
 }
 
@@ -294,16 +299,21 @@ void rt_free(rt *r) {
         rt_msg *m;
         for (int j = 0; j < r->n; j++) {
             if (j != i && s->in && s->in[j].slots) {
-                while ((m = ring_pop(&s->in[j])) != NULL) msg_free(m);
+                while ((m = ring_pop(&s->in[j])) != NULL)
+                    msg_free(m);
                 ring_deinit(&s->in[j]);
             }
             if (s->backlog)
-                while ((m = mq_pop(&s->backlog[j])) != NULL) msg_free(m);
+                while ((m = mq_pop(&s->backlog[j])) != NULL)
+                    msg_free(m);
         }
-        while ((m = mq_pop(&s->selfq)) != NULL) msg_free(m);
-        while ((m = mq_pop(&s->deferred)) != NULL) msg_free(m);
+        while ((m = mq_pop(&s->selfq)) != NULL)
+            msg_free(m);
+        while ((m = mq_pop(&s->deferred)) != NULL)
+            msg_free(m);
         if (s->sdata && r->ops->shard_free) r->ops->shard_free(s->sdata);
-        for (int k = 0; k < s->nlfds; k++) close(s->lfds[k]);
+        for (int k = 0; k < s->nlfds; k++)
+            close(s->lfds[k]);
         free(s->lfds);
         if (s->efd >= 0) close(s->efd);
         rx_free(s->rx);
@@ -332,18 +342,30 @@ void rt_broadcast(rt_shard *from, void (*fn)(rt_shard *s, void *arg), void *arg,
     }
 }
 
-int rt_nshards(const rt *r) { return r->n; }
+int rt_nshards(const rt *r) {
+    return r->n;
+}
 
 int rt_key_shard(const rt *r, const char *key, size_t len) {
     if (r->n == 1) return 0;
     return (int)((util_hash(key, len, r->cfg.seed) >> 32) % (uint64_t)r->n);
 }
 
-rt *rt_of(rt_shard *s) { return s->r; }
-int rt_shard_id(const rt_shard *s) { return s->id; }
-void *rt_shard_data(rt_shard *s) { return s->sdata; }
-const rt_config *rt_cfg(const rt *r) { return &r->cfg; }
-rt_config *rt_shard_cfg(rt_shard *s) { return &s->cfg; }
+rt *rt_of(rt_shard *s) {
+    return s->r;
+}
+int rt_shard_id(const rt_shard *s) {
+    return s->id;
+}
+void *rt_shard_data(rt_shard *s) {
+    return s->sdata;
+}
+const rt_config *rt_cfg(const rt *r) {
+    return &r->cfg;
+}
+rt_config *rt_shard_cfg(rt_shard *s) {
+    return &s->cfg;
+}
 
 int *rt_plan_keybuf(rt_shard *s, int n) {
     if (n > s->keybuf_cap) {
@@ -363,5 +385,9 @@ void rt_shard_pause_until(rt_shard *s, int64_t until_ms, int writes_only) {
     }
 }
 
-int rt_shard_nconns(const rt_shard *s) { return s->nconns; }
-long rt_total_conns(const rt *r) { return atomic_load_explicit(&((rt *)r)->nconns, memory_order_relaxed); }
+int rt_shard_nconns(const rt_shard *s) {
+    return s->nconns;
+}
+long rt_total_conns(const rt *r) {
+    return atomic_load_explicit(&((rt *)r)->nconns, memory_order_relaxed);
+}

@@ -49,34 +49,34 @@ typedef struct rt_ctx rt_ctx;
 
 /* The execution context of one request (or of one tx op on one shard). */
 struct rt_ctx {
-    rt_shard *shard;        /* the shard running this code */
+    rt_shard *shard; /* the shard running this code */
     int shard_id;
-    void *sdata;            /* that shard's state (from ops->shard_init) */
+    void *sdata; /* that shard's state (from ops->shard_init) */
     int argc;
-    rt_arg *argv;           /* borrowed for the duration of the call */
-    const void *cmd;        /* plan.cmd, as prepare() set it */
-    rbuf *reply;            /* append the reply here (its resp = the client's) */
-    int db;                 /* the client's selected database at dispatch */
+    rt_arg *argv;    /* borrowed for the duration of the call */
+    const void *cmd; /* plan.cmd, as prepare() set it */
+    rbuf *reply;     /* append the reply here (its resp = the client's) */
+    int db;          /* the client's selected database at dispatch */
     uint64_t client_id;
-    rt_conn *conn;          /* RT_PLAN_LOCAL only; NULL everywhere else */
-    rt_tx *tx;              /* set inside a tx op */
-    int part;               /* index of this shard in tx->part[] inside a tx op */
+    rt_conn *conn; /* RT_PLAN_LOCAL only; NULL everywhere else */
+    rt_tx *tx;     /* set inside a tx op */
+    int part;      /* index of this shard in tx->part[] inside a tx op */
 };
 
 enum { RT_PLAN_DONE, RT_PLAN_LOCAL, RT_PLAN_SHARD, RT_PLAN_KEYS, RT_PLAN_ALL };
 
 /* Plan flags. */
-#define RT_PF_CLOSE 1u      /* close the connection once this reply is written (QUIT) */
+#define RT_PF_CLOSE 1u /* close the connection once this reply is written (QUIT) */
 
 typedef struct rt_plan {
     int kind;
     unsigned flags;
-    const void *cmd;                 /* opaque to the runtime, copied into ctx->cmd */
-    void (*proc)(rt_ctx *c);         /* single-shard body */
-    void (*multi)(rt_tx *tx);        /* multi-shard body (coordinator side) */
-    int shard;                       /* RT_PLAN_SHARD */
-    int nkeys;                       /* RT_PLAN_KEYS */
-    int *keys;                       /* argv indexes; points into rt_plan_keybuf() */
+    const void *cmd;          /* opaque to the runtime, copied into ctx->cmd */
+    void (*proc)(rt_ctx *c);  /* single-shard body */
+    void (*multi)(rt_tx *tx); /* multi-shard body (coordinator side) */
+    int shard;                /* RT_PLAN_SHARD */
+    int nkeys;                /* RT_PLAN_KEYS */
+    int *keys;                /* argv indexes; points into rt_plan_keybuf() */
     /* RT_PLAN_ALL only: take just these shards (ascending, borrowed for the
      * call) instead of every shard. nshards 0 = every shard. */
     const int *shards;
@@ -89,10 +89,10 @@ typedef struct rt_plan {
 typedef struct rt_part {
     int shard;
     int nkeys;
-    int *keys;          /* argv indexes of the keys on this shard, in argv order */
-    rbuf out;           /* free scratch for the op on that shard (resp = client's) */
-    long long n;        /* free scratch */
-    void *ptr;          /* free scratch; the command frees what it puts here */
+    int *keys;   /* argv indexes of the keys on this shard, in argv order */
+    rbuf out;    /* free scratch for the op on that shard (resp = client's) */
+    long long n; /* free scratch */
+    void *ptr;   /* free scratch; the command frees what it puts here */
 } rt_part;
 
 struct rt_tx {
@@ -103,11 +103,11 @@ struct rt_tx {
     int db;
     int resp;
     uint64_t client_id;
-    rbuf reply;                  /* the final reply; rt_tx_done() sends it */
+    rbuf reply; /* the final reply; rt_tx_done() sends it */
     int nparts;
-    rt_part *part;               /* sorted by shard id */
-    void *state;                 /* command-owned scratch; freed by the command */
-    void (*next)(rt_tx *tx);     /* continuation run on the coordinator after rt_tx_run */
+    rt_part *part;           /* sorted by shard id */
+    void *state;             /* command-owned scratch; freed by the command */
+    void (*next)(rt_tx *tx); /* continuation run on the coordinator after rt_tx_run */
     /* Runtime-private fields follow. */
     struct rt_tx_priv *priv;
 };
@@ -162,20 +162,20 @@ typedef struct rt_ops {
 } rt_ops;
 
 typedef struct rt_config {
-    const char *bind[16];       /* addresses to listen on */
+    const char *bind[16]; /* addresses to listen on */
     int nbind;
     int port;
     int nshards;
-    int hz;                     /* cron frequency */
+    int hz; /* cron frequency */
     int maxclients;
-    long long max_bulk_len;     /* proto-max-bulk-len */
-    long long query_buf_limit;  /* client-query-buffer-limit */
-    long long obuf_hard;        /* client-output-buffer-limit normal hard (0 = none) */
+    long long max_bulk_len;    /* proto-max-bulk-len */
+    long long query_buf_limit; /* client-query-buffer-limit */
+    long long obuf_hard;       /* client-output-buffer-limit normal hard (0 = none) */
     long long obuf_soft;
     int obuf_soft_secs;
-    int timeout;                /* idle client timeout in seconds, 0 = never */
-    int tcp_keepalive;          /* seconds, 0 = off */
-    uint64_t seed;              /* keyspace hash seed */
+    int timeout;       /* idle client timeout in seconds, 0 = never */
+    int tcp_keepalive; /* seconds, 0 = off */
+    uint64_t seed;     /* keyspace hash seed */
 } rt_config;
 
 /* Create the runtime: listeners are bound here (errors are returned, not
@@ -209,21 +209,21 @@ void rt_broadcast(rt_shard *from, void (*fn)(rt_shard *s, void *arg), void *arg,
 /* Connections (home-shard thread only). */
 uint64_t rt_conn_id(const rt_conn *c);
 rt_shard *rt_conn_shard(rt_conn *c);
-void *rt_conn_data(rt_conn *c);              /* the command set's per-connection state */
+void *rt_conn_data(rt_conn *c); /* the command set's per-connection state */
 int rt_conn_db(const rt_conn *c);
 void rt_conn_set_db(rt_conn *c, int db);
 int rt_conn_resp(const rt_conn *c);
-void rt_conn_set_resp(rt_conn *c, int resp); /* applies to replies of later requests */
+void rt_conn_set_resp(rt_conn *c, int resp);         /* applies to replies of later requests */
 void rt_conn_set_authenticated(rt_conn *c, int yes); /* lifts the parser's pre-auth limits */
-const char *rt_conn_peer(const rt_conn *c);  /* "ip:port" */
-const char *rt_conn_local(const rt_conn *c); /* "ip:port" */
+const char *rt_conn_peer(const rt_conn *c);          /* "ip:port" */
+const char *rt_conn_local(const rt_conn *c);         /* "ip:port" */
 int rt_conn_fd(const rt_conn *c);
 int64_t rt_conn_created_ms(const rt_conn *c);
-int64_t rt_conn_last_ms(const rt_conn *c);   /* last interaction */
-size_t rt_conn_qbuf(const rt_conn *c);       /* query buffer bytes used / allocated */
+int64_t rt_conn_last_ms(const rt_conn *c); /* last interaction */
+size_t rt_conn_qbuf(const rt_conn *c);     /* query buffer bytes used / allocated */
 size_t rt_conn_qbuf_free(const rt_conn *c);
-size_t rt_conn_obuf(const rt_conn *c);       /* pending output bytes */
-uint64_t rt_conn_cmds(const rt_conn *c);     /* requests parsed so far */
+size_t rt_conn_obuf(const rt_conn *c);   /* pending output bytes */
+uint64_t rt_conn_cmds(const rt_conn *c); /* requests parsed so far */
 /* Close the connection after the replies already queued are written. */
 void rt_conn_close_after_reply(rt_conn *c);
 /* Stop sending replies (CLIENT REPLY OFF/SKIP): mode 0 on, 1 off, 2 skip next. */

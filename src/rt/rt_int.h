@@ -32,36 +32,36 @@
 #define RT_READ_CHUNK (16 * 1024)
 
 enum {
-    MSG_EXEC = 1,   /* run a request on the receiving shard; comes back as MSG_REPLY */
-    MSG_REPLY,      /* reply of a MSG_EXEC for a connection of the receiver */
-    MSG_TX_LOCK,    /* take the receiver for a tx; comes back as MSG_TX_LOCKED */
+    MSG_EXEC = 1, /* run a request on the receiving shard; comes back as MSG_REPLY */
+    MSG_REPLY,    /* reply of a MSG_EXEC for a connection of the receiver */
+    MSG_TX_LOCK,  /* take the receiver for a tx; comes back as MSG_TX_LOCKED */
     MSG_TX_LOCKED,
-    MSG_TX_OP,      /* run a tx op on the receiver; comes back as MSG_TX_OPDONE */
+    MSG_TX_OP, /* run a tx op on the receiver; comes back as MSG_TX_OPDONE */
     MSG_TX_OPDONE,
-    MSG_TX_UNLOCK,  /* release the receiver; freed by the receiver */
-    MSG_TX_EXEC,    /* run a request of its own within a tx; comes back as MSG_TX_OPDONE */
-    MSG_CALL,       /* rt_broadcast: run fn; comes back as MSG_CALLDONE */
+    MSG_TX_UNLOCK, /* release the receiver; freed by the receiver */
+    MSG_TX_EXEC,   /* run a request of its own within a tx; comes back as MSG_TX_OPDONE */
+    MSG_CALL,      /* rt_broadcast: run fn; comes back as MSG_CALLDONE */
     MSG_CALLDONE,
-    MSG_STOP,       /* wake up and notice the stop flag */
+    MSG_STOP, /* wake up and notice the stop flag */
 };
 
 typedef struct rt_msg {
-    struct rt_msg *next;        /* deferred queue / backlog link */
+    struct rt_msg *next; /* deferred queue / backlog link */
     int type;
-    int from;                   /* sending shard (where the answer goes) */
+    int from; /* sending shard (where the answer goes) */
     union {
-        struct {                /* MSG_EXEC / MSG_REPLY */
-            rt_conn *conn;      /* owned by shard `from` */
+        struct {           /* MSG_EXEC / MSG_REPLY */
+            rt_conn *conn; /* owned by shard `from` */
             uint64_t seq;
             void (*proc)(rt_ctx *);
             const void *cmd;
             int db;
             uint64_t client_id;
             int argc;
-            rt_arg *argv;       /* points into this allocation */
+            rt_arg *argv; /* points into this allocation */
             rbuf reply;
         } ex;
-        struct {                /* MSG_TX_* */
+        struct { /* MSG_TX_* */
             rt_tx *tx;
             int part;
             void (*op)(rt_ctx *);
@@ -72,11 +72,11 @@ typedef struct rt_msg {
             const void *cmd;
             rbuf *out;
         } tx;
-        struct {                /* MSG_CALL / MSG_CALLDONE */
+        struct { /* MSG_CALL / MSG_CALLDONE */
             void (*fn)(rt_shard *, void *);
             void (*done)(rt_shard *, void *);
             void *arg;
-            int *pending;       /* owned by the caller shard */
+            int *pending; /* owned by the caller shard */
         } call;
     } u;
 } rt_msg;
@@ -88,8 +88,10 @@ typedef struct msg_queue {
 
 static inline void mq_push(msg_queue *q, rt_msg *m) {
     m->next = NULL;
-    if (q->tail) q->tail->next = m;
-    else q->head = m;
+    if (q->tail)
+        q->tail->next = m;
+    else
+        q->head = m;
     q->tail = m;
 }
 
@@ -104,8 +106,8 @@ static inline rt_msg *mq_pop(msg_queue *q) {
 
 /* One reply waiting for its turn (seq ring of a connection). */
 typedef struct rt_slot {
-    int state;                  /* 0 free/waiting, 1 ready */
-    int suppress;               /* CLIENT REPLY OFF/SKIP: drop when its turn comes */
+    int state;    /* 0 free/waiting, 1 ready */
+    int suppress; /* CLIENT REPLY OFF/SKIP: drop when its turn comes */
     rbuf rb;
 } rt_slot;
 
@@ -113,33 +115,33 @@ struct rt_conn {
     int fd;
     rt_shard *shard;
     uint64_t id;
-    struct rt_conn *prev, *next;    /* the shard's connection list */
-    struct rt_conn *flush_next;     /* the shard's "has output" list */
+    struct rt_conn *prev, *next; /* the shard's connection list */
+    struct rt_conn *flush_next;  /* the shard's "has output" list */
     /* Input. */
     char *qbuf;
     size_t qlen, qcap;
     resp_parser parser;
     /* Output and ordering. */
     rbuf out;
-    size_t out_sent;                /* bytes of out already written */
-    uint64_t next_seq;              /* seq of the next parsed request */
-    uint64_t flush_seq;             /* seq of the next reply to output */
-    rt_slot *slots;                 /* ring indexed by seq & slot_mask */
+    size_t out_sent;    /* bytes of out already written */
+    uint64_t next_seq;  /* seq of the next parsed request */
+    uint64_t flush_seq; /* seq of the next reply to output */
+    rt_slot *slots;     /* ring indexed by seq & slot_mask */
     uint64_t slot_mask;
-    int inflight;                   /* requests out on other shards / deferred / in tx */
-    int tx_pending;                 /* multi-shard transactions not yet done: a barrier,
-                                       later requests wait so none overtakes one */
+    int inflight;   /* requests out on other shards / deferred / in tx */
+    int tx_pending; /* multi-shard transactions not yet done: a barrier,
+                       later requests wait so none overtakes one */
     /* State. */
     int db, resp;
-    int reply_mode;                 /* 0 on, 1 off, 2 skip the next */
-    int reply_override;             /* set by rt_conn_set_reply_mode during a LOCAL request:
-                                       -1 none, 0 send this reply, 1 drop it */
-    rbuf *cur_reply;                /* the reply being written by a LOCAL proc */
-    unsigned events;                /* current reactor interest */
-    int in_flush;                   /* on the flush list */
-    int close_after;                /* close once all replies are out */
-    int closed;                     /* fd closed, waiting for inflight == 0 */
-    int blocked;                    /* parsing stopped (backpressure or pause) */
+    int reply_mode;     /* 0 on, 1 off, 2 skip the next */
+    int reply_override; /* set by rt_conn_set_reply_mode during a LOCAL request:
+                           -1 none, 0 send this reply, 1 drop it */
+    rbuf *cur_reply;    /* the reply being written by a LOCAL proc */
+    unsigned events;    /* current reactor interest */
+    int in_flush;       /* on the flush list */
+    int close_after;    /* close once all replies are out */
+    int closed;         /* fd closed, waiting for inflight == 0 */
+    int blocked;        /* parsing stopped (backpressure or pause) */
     int64_t created_ms, last_ms, obuf_soft_since;
     uint64_t ncmds;
     void *cdata;
@@ -148,32 +150,32 @@ struct rt_conn {
 
 struct rt_shard {
     rt *r;
-    rt_config cfg;                  /* this shard's copy of the settings */
+    rt_config cfg; /* this shard's copy of the settings */
     int id;
     pthread_t thread;
     reactor *rx;
-    int *lfds;                      /* listeners (nlfds) */
+    int *lfds; /* listeners (nlfds) */
     int nlfds;
-    int efd;                        /* eventfd: wakes this shard when parked */
-    _Atomic int parked;             /* 1 while in (or about to enter) rx_wait with a timeout */
-    spsc_ring *in;                  /* in[j]: ring from shard j to this shard */
-    msg_queue *backlog;             /* backlog[j]: messages for shard j that did not fit */
-    unsigned char *touched;         /* touched[j]: pushed to j this turn, wake it at the end */
-    msg_queue selfq;                /* messages to itself */
-    msg_queue deferred;             /* work waiting while the shard is held by a tx */
-    rt_tx *holder;                  /* the tx holding this shard, or NULL */
+    int efd;                /* eventfd: wakes this shard when parked */
+    _Atomic int parked;     /* 1 while in (or about to enter) rx_wait with a timeout */
+    spsc_ring *in;          /* in[j]: ring from shard j to this shard */
+    msg_queue *backlog;     /* backlog[j]: messages for shard j that did not fit */
+    unsigned char *touched; /* touched[j]: pushed to j this turn, wake it at the end */
+    msg_queue selfq;        /* messages to itself */
+    msg_queue deferred;     /* work waiting while the shard is held by a tx */
+    rt_tx *holder;          /* the tx holding this shard, or NULL */
     void *sdata;
     rt_conn *conns;
     int nconns;
     rt_conn *flush_list;
     int *keybuf;
     int keybuf_cap;
-    rt_arg *argv_buf;               /* argv of the request being dispatched */
+    rt_arg *argv_buf; /* argv of the request being dispatched */
     int argv_cap;
-    int64_t pause_until;            /* CLIENT PAUSE */
+    int64_t pause_until; /* CLIENT PAUSE */
     int pause_writes_only;
     int64_t next_cron_ms;
-    int more;                       /* work left over: do not sleep this turn */
+    int more; /* work left over: do not sleep this turn */
 };
 
 struct rt {
@@ -182,8 +184,8 @@ struct rt {
     int n;
     rt_shard *shards;
     _Atomic int stop;
-    _Atomic long nconns;            /* relaxed: only for maxclients and INFO */
-    _Atomic uint64_t next_conn_id;  /* relaxed: uniqueness only */
+    _Atomic long nconns;           /* relaxed: only for maxclients and INFO */
+    _Atomic uint64_t next_conn_id; /* relaxed: uniqueness only */
 };
 
 /* rt.c */

@@ -24,7 +24,7 @@
 
 struct rt_tx_priv {
     rt_shard *coord;
-    rt_conn *conn;              /* NULL for a nested tx */
+    rt_conn *conn; /* NULL for a nested tx */
     uint64_t seq;
     void (*multi)(rt_tx *);
     int nlocked;
@@ -35,7 +35,9 @@ struct rt_tx_priv {
     void (*parent_next)(rt_tx *);
 };
 
-static int cmp_int(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
+static int cmp_int(const void *a, const void *b) {
+    return *(const int *)a - *(const int *)b;
+}
 
 static void tx_send(rt_tx *tx, int part, int type, void (*op)(rt_ctx *)) {
     rt_msg *m = calloc(1, sizeof(rt_msg));
@@ -46,14 +48,16 @@ static void tx_send(rt_tx *tx, int part, int type, void (*op)(rt_ctx *)) {
     shard_send(tx->priv->coord, tx->part[part].shard, m);
 }
 
-void tx_start(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt_arg *argv, int *shard_of_key) {
+void tx_start(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt_arg *argv,
+              int *shard_of_key) {
     rt_shard *s = c->shard;
     rt *r = s->r;
     rt_tx *tx = calloc(1, sizeof(rt_tx));
     tx->priv = calloc(1, sizeof(struct rt_tx_priv));
     /* Own copy of the request. */
     size_t bytes = 0;
-    for (int i = 0; i < argc; i++) bytes += argv[i].len;
+    for (int i = 0; i < argc; i++)
+        bytes += argv[i].len;
     tx->argv = malloc(sizeof(rt_arg) * (size_t)argc + bytes + 1);
     char *p = (char *)(tx->argv + argc);
     for (int i = 0; i < argc; i++) {
@@ -80,9 +84,11 @@ void tx_start(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt_arg *a
     } else if (plan->nshards > 0) {
         free(shards);
         shards = malloc(sizeof(int) * (size_t)plan->nshards);
-        for (int i = 0; i < plan->nshards; i++) shards[ns++] = plan->shards[i];
+        for (int i = 0; i < plan->nshards; i++)
+            shards[ns++] = plan->shards[i];
     } else {
-        for (int i = 0; i < r->n; i++) shards[ns++] = i;
+        for (int i = 0; i < r->n; i++)
+            shards[ns++] = i;
     }
     tx->nparts = ns;
     tx->part = calloc((size_t)ns, sizeof(rt_part));
@@ -110,7 +116,8 @@ void tx_start(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt_arg *a
 void rt_tx_run(rt_tx *tx, void (*op)(rt_ctx *c), void (*next)(rt_tx *tx)) {
     tx->next = next;
     tx->priv->pending = tx->nparts;
-    for (int i = 0; i < tx->nparts; i++) tx_send(tx, i, MSG_TX_OP, op);
+    for (int i = 0; i < tx->nparts; i++)
+        tx_send(tx, i, MSG_TX_OP, op);
 }
 
 void rt_tx_run_one(rt_tx *tx, int part, void (*op)(rt_ctx *c), void (*next)(rt_tx *tx)) {
@@ -144,7 +151,8 @@ void rt_tx_done(rt_tx *tx) {
     }
     pv->conn->tx_pending--;
     conn_deliver(pv->conn, pv->seq, &tx->reply);
-    for (int i = 0; i < tx->nparts; i++) tx_send(tx, i, MSG_TX_UNLOCK, NULL);
+    for (int i = 0; i < tx->nparts; i++)
+        tx_send(tx, i, MSG_TX_UNLOCK, NULL);
     tx_free(tx);
 }
 
@@ -174,7 +182,8 @@ void rt_tx_sub(rt_tx *tx, int argc, rt_arg *argv, int db, const void *cmd, const
     sub->priv->out = out;
     sub->priv->parent_next = next;
     size_t bytes = 0;
-    for (int i = 0; i < argc; i++) bytes += argv[i].len;
+    for (int i = 0; i < argc; i++)
+        bytes += argv[i].len;
     sub->argv = malloc(sizeof(rt_arg) * (size_t)argc + bytes + 1);
     char *p = (char *)(sub->argv + argc);
     for (int i = 0; i < argc; i++) {
@@ -203,7 +212,8 @@ void rt_tx_sub(rt_tx *tx, int argc, rt_arg *argv, int db, const void *cmd, const
         if (nkeys > 0) {
             pt->keys = malloc(sizeof(int) * (size_t)nkeys);
             for (int k = 0; k < nkeys; k++)
-                if (rt_key_shard(r, argv[keys[k]].p, argv[keys[k]].len) == sh) pt->keys[pt->nkeys++] = keys[k];
+                if (rt_key_shard(r, argv[keys[k]].p, argv[keys[k]].len) == sh)
+                    pt->keys[pt->nkeys++] = keys[k];
         }
     }
     sub->nparts = n;
@@ -262,8 +272,10 @@ void tx_on_msg(rt_shard *s, rt_msg *m) {
         rt_tx *tx = m->u.tx.tx;
         free(m);
         struct rt_tx_priv *pv = tx->priv;
-        if (++pv->nlocked < tx->nparts) tx_send(tx, pv->nlocked, MSG_TX_LOCK, NULL);
-        else pv->multi(tx);
+        if (++pv->nlocked < tx->nparts)
+            tx_send(tx, pv->nlocked, MSG_TX_LOCK, NULL);
+        else
+            pv->multi(tx);
         return;
     }
     case MSG_TX_EXEC:
@@ -293,4 +305,6 @@ void tx_on_msg(rt_shard *s, rt_msg *m) {
     }
 }
 
-rt_shard *rt_tx_coord(rt_tx *tx) { return tx->priv->coord; }
+rt_shard *rt_tx_coord(rt_tx *tx) {
+    return tx->priv->coord;
+}

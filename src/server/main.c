@@ -21,23 +21,23 @@
 static rt *g_rt;
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "Usage: ./percore-server [/path/to/redis.conf] [options] [-]\n"
-            "       ./percore-server - (read config from stdin)\n"
-            "       ./percore-server -v or --version\n"
-            "       ./percore-server -h or --help\n\n"
-            "Options are redis.conf directives prefixed by --, plus percore's own:\n"
-            "       --threads N        shards (one thread each; default: online cores)\n\n"
-            "Examples:\n"
-            "       ./percore-server (run the server with default config)\n"
-            "       ./percore-server /etc/redis/6379.conf\n"
-            "       ./percore-server --port 7777 --dir ./data --threads 2\n");
+    fprintf(f, "Usage: ./percore-server [/path/to/redis.conf] [options] [-]\n"
+               "       ./percore-server - (read config from stdin)\n"
+               "       ./percore-server -v or --version\n"
+               "       ./percore-server -h or --help\n\n"
+               "Options are redis.conf directives prefixed by --, plus percore's own:\n"
+               "       --threads N        shards (one thread each; default: online cores)\n\n"
+               "Examples:\n"
+               "       ./percore-server (run the server with default config)\n"
+               "       ./percore-server /etc/redis/6379.conf\n"
+               "       ./percore-server --port 7777 --dir ./data --threads 2\n");
 }
 
 static void on_signal(int sig) {
     static const char term[] = "Received SIGTERM scheduling shutdown...\n";
     static const char intr[] = "Received SIGINT scheduling shutdown...\n";
-    ssize_t w = sig == SIGTERM ? write(2, term, sizeof(term) - 1) : write(2, intr, sizeof(intr) - 1);
+    ssize_t w =
+        sig == SIGTERM ? write(2, term, sizeof(term) - 1) : write(2, intr, sizeof(intr) - 1);
     (void)w;
     if (g_rt) rt_stop(g_rt);
 }
@@ -63,8 +63,9 @@ static void raise_fd_limit(int maxclients) {
     if (rl.rlim_cur >= want) return;
     rl.rlim_cur = want <= rl.rlim_max ? want : rl.rlim_max;
     if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < want)
-        log_msg(LL_WARNING, "You requested maxclients of %d requiring at least %llu max file descriptors; "
-                            "the current limit is %llu.",
+        log_msg(LL_WARNING,
+                "You requested maxclients of %d requiring at least %llu max file descriptors; "
+                "the current limit is %llu.",
                 maxclients, (unsigned long long)want, (unsigned long long)rl.rlim_cur);
 }
 
@@ -90,7 +91,8 @@ int main(int argc, char **argv) {
             snprintf(g_server.config_file, sizeof(g_server.config_file), "%s", argv[1]);
         argi = 2;
     }
-    if (argi < argc && config_load_args(&g_config, argc - argi, argv + argi, err, sizeof(err)) < 0) {
+    if (argi < argc &&
+        config_load_args(&g_config, argc - argi, argv + argi, err, sizeof(err)) < 0) {
         fprintf(stderr, "%s\n", err);
         return 1;
     }
@@ -114,26 +116,30 @@ int main(int argc, char **argv) {
     g_server.pid = (int)getpid();
     unsigned char rnd[28];
     random_bytes(rnd, sizeof(rnd));
-    for (int i = 0; i < 20; i++) snprintf(g_server.run_id + 2 * i, 3, "%02x", rnd[i]);
+    for (int i = 0; i < 20; i++)
+        snprintf(g_server.run_id + 2 * i, 3, "%02x", rnd[i]);
     uint64_t seed;
     memcpy(&seed, rnd + 20, sizeof(seed));
     ssize_t el = readlink("/proc/self/exe", g_server.executable, sizeof(g_server.executable) - 1);
     if (el > 0) g_server.executable[el] = 0;
 
     log_msg(LL_NOTICE, "oO0OoO0OoO0Oo percore is starting oO0OoO0OoO0Oo");
-    log_msg(LL_NOTICE, "percore version=%s, redis_version=%s, bits=%d, pid=%d, just started", PERCORE_VERSION,
-            PERCORE_REDIS_VERSION, (int)(sizeof(long) * 8), g_server.pid);
-    if (g_server.config_file[0]) log_msg(LL_NOTICE, "Configuration loaded");
+    log_msg(LL_NOTICE, "percore version=%s, redis_version=%s, bits=%d, pid=%d, just started",
+            PERCORE_VERSION, PERCORE_REDIS_VERSION, (int)(sizeof(long) * 8), g_server.pid);
+    if (g_server.config_file[0])
+        log_msg(LL_NOTICE, "Configuration loaded");
     else
-        log_msg(LL_WARNING, "Warning: no config file specified, using the default config. In order to specify "
-                            "a config file use %s /path/to/redis.conf",
+        log_msg(LL_WARNING,
+                "Warning: no config file specified, using the default config. In order to specify "
+                "a config file use %s /path/to/redis.conf",
                 argv[0]);
     raise_fd_limit(g_config.maxclients);
 
     cmd_table_init();
     rt_config rc;
     memset(&rc, 0, sizeof(rc));
-    for (int i = 0; i < g_config.nbind && i < 16; i++) rc.bind[rc.nbind++] = g_config.bind[i];
+    for (int i = 0; i < g_config.nbind && i < 16; i++)
+        rc.bind[rc.nbind++] = g_config.bind[i];
     rc.port = g_config.port;
     rc.nshards = g_config.threads > 0 ? g_config.threads : 1;
     rc.hz = g_config.hz;
@@ -153,7 +159,8 @@ int main(int argc, char **argv) {
     }
     g_server.rt = g_rt;
     g_server.nshards = rc.nshards;
-    log_msg(LL_NOTICE, "Running mode=standalone, port=%d, threads=%d, io=%s.", rc.port, rc.nshards, rx_name());
+    log_msg(LL_NOTICE, "Running mode=standalone, port=%d, threads=%d, io=%s.", rc.port, rc.nshards,
+            rx_name());
     log_msg(LL_NOTICE, "Server initialized");
     log_msg(LL_NOTICE, "Ready to accept connections tcp");
     rt_run(g_rt);

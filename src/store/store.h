@@ -52,15 +52,15 @@ typedef struct obj {
     uint8_t type;
     uint8_t enc;
     uint16_t flags;
-    uint32_t lru;            /* store clock (seconds) at last access: OBJECT IDLETIME */
+    uint32_t lru; /* store clock (seconds) at last access: OBJECT IDLETIME */
     union {
-        long long i;         /* OBJ_ENC_INT strings */
+        long long i; /* OBJ_ENC_INT strings */
         struct {
-            char *ptr;       /* RAW/EMBSTR strings: len bytes + a NUL */
+            char *ptr; /* RAW/EMBSTR strings: len bytes + a NUL */
             size_t len;
             size_t cap;
         } s;
-        void *ptr;           /* other types: owned by the type's own module */
+        void *ptr; /* other types: owned by the type's own module */
     } v;
 } obj;
 
@@ -70,10 +70,10 @@ obj *obj_new_string_enc(const void *p, size_t len); /* like Redis's tryObjectEnc
                                                         INT when p is a canonical
                                                         long long of <= 20 chars */
 obj *obj_new_int(long long v);
-obj *obj_dup(const obj *o);                          /* deep copy (COPY command) */
-void obj_free(obj *o);                               /* NULL is fine */
-const char *obj_type_name(const obj *o);             /* "string", "list", ... */
-const char *obj_enc_name(const obj *o);              /* "embstr", "int", "raw", ... */
+obj *obj_dup(const obj *o);              /* deep copy (COPY command) */
+void obj_free(obj *o);                   /* NULL is fine */
+const char *obj_type_name(const obj *o); /* "string", "list", ... */
+const char *obj_enc_name(const obj *o);  /* "embstr", "int", "raw", ... */
 
 /* Byte view of a string value. For INT encoding the digits are written into
  * tmp (at least 24 bytes) and a pointer to tmp is returned. */
@@ -90,23 +90,25 @@ size_t obj_mem_usage(const obj *o);
 typedef struct db db;
 
 typedef struct store_stats {
-    uint64_t expired_keys;       /* keys removed because their TTL passed */
-    uint64_t keyspace_hits;      /* maintained by the command layer */
+    uint64_t expired_keys;  /* keys removed because their TTL passed */
+    uint64_t keyspace_hits; /* maintained by the command layer */
     uint64_t keyspace_misses;
 } store_stats;
 
 typedef struct store {
     int ndb;
     db **dbs;
-    int64_t now_ms;              /* time used for expiry checks, refreshed per command */
-    uint64_t seed;               /* hash seed of this process */
-    int active_expire;           /* DEBUG SET-ACTIVE-EXPIRE: 0 disables the cycle */
+    int64_t now_ms;    /* time used for expiry checks, refreshed per command */
+    uint64_t seed;     /* hash seed of this process */
+    int active_expire; /* DEBUG SET-ACTIVE-EXPIRE: 0 disables the cycle */
     store_stats stats;
 } store;
 
 store *store_new(int ndb, uint64_t seed);
 void store_free(store *s);
-static inline db *store_db(store *s, int i) { return s->dbs[i]; }
+static inline db *store_db(store *s, int i) {
+    return s->dbs[i];
+}
 /* Swap databases a and b of this shard (SWAPDB does it on every shard). */
 void store_swapdb(store *s, int a, int b);
 /* The LRU clock (seconds, 24 bits) for obj->lru, from now_ms. */
@@ -140,9 +142,9 @@ int db_set_expire(db *d, const char *key, size_t klen, int64_t when_ms);
 /* Remove the TTL of key. Returns 1 if it had one. */
 int db_persist(db *d, const char *key, size_t klen);
 
-size_t db_size(const db *d);          /* keys, including not-yet-reaped expired ones */
-size_t db_expires_size(const db *d);  /* keys with a TTL */
-void db_flush(db *d);                 /* delete every key */
+size_t db_size(const db *d);         /* keys, including not-yet-reaped expired ones */
+size_t db_expires_size(const db *d); /* keys with a TTL */
+void db_flush(db *d);                /* delete every key */
 
 /* Visit the keys of one step of a SCAN, with Redis's reverse-binary cursor
  * over power-of-two tables: every key present for a whole scan is visited at

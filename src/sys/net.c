@@ -14,8 +14,10 @@
 
 int net_listen(const char *addr, int port, int backlog, char *err, size_t errlen) {
     const char *host = addr;
-    if (strcmp(addr, "*") == 0) host = "0.0.0.0";
-    else if (strcmp(addr, "::*") == 0) host = "::";
+    if (strcmp(addr, "*") == 0)
+        host = "0.0.0.0";
+    else if (strcmp(addr, "::*") == 0)
+        host = "::";
     struct addrinfo hints = {0}, *res = NULL;
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;

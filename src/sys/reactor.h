@@ -14,8 +14,8 @@
 typedef struct reactor reactor;
 
 typedef struct rx_event {
-    void *udata;      /* what was registered with the fd */
-    unsigned events;  /* RX_* */
+    void *udata;     /* what was registered with the fd */
+    unsigned events; /* RX_* */
 } rx_event;
 
 reactor *rx_new(int maxevents);

@@ -71,4 +71,6 @@ int rx_wait(reactor *r, rx_event *ev, int maxev, int timeout_ms) {
     return n;
 }
 
-const char *rx_name(void) { return "epoll"; }
+const char *rx_name(void) {
+    return "epoll";
+}

@@ -44,7 +44,8 @@ static char *get1(const config *c, const char *name) {
     int n = parse_map(&r, kv, 2);
     rb_free(&r);
     if (n != 2) {
-        for (int i = 0; i < 2; i++) free(kv[i]);
+        for (int i = 0; i < 2; i++)
+            free(kv[i]);
         return NULL;
     }
     free(kv[0]);
@@ -73,26 +74,57 @@ static void test_defaults(void) {
     config_defaults(&c);
     /* Values as redis-server 7.0.15 reports them with no configuration. */
     static const char *const want[][2] = {
-        {"port", "6379"}, {"bind", "* -::*"}, {"tcp-backlog", "511"}, {"timeout", "0"},
-        {"tcp-keepalive", "300"}, {"maxclients", "10000"}, {"hz", "10"}, {"databases", "16"},
-        {"maxmemory", "0"}, {"maxmemory-policy", "noeviction"}, {"proto-max-bulk-len", "536870912"},
+        {"port", "6379"},
+        {"bind", "* -::*"},
+        {"tcp-backlog", "511"},
+        {"timeout", "0"},
+        {"tcp-keepalive", "300"},
+        {"maxclients", "10000"},
+        {"hz", "10"},
+        {"databases", "16"},
+        {"maxmemory", "0"},
+        {"maxmemory-policy", "noeviction"},
+        {"proto-max-bulk-len", "536870912"},
         {"client-query-buffer-limit", "1073741824"},
-        {"client-output-buffer-limit", "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"},
-        {"requirepass", ""}, {"dbfilename", "dump.rdb"}, {"save", "3600 1 300 100 60 10000"},
-        {"appendonly", "no"}, {"appendfsync", "everysec"}, {"appendfilename", "appendonly.aof"},
-        {"appenddirname", "appendonlydir"}, {"loglevel", "notice"}, {"logfile", ""}, {"daemonize", "no"},
-        {"pidfile", ""}, {"hash-max-listpack-entries", "512"}, {"hash-max-ziplist-entries", "512"},
-        {"zset-max-listpack-value", "64"}, {"list-max-listpack-size", "-2"}, {"slaveof", ""},
-        {"notify-keyspace-events", ""}, {"latency-tracking-info-percentiles", "50 99 99.9"},
-        {"oom-score-adj-values", "0 200 800"}, {"shutdown-on-sigint", "default"},
-        {"proc-title-template", "{title} {listen-addr} {server-mode}"}, {"lua-time-limit", "5000"},
-        {"busy-reply-threshold", "5000"}, {"repl-backlog-size", "1048576"}, {"unixsocketperm", "0"},
-        {"active-defrag-ignore-bytes", "104857600"}, {"tls-auth-clients", "yes"},
-        {"syslog-facility", "local0"}, {"watchdog-period", "0"}, {"io-engine", "epoll"},
-        {"loading-process-events-interval-bytes", "2097152"}, {"maxmemory-clients", "0"},
-        {"tracking-table-max-keys", "1000000"}, {"stream-node-max-bytes", "4096"},
+        {"client-output-buffer-limit",
+         "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"},
+        {"requirepass", ""},
+        {"dbfilename", "dump.rdb"},
+        {"save", "3600 1 300 100 60 10000"},
+        {"appendonly", "no"},
+        {"appendfsync", "everysec"},
+        {"appendfilename", "appendonly.aof"},
+        {"appenddirname", "appendonlydir"},
+        {"loglevel", "notice"},
+        {"logfile", ""},
+        {"daemonize", "no"},
+        {"pidfile", ""},
+        {"hash-max-listpack-entries", "512"},
+        {"hash-max-ziplist-entries", "512"},
+        {"zset-max-listpack-value", "64"},
+        {"list-max-listpack-size", "-2"},
+        {"slaveof", ""},
+        {"notify-keyspace-events", ""},
+        {"latency-tracking-info-percentiles", "50 99 99.9"},
+        {"oom-score-adj-values", "0 200 800"},
+        {"shutdown-on-sigint", "default"},
+        {"proc-title-template", "{title} {listen-addr} {server-mode}"},
+        {"lua-time-limit", "5000"},
+        {"busy-reply-threshold", "5000"},
+        {"repl-backlog-size", "1048576"},
+        {"unixsocketperm", "0"},
+        {"active-defrag-ignore-bytes", "104857600"},
+        {"tls-auth-clients", "yes"},
+        {"syslog-facility", "local0"},
+        {"watchdog-period", "0"},
+        {"io-engine", "epoll"},
+        {"loading-process-events-interval-bytes", "2097152"},
+        {"maxmemory-clients", "0"},
+        {"tracking-table-max-keys", "1000000"},
+        {"stream-node-max-bytes", "4096"},
     };
-    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) CHECK(get_is(&c, want[i][0], want[i][1]));
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+        CHECK(get_is(&c, want[i][0], want[i][1]));
     CHECK(c.port == 6379 && c.nbind == 2 && !strcmp(c.bind[0], "*") && !strcmp(c.bind[1], "-::*"));
     CHECK(c.threads == (int)sysconf(_SC_NPROCESSORS_ONLN));
     CHECK(c.obuf_replica_hard == 268435456 && c.obuf_pubsub_soft_secs == 60);
@@ -107,7 +139,8 @@ static int count_get(const config *c, int n, const char **pats, char **kv, int m
     rbuf r;
     rb_init(&r, 2);
     size_t lens[8];
-    for (int i = 0; i < n; i++) lens[i] = strlen(pats[i]);
+    for (int i = 0; i < n; i++)
+        lens[i] = strlen(pats[i]);
     config_get_reply(c, n, pats, lens, &r);
     int k = parse_map(&r, kv, max);
     rb_free(&r);
@@ -122,29 +155,35 @@ static void test_get_patterns(void) {
     int n = count_get(&c, 1, all, kv, 512);
     CHECK(n == 2 * 192 + 2 * 2); /* Redis's 192 visible names plus threads, io-engine */
     int hidden = 0;
-    for (int i = 0; i < n; i += 2) hidden += !strcmp(kv[i], "watchdog-period");
+    for (int i = 0; i < n; i += 2)
+        hidden += !strcmp(kv[i], "watchdog-period");
     CHECK(hidden == 0);
-    for (int i = 0; i < n; i++) free(kv[i]);
+    for (int i = 0; i < n; i++)
+        free(kv[i]);
 
     const char *dup[] = {"hz", "HZ", "h?"};
     n = count_get(&c, 3, dup, kv, 512);
     CHECK(n == 2 && !strcmp(kv[0], "hz") && !strcmp(kv[1], "10"));
-    for (int i = 0; i < n; i++) free(kv[i]);
+    for (int i = 0; i < n; i++)
+        free(kv[i]);
 
     const char *exact[] = {"Port"};
     n = count_get(&c, 1, exact, kv, 512);
     CHECK(n == 2 && !strcmp(kv[0], "Port") && !strcmp(kv[1], "6379"));
-    for (int i = 0; i < n; i++) free(kv[i]);
+    for (int i = 0; i < n; i++)
+        free(kv[i]);
 
     const char *hash[] = {"hash-max-*"};
     n = count_get(&c, 1, hash, kv, 512);
     CHECK(n == 8);
-    for (int i = 0; i < n; i++) free(kv[i]);
+    for (int i = 0; i < n; i++)
+        free(kv[i]);
 
     const char *al[] = {"slaveof", "replicaof", "nomatch"};
     n = count_get(&c, 3, al, kv, 512);
     CHECK(n == 4);
-    for (int i = 0; i < n; i++) free(kv[i]);
+    for (int i = 0; i < n; i++)
+        free(kv[i]);
     config_free(&c);
 }
 
@@ -154,61 +193,81 @@ static void test_set(void) {
     config_defaults(&c);
     CHECK(set_err(&c, "port", "abc", PFX "port') - argument couldn't be parsed into an integer"));
     CHECK(set_err(&c, "PORT", "abc", PFX "port') - argument couldn't be parsed into an integer"));
-    CHECK(set_err(&c, "port", "99999", PFX "port') - argument must be between 0 and 65535 inclusive"));
+    CHECK(set_err(&c, "port", "99999",
+                  PFX "port') - argument must be between 0 and 65535 inclusive"));
     CHECK(set_err(&c, "port", "007", PFX "port') - argument couldn't be parsed into an integer"));
     CHECK(set_err(&c, "port", "7000", NULL) && c.port == 7000 && get_is(&c, "port", "7000"));
-    CHECK(set_err(&c, "maxclients", "0", PFX "maxclients') - argument must be between 1 and 4294967295 inclusive"));
+    CHECK(set_err(&c, "maxclients", "0",
+                  PFX "maxclients') - argument must be between 1 and 4294967295 inclusive"));
     CHECK(set_err(&c, "key-load-delay", "-5", NULL) && get_is(&c, "key-load-delay", "-5"));
-    CHECK(set_err(&c, "foo", "bar", "ERR Unknown option or number of arguments for CONFIG SET - 'foo'"));
+    CHECK(set_err(&c, "foo", "bar",
+                  "ERR Unknown option or number of arguments for CONFIG SET - 'foo'"));
     CHECK(set_err(&c, "DATABASES", "3", PFX "DATABASES') - can't set immutable config"));
     CHECK(set_err(&c, "threads", "3", PFX "threads') - can't set immutable config"));
     CHECK(set_err(&c, "Dir", "/tmp", PFX "Dir') - can't set protected config"));
     CHECK(set_err(&c, "appendonly", "maybe", PFX "appendonly') - argument must be 'yes' or 'no'"));
-    CHECK(set_err(&c, "appendonly", "YES", NULL) && c.appendonly == 1 && get_is(&c, "appendonly", "yes"));
-    CHECK(set_err(&c, "appendfsync", "sometimes",
-                  PFX "appendfsync') - argument(s) must be one of the following: everysec, always, no"));
+    CHECK(set_err(&c, "appendonly", "YES", NULL) && c.appendonly == 1 &&
+          get_is(&c, "appendonly", "yes"));
+    CHECK(set_err(
+        &c, "appendfsync", "sometimes",
+        PFX "appendfsync') - argument(s) must be one of the following: everysec, always, no"));
     CHECK(set_err(&c, "appendfsync", "ALWAYS", NULL) && !strcmp(c.appendfsync, "always"));
     CHECK(set_err(&c, "maxmemory-policy", "bad",
-                  PFX "maxmemory-policy') - argument(s) must be one of the following: volatile-lru, "
-                      "volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, "
-                      "allkeys-random, noeviction"));
+                  PFX
+                  "maxmemory-policy') - argument(s) must be one of the following: volatile-lru, "
+                  "volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, "
+                  "allkeys-random, noeviction"));
     CHECK(set_err(&c, "maxmemory", "abc", PFX "maxmemory') - argument must be a memory value"));
     CHECK(set_err(&c, "maxmemory", "+100", PFX "maxmemory') - argument must be a memory value"));
     CHECK(set_err(&c, "maxmemory", "1.5gb", PFX "maxmemory') - argument must be a memory value"));
     CHECK(set_err(&c, "proto-max-bulk-len", "100",
-                  PFX "proto-max-bulk-len') - argument must be between 1048576 and 9223372036854775807 inclusive"));
+                  PFX "proto-max-bulk-len') - argument must be between 1048576 and "
+                      "9223372036854775807 inclusive"));
     CHECK(set_err(&c, "hash-max-ziplist-entries", "x",
                   PFX "hash-max-ziplist-entries') - argument couldn't be parsed into an integer"));
-    CHECK(set_err(&c, "hash-max-ziplist-entries", "7", NULL) && get_is(&c, "hash-max-listpack-entries", "7"));
+    CHECK(set_err(&c, "hash-max-ziplist-entries", "7", NULL) &&
+          get_is(&c, "hash-max-listpack-entries", "7"));
     CHECK(set_err(&c, "save", "1 2 3", PFX "save') - Invalid save parameters"));
     CHECK(set_err(&c, "save", "0 1", PFX "save') - Invalid save parameters"));
     CHECK(set_err(&c, "save", "100  1", PFX "save') - Invalid save parameters"));
     CHECK(set_err(&c, "save", "+5 1 010 0", NULL) && get_is(&c, "save", "5 1 10 0"));
     CHECK(set_err(&c, "save", "", NULL) && get_is(&c, "save", ""));
     CHECK(set_err(&c, "client-output-buffer-limit", "foo 1 2 3",
-                  PFX "client-output-buffer-limit') - Invalid client class specified in buffer limit configuration."));
-    CHECK(set_err(&c, "client-output-buffer-limit", "normal 1 2",
-                  PFX "client-output-buffer-limit') - Wrong number of arguments in buffer limit configuration."));
+                  PFX "client-output-buffer-limit') - Invalid client class specified in buffer "
+                      "limit configuration."));
+    CHECK(set_err(
+        &c, "client-output-buffer-limit", "normal 1 2",
+        PFX
+        "client-output-buffer-limit') - Wrong number of arguments in buffer limit configuration."));
     CHECK(set_err(&c, "client-output-buffer-limit", "normal -1 2 3",
-                  PFX "client-output-buffer-limit') - Error in hard, soft or soft_seconds setting in buffer limit configuration."));
+                  PFX "client-output-buffer-limit') - Error in hard, soft or soft_seconds setting "
+                      "in buffer limit configuration."));
     CHECK(set_err(&c, "client-output-buffer-limit", "normal 1mb 2k 3", NULL));
     CHECK(get_is(&c, "client-output-buffer-limit",
                  "normal 1048576 2000 3 slave 268435456 67108864 60 pubsub 33554432 8388608 60"));
-    CHECK(c.obuf_normal_hard == 1048576 && c.obuf_normal_soft == 2000 && c.obuf_normal_soft_secs == 3);
+    CHECK(c.obuf_normal_hard == 1048576 && c.obuf_normal_soft == 2000 &&
+          c.obuf_normal_soft_secs == 3);
     CHECK(set_err(&c, "client-output-buffer-limit", "replica 1 2 3 pubsub 4 5 6", NULL));
-    CHECK(get_is(&c, "client-output-buffer-limit", "normal 1048576 2000 3 slave 1 2 3 pubsub 4 5 6"));
-    CHECK(set_err(&c, "notify-keyspace-events", "Z",
-                  PFX "notify-keyspace-events') - Invalid event class character. Use 'Ag$lshzxeKEtmdn'."));
-    CHECK(set_err(&c, "notify-keyspace-events", "KEA", NULL) && get_is(&c, "notify-keyspace-events", "AKE"));
-    CHECK(set_err(&c, "notify-keyspace-events", "Kgn", NULL) && get_is(&c, "notify-keyspace-events", "gnK"));
+    CHECK(
+        get_is(&c, "client-output-buffer-limit", "normal 1048576 2000 3 slave 1 2 3 pubsub 4 5 6"));
+    CHECK(set_err(
+        &c, "notify-keyspace-events", "Z",
+        PFX "notify-keyspace-events') - Invalid event class character. Use 'Ag$lshzxeKEtmdn'."));
+    CHECK(set_err(&c, "notify-keyspace-events", "KEA", NULL) &&
+          get_is(&c, "notify-keyspace-events", "AKE"));
+    CHECK(set_err(&c, "notify-keyspace-events", "Kgn", NULL) &&
+          get_is(&c, "notify-keyspace-events", "gnK"));
     CHECK(set_err(&c, "notify-keyspace-events", "KEgl$shzxetdmn", NULL) &&
           get_is(&c, "notify-keyspace-events", "AKEm"));
-    CHECK(set_err(&c, "bind", "127.0.0.1 ::1", NULL) && c.nbind == 2 && get_is(&c, "bind", "127.0.0.1 ::1"));
+    CHECK(set_err(&c, "bind", "127.0.0.1 ::1", NULL) && c.nbind == 2 &&
+          get_is(&c, "bind", "127.0.0.1 ::1"));
     CHECK(set_err(&c, "bind", "a b c d e f g h i j k l m n o p q",
                   PFX "bind') - Too many bind addresses specified."));
-    CHECK(set_err(&c, "oom-score-adj-values", "1 2", PFX "oom-score-adj-values') - wrong number of arguments"));
+    CHECK(set_err(&c, "oom-score-adj-values", "1 2",
+                  PFX "oom-score-adj-values') - wrong number of arguments"));
     CHECK(set_err(&c, "oom-score-adj-values", "0 200 2001",
-                  PFX "oom-score-adj-values') - Invalid oom-score-adj-values, elements must be between -2000 and 2000."));
+                  PFX "oom-score-adj-values') - Invalid oom-score-adj-values, elements must be "
+                      "between -2000 and 2000."));
     CHECK(set_err(&c, "oom-score-adj", "relative", NULL) && get_is(&c, "oom-score-adj", "yes"));
     CHECK(set_err(&c, "maxmemory-clients", "101%",
                   PFX "maxmemory-clients') - percentage argument must be less or equal to 100"));
@@ -216,25 +275,31 @@ static void test_set(void) {
                   PFX "maxmemory-clients') - argument must be a memory or percent value"));
     CHECK(set_err(&c, "maxmemory-clients", "50%", NULL) && get_is(&c, "maxmemory-clients", "50%"));
     CHECK(set_err(&c, "maxmemory-clients", "0%", NULL) && get_is(&c, "maxmemory-clients", "0"));
-    CHECK(set_err(&c, "shutdown-on-sigint", "save nosave",
-                  PFX "shutdown-on-sigint') - shutdown options SAVE and NOSAVE can't be used simultaneously"));
+    CHECK(set_err(
+        &c, "shutdown-on-sigint", "save nosave",
+        PFX
+        "shutdown-on-sigint') - shutdown options SAVE and NOSAVE can't be used simultaneously"));
     CHECK(set_err(&c, "shutdown-on-sigint", "force now default", NULL) &&
           get_is(&c, "shutdown-on-sigint", "now force"));
     CHECK(set_err(&c, "latency-tracking-info-percentiles", "200",
-                  PFX "latency-tracking-info-percentiles') - latency-tracking-info-percentiles parameters should sit between [0.0,100.0]"));
+                  PFX "latency-tracking-info-percentiles') - latency-tracking-info-percentiles "
+                      "parameters should sit between [0.0,100.0]"));
     CHECK(set_err(&c, "latency-tracking-info-percentiles", "99.123456789 1e1 50.0", NULL) &&
           get_is(&c, "latency-tracking-info-percentiles", "99.123457 10 50"));
     CHECK(set_err(&c, "hz", "600", NULL) && get_is(&c, "hz", "500"));
     CHECK(set_err(&c, "hz", "0", NULL) && c.hz == 1);
     CHECK(set_err(&c, "repl-backlog-size", "1", NULL) && get_is(&c, "repl-backlog-size", "16384"));
     CHECK(set_err(&c, "requirepass", "a b", NULL) && !strcmp(c.requirepass, "a b"));
-    CHECK(set_err(&c, "proc-title-template", "{title}",
-                  PFX "proc-title-template') - template format is invalid or contains unknown variables"));
+    CHECK(set_err(
+        &c, "proc-title-template", "{title}",
+        PFX "proc-title-template') - template format is invalid or contains unknown variables"));
     CHECK(set_err(&c, "proc-title-template", "{title} x", NULL));
-    CHECK(set_err(&c, "activedefrag", "yes",
-                  PFX "activedefrag') - Active defragmentation cannot be enabled: it requires a Redis server "
-                      "compiled with a modified Jemalloc like the one shipped by default with the Redis source "
-                      "distribution"));
+    CHECK(set_err(
+        &c, "activedefrag", "yes",
+        PFX
+        "activedefrag') - Active defragmentation cannot be enabled: it requires a Redis server "
+        "compiled with a modified Jemalloc like the one shipped by default with the Redis source "
+        "distribution"));
     config_free(&c);
 }
 
@@ -242,9 +307,19 @@ static void test_memory_units(void) {
     config c;
     config_defaults(&c);
     static const char *const cases[][2] = {
-        {"1GB", "1073741824"}, {"1k", "1000"}, {"1kb", "1024"}, {"1m", "1000000"}, {"1mB", "1048576"},
-        {"1g", "1000000000"}, {"0100", "100"}, {"1b", "1"}, {"1B", "1"}, {"k", "0"}, {"", "0"},
-        {"18446744073709551615", "18446744073709551615"}, {"99999999999999999999", "18446744073709551615"},
+        {"1GB", "1073741824"},
+        {"1k", "1000"},
+        {"1kb", "1024"},
+        {"1m", "1000000"},
+        {"1mB", "1048576"},
+        {"1g", "1000000000"},
+        {"0100", "100"},
+        {"1b", "1"},
+        {"1B", "1"},
+        {"k", "0"},
+        {"", "0"},
+        {"18446744073709551615", "18446744073709551615"},
+        {"99999999999999999999", "18446744073709551615"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         CHECK(set_err(&c, "maxmemory", cases[i][0], NULL));
@@ -252,7 +327,8 @@ static void test_memory_units(void) {
     }
     static const char *const bad[] = {" 100", "100 ", "-0", "-1", "1 k", "0x10", "1t", "1tb"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        CHECK(set_err(&c, "maxmemory", bad[i], PFX "maxmemory') - argument must be a memory value"));
+        CHECK(
+            set_err(&c, "maxmemory", bad[i], PFX "maxmemory') - argument must be a memory value"));
     CHECK(set_err(&c, "maxmemory", "100mb", NULL) && c.maxmemory == 100LL * 1024 * 1024);
     config_free(&c);
 }
@@ -275,12 +351,13 @@ static void test_file(void) {
     char inc[600];
     snprintf(inc, sizeof(inc), "%s", write_file("inc.conf", "maxclients 77\nsave 50 5\n"));
     char text[2048];
-    snprintf(text, sizeof(text),
-             "# a comment\n\n  PORT 7001  \r\nbind 127.0.0.1 ::1\nrequirepass \"se cr\\x41t\\n\"\n"
-             "logfile 'my log'\nsave 900 1\nsave 300 10 60 10000\ninclude %s\n"
-             "hash-max-ziplist-entries 99\nlist-max-ziplist-entries 5\nrename-command FLUSHALL \"\"\n"
-             "client-output-buffer-limit pubsub 1mb 2mb 30\nmaxmemory 2gb\nthreads 3\n",
-             inc);
+    snprintf(
+        text, sizeof(text),
+        "# a comment\n\n  PORT 7001  \r\nbind 127.0.0.1 ::1\nrequirepass \"se cr\\x41t\\n\"\n"
+        "logfile 'my log'\nsave 900 1\nsave 300 10 60 10000\ninclude %s\n"
+        "hash-max-ziplist-entries 99\nlist-max-ziplist-entries 5\nrename-command FLUSHALL \"\"\n"
+        "client-output-buffer-limit pubsub 1mb 2mb 30\nmaxmemory 2gb\nthreads 3\n",
+        inc);
     const char *path = write_file("main.conf", text);
     CHECK(config_load_file(&c, path, err, sizeof(err)) == 0);
     CHECK(c.port == 7001 && c.nbind == 2 && !strcmp(c.bind[1], "::1"));
@@ -288,7 +365,8 @@ static void test_file(void) {
     CHECK(get_is(&c, "save", "900 1 300 10 60 10000 50 5"));
     CHECK(c.maxclients == 77 && c.threads == 3 && c.maxmemory == 2147483648LL);
     CHECK(get_is(&c, "hash-max-listpack-entries", "99"));
-    CHECK(c.obuf_pubsub_hard == 1048576 && c.obuf_pubsub_soft == 2097152 && c.obuf_pubsub_soft_secs == 30);
+    CHECK(c.obuf_pubsub_hard == 1048576 && c.obuf_pubsub_soft == 2097152 &&
+          c.obuf_pubsub_soft_secs == 30);
     config_free(&c);
 
     /* save "" clears; later lines append again. */
@@ -311,7 +389,8 @@ static void test_file(void) {
         path = write_file("bad.conf", bad[i][0]);
         char want[512];
         snprintf(want, sizeof(want),
-                 "*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nReading the configuration file, at line %s\n>>> %s",
+                 "*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nReading the configuration file, "
+                 "at line %s\n>>> %s",
                  bad[i][1], bad[i][2]);
         int rc = config_load_file(&c, path, err, sizeof(err));
         CHECK(rc == -1 && strcmp(err, want) == 0);
@@ -327,28 +406,31 @@ static void test_args(void) {
     char err[1024];
     config c;
     config_defaults(&c);
-    char *a1[] = {"--port", "7000", "--save", "", "--bind", "127.0.0.1", "::1", "--appendonly", "yes",
-                  "--save", "100", "1"};
+    char *a1[] = {"--port", "7000",         "--save", "",       "--bind", "127.0.0.1",
+                  "::1",    "--appendonly", "yes",    "--save", "100",    "1"};
     CHECK(config_load_args(&c, 12, a1, err, sizeof(err)) == 0);
     CHECK(c.port == 7000 && c.nbind == 2 && c.appendonly == 1 && get_is(&c, "save", "100 1"));
     config_free(&c);
 
     config_defaults(&c);
     char *a2[] = {"--save", "--port", "7002"};
-    CHECK(config_load_args(&c, 3, a2, err, sizeof(err)) == 0 && get_is(&c, "save", "") && c.port == 7002);
+    CHECK(config_load_args(&c, 3, a2, err, sizeof(err)) == 0 && get_is(&c, "save", "") &&
+          c.port == 7002);
     config_free(&c);
 
     config_defaults(&c);
     char *a3[] = {"--hz", "5", "--save", "", "--databases", "xx"};
     CHECK(config_load_args(&c, 6, a3, err, sizeof(err)) == -1);
-    CHECK(!strcmp(err, "*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nReading the configuration file, at line 4\n"
+    CHECK(!strcmp(err, "*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nReading the configuration "
+                       "file, at line 4\n"
                        ">>> 'databases \"xx\"'\nargument couldn't be parsed into an integer"));
     config_free(&c);
 
     config_defaults(&c);
     char *a4[] = {"--hz", "5", "foo"};
     CHECK(config_load_args(&c, 3, a4, err, sizeof(err)) == -1);
-    CHECK(!strcmp(err, "*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nReading the configuration file, at line 2\n"
+    CHECK(!strcmp(err, "*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nReading the configuration "
+                       "file, at line 2\n"
                        ">>> 'hz \"5\" \"foo\"'\nwrong number of arguments"));
     config_free(&c);
 }
@@ -357,8 +439,9 @@ static void test_rewrite(void) {
     char err[1024];
     config c, back;
     config_defaults(&c);
-    const char *path = write_file("rw.conf", "# keep me\nport 7003\nport 7004\nunknown-directive 1\nsave 10 1\n"
-                                             "hash-max-ziplist-entries 5\n");
+    const char *path =
+        write_file("rw.conf", "# keep me\nport 7003\nport 7004\nunknown-directive 1\nsave 10 1\n"
+                              "hash-max-ziplist-entries 5\n");
     char p[600];
     snprintf(p, sizeof(p), "%s", path);
     CHECK(config_load_file(&c, p, err, sizeof(err)) == -1); /* unknown directive */
@@ -385,9 +468,15 @@ static void test_rewrite(void) {
     CHECK(strstr(buf, "maxmemory 1048576\n"));
     config_defaults(&back);
     CHECK(config_load_file(&back, p, err, sizeof(err)) == 0);
-    static const char *const names[] = {"port", "maxmemory", "requirepass", "save", "notify-keyspace-events",
-                                        "client-output-buffer-limit", "hash-max-listpack-entries",
-                                        "latency-tracking-info-percentiles", "bind"};
+    static const char *const names[] = {"port",
+                                        "maxmemory",
+                                        "requirepass",
+                                        "save",
+                                        "notify-keyspace-events",
+                                        "client-output-buffer-limit",
+                                        "hash-max-listpack-entries",
+                                        "latency-tracking-info-percentiles",
+                                        "bind"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         char *a = get1(&c, names[i]), *b = get1(&back, names[i]);
         CHECK(a && b && !strcmp(a, b));

@@ -9,8 +9,7 @@
 
 /* Fill db `dbi` with n keys "<tag><i>": every third has no TTL, every third
  * a future deadline, the rest a past one. Returns how many should survive. */
-static size_t fill(store *st, int dbi, const char *tag, int n)
-{
+static size_t fill(store *st, int dbi, const char *tag, int n) {
     db *d = store_db(st, dbi);
     size_t live = 0;
     for (int i = 0; i < n; i++) {
@@ -29,8 +28,7 @@ static size_t fill(store *st, int dbi, const char *tag, int n)
     return live;
 }
 
-int main(void)
-{
+int main(void) {
     shard_state ss;
     memset(&ss, 0, sizeof ss);
     ss.st = store_new(16, 7);

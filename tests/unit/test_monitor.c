@@ -16,13 +16,20 @@ static size_t ref_quote(char *out, const unsigned char *p, size_t n) {
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = p[i];
         const char *esc = NULL;
-        if (ch == '\\') esc = "\\\\";
-        else if (ch == '"') esc = "\\\"";
-        else if (ch == '\n') esc = "\\n";
-        else if (ch == '\r') esc = "\\r";
-        else if (ch == '\t') esc = "\\t";
-        else if (ch == 7) esc = "\\a";
-        else if (ch == 8) esc = "\\b";
+        if (ch == '\\')
+            esc = "\\\\";
+        else if (ch == '"')
+            esc = "\\\"";
+        else if (ch == '\n')
+            esc = "\\n";
+        else if (ch == '\r')
+            esc = "\\r";
+        else if (ch == '\t')
+            esc = "\\t";
+        else if (ch == 7)
+            esc = "\\a";
+        else if (ch == 8)
+            esc = "\\b";
         if (esc) {
             memcpy(out + o, esc, 2);
             o += 2;
@@ -59,7 +66,8 @@ int main(void) {
     for (int iter = 0; iter < 2000; iter++) {
         unsigned char arg[64];
         size_t n = (size_t)(rand() % 64);
-        for (size_t i = 0; i < n; i++) arg[i] = (unsigned char)(rand() % 256);
+        for (size_t i = 0; i < n; i++)
+            arg[i] = (unsigned char)(rand() % 256);
         rt_arg a = {(const char *)arg, n};
         rb_clear(&b);
         monitor_format(&b, 1, 0, "p", 1, &a);

@@ -31,7 +31,8 @@ typedef struct toy_store {
 
 static long long *toy_slot(toy_store *t, const rt_arg *k, int create) {
     unsigned h = 5381;
-    for (size_t i = 0; i < k->len; i++) h = h * 33 + (unsigned char)k->p[i];
+    for (size_t i = 0; i < k->len; i++)
+        h = h * 33 + (unsigned char)k->p[i];
     for (unsigned i = 0; i < TOYKEYS; i++) {
         unsigned j = (h + i) % TOYKEYS;
         if (!t->used[j]) {
@@ -46,7 +47,9 @@ static long long *toy_slot(toy_store *t, const rt_arg *k, int create) {
     return NULL;
 }
 
-static toy_store *ts(rt_ctx *c) { return c->sdata; }
+static toy_store *ts(rt_ctx *c) {
+    return c->sdata;
+}
 
 static void toy_set(rt_ctx *c) {
     *toy_slot(ts(c), &c->argv[1], 1) = strtoll(c->argv[2].p, NULL, 10);
@@ -54,11 +57,17 @@ static void toy_set(rt_ctx *c) {
 }
 static void toy_get(rt_ctx *c) {
     long long *v = toy_slot(ts(c), &c->argv[1], 0);
-    if (v) rw_int(c->reply, *v);
-    else rw_null(c->reply);
+    if (v)
+        rw_int(c->reply, *v);
+    else
+        rw_null(c->reply);
 }
-static void toy_incr(rt_ctx *c) { rw_int(c->reply, ++*toy_slot(ts(c), &c->argv[1], 1)); }
-static void toy_ping(rt_ctx *c) { rw_simple(c->reply, c->conn ? "PONG" : "NOCONN"); }
+static void toy_incr(rt_ctx *c) {
+    rw_int(c->reply, ++*toy_slot(ts(c), &c->argv[1], 1));
+}
+static void toy_ping(rt_ctx *c) {
+    rw_simple(c->reply, c->conn ? "PONG" : "NOCONN");
+}
 
 /* SUM k1 k2 ...: single shard or fan-out + reduce. */
 static void toy_sum(rt_ctx *c) {
@@ -78,11 +87,14 @@ static void op_sum(rt_ctx *c) {
 }
 static void sum_done(rt_tx *tx) {
     long long s = 0;
-    for (int i = 0; i < tx->nparts; i++) s += tx->part[i].n;
+    for (int i = 0; i < tx->nparts; i++)
+        s += tx->part[i].n;
     rw_int(&tx->reply, s);
     rt_tx_done(tx);
 }
-static void toy_sum_multi(rt_tx *tx) { rt_tx_run(tx, op_sum, sum_done); }
+static void toy_sum_multi(rt_tx *tx) {
+    rt_tx_run(tx, op_sum, sum_done);
+}
 
 /* XFER a b: a -= 1, b += 1, in two steps on two shards (atomic as a whole). */
 static void toy_xfer(rt_ctx *c) {
@@ -96,21 +108,31 @@ static int part_of(rt_tx *tx, int argi) {
             if (tx->part[i].keys[k] == argi) return i;
     return -1;
 }
-static void op_dec(rt_ctx *c) { --*toy_slot(ts(c), &c->argv[1], 1); }
-static void op_inc(rt_ctx *c) { ++*toy_slot(ts(c), &c->argv[2], 1); }
+static void op_dec(rt_ctx *c) {
+    --*toy_slot(ts(c), &c->argv[1], 1);
+}
+static void op_inc(rt_ctx *c) {
+    ++*toy_slot(ts(c), &c->argv[2], 1);
+}
 static void xfer_done(rt_tx *tx) {
     rw_ok(&tx->reply);
     rt_tx_done(tx);
 }
-static void xfer_step2(rt_tx *tx) { rt_tx_run_one(tx, part_of(tx, 2), op_inc, xfer_done); }
-static void toy_xfer_multi(rt_tx *tx) { rt_tx_run_one(tx, part_of(tx, 1), op_dec, xfer_step2); }
+static void xfer_step2(rt_tx *tx) {
+    rt_tx_run_one(tx, part_of(tx, 2), op_inc, xfer_done);
+}
+static void toy_xfer_multi(rt_tx *tx) {
+    rt_tx_run_one(tx, part_of(tx, 1), op_dec, xfer_step2);
+}
 
 static void *toy_shard_init(rt_shard *s, int id) {
     (void)s, (void)id;
     return calloc(1, sizeof(toy_store));
 }
 
-static int arg_eq(const rt_arg *a, const char *s) { return a->len == strlen(s) && !strncasecmp(a->p, s, a->len); }
+static int arg_eq(const rt_arg *a, const char *s) {
+    return a->len == strlen(s) && !strncasecmp(a->p, s, a->len);
+}
 
 static void toy_prepare(rt_conn *c, int argc, rt_arg *argv, rt_plan *plan, rbuf *reply) {
     (void)c;
@@ -129,7 +151,8 @@ static void toy_prepare(rt_conn *c, int argc, rt_arg *argv, rt_plan *plan, rbuf 
     } else if (arg_eq(&argv[0], "SUM") && argc >= 2) {
         plan->proc = toy_sum;
         plan->multi = toy_sum_multi;
-        for (int i = 1; i < argc; i++) keys[plan->nkeys++] = i;
+        for (int i = 1; i < argc; i++)
+            keys[plan->nkeys++] = i;
         return;
     } else if (arg_eq(&argv[0], "XFER") && argc == 3) {
         plan->proc = toy_xfer;
@@ -201,9 +224,13 @@ static int read_line(reader *r, char *line, size_t cap) {
 }
 
 static void cmd3(char *out, size_t cap, const char *a, const char *b, const char *c) {
-    if (c) snprintf(out, cap, "*3\r\n$%zu\r\n%s\r\n$%zu\r\n%s\r\n$%zu\r\n%s\r\n", strlen(a), a, strlen(b), b, strlen(c), c);
-    else if (b) snprintf(out, cap, "*2\r\n$%zu\r\n%s\r\n$%zu\r\n%s\r\n", strlen(a), a, strlen(b), b);
-    else snprintf(out, cap, "*1\r\n$%zu\r\n%s\r\n", strlen(a), a);
+    if (c)
+        snprintf(out, cap, "*3\r\n$%zu\r\n%s\r\n$%zu\r\n%s\r\n$%zu\r\n%s\r\n", strlen(a), a,
+                 strlen(b), b, strlen(c), c);
+    else if (b)
+        snprintf(out, cap, "*2\r\n$%zu\r\n%s\r\n$%zu\r\n%s\r\n", strlen(a), a, strlen(b), b);
+    else
+        snprintf(out, cap, "*1\r\n$%zu\r\n%s\r\n", strlen(a), a);
 }
 
 /* Pipeline: per key k_i, INCR it n times interleaved with PINGs and SUMs;
@@ -258,7 +285,9 @@ static void *pipeline_client(void *p) {
         if (kind[i] == 1) {
             if (strcmp(line, "+PONG") != 0) a->errors++;
         } else if (line[0] != ':' || atoll(line + 1) != expect[i]) {
-            if (a->errors++ == 0) fprintf(stderr, "client %d reply %d: got '%s', want :%lld\n", a->id, i, line, expect[i]);
+            if (a->errors++ == 0)
+                fprintf(stderr, "client %d reply %d: got '%s', want :%lld\n", a->id, i, line,
+                        expect[i]);
         }
     }
     close(fd);

@@ -13,30 +13,26 @@
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
 
-static uint64_t rnd(void)
-{
+static uint64_t rnd(void) {
     rng_state ^= rng_state << 13;
     rng_state ^= rng_state >> 7;
     rng_state ^= rng_state << 17;
     return rng_state;
 }
 
-static int ref_bit(const unsigned char *p, uint64_t b)
-{
+static int ref_bit(const unsigned char *p, uint64_t b) {
     return (p[b / 8] >> (7 - b % 8)) & 1;
 }
 
 /* Fill p with bytes biased towards 0x00 and 0xff so that runs occur. */
-static void fill(unsigned char *p, size_t n)
-{
+static void fill(unsigned char *p, size_t n) {
     for (size_t i = 0; i < n; i++) {
         uint64_t r = rnd() % 4;
         p[i] = r == 0 ? 0x00 : r == 1 ? 0xff : (unsigned char)rnd();
     }
 }
 
-static void test_counts_and_positions(void)
-{
+static void test_counts_and_positions(void) {
     unsigned char buf[300];
     for (int iter = 0; iter < 3000; iter++) {
         size_t n = 1 + rnd() % sizeof(buf);
@@ -51,10 +47,8 @@ static void test_counts_and_positions(void)
         for (uint64_t b = s; b <= e; b++) {
             int v = ref_bit(buf, b);
             cnt += v;
-            if (v && pos1 < 0)
-                pos1 = (long long)b;
-            if (!v && pos0 < 0)
-                pos0 = (long long)b;
+            if (v && pos1 < 0) pos1 = (long long)b;
+            if (!v && pos0 < 0) pos0 = (long long)b;
         }
         CHECK(tstr_bitcount_bits(buf, s, e) == cnt);
         CHECK(tstr_bitpos_bits(buf, s, e, 1) == pos1);
@@ -72,8 +66,7 @@ static void test_counts_and_positions(void)
     CHECK(tstr_bitcount_bits(z, 0, 2047) == 2047);
 }
 
-static void test_bitfield_get_set(void)
-{
+static void test_bitfield_get_set(void) {
     unsigned char buf[64], ref[64];
     for (int iter = 0; iter < 5000; iter++) {
         fill(buf, sizeof(buf));
@@ -85,8 +78,7 @@ static void test_bitfield_get_set(void)
             want = (want << 1) | (uint64_t)ref_bit(buf, off + (uint64_t)j);
         CHECK(tstr_bf_get_u(buf, off, bits) == want);
         int64_t swant = (int64_t)want;
-        if (bits < 64 && (want >> (bits - 1)))
-            swant = (int64_t)(want | (UINT64_MAX << bits));
+        if (bits < 64 && (want >> (bits - 1))) swant = (int64_t)(want | (UINT64_MAX << bits));
         CHECK(tstr_bf_get_s(buf, off, bits) == swant);
 
         uint64_t v = rnd();
@@ -103,8 +95,7 @@ static void test_bitfield_get_set(void)
     }
 }
 
-static void test_bitfield_overflow(void)
-{
+static void test_bitfield_overflow(void) {
     uint64_t u = 0;
     int64_t s = 0;
     /* Unsigned 2-bit field. */
@@ -137,8 +128,7 @@ static void test_bitfield_overflow(void)
         int bits = 1 + (int)(rnd() % 64);
         int64_t max = bits == 64 ? INT64_MAX : ((int64_t)1 << (bits - 1)) - 1, min = -max - 1;
         int64_t v = (int64_t)rnd();
-        if (bits < 64)
-            v = min + (int64_t)(rnd() % ((uint64_t)max - (uint64_t)min + 1));
+        if (bits < 64) v = min + (int64_t)(rnd() % ((uint64_t)max - (uint64_t)min + 1));
         int64_t inc = (int64_t)rnd();
         inc >>= rnd() % 64;
         __int128 sum = (__int128)v + inc;
@@ -152,8 +142,7 @@ static void test_bitfield_overflow(void)
     }
 }
 
-static void test_bitop(void)
-{
+static void test_bitop(void) {
     unsigned char a[] = {0xff, 0x0f, 0x00, 0x61}, b[] = {0x0f, 0xf0};
     const unsigned char *src[3] = {a, b, NULL};
     size_t len[3] = {sizeof(a), sizeof(b), 0}, n;
@@ -173,18 +162,14 @@ static void test_bitop(void)
 }
 
 /* Longest common subsequence length by exhaustive search (tiny inputs). */
-static int ref_lcs(const char *a, int alen, const char *b, int blen)
-{
-    if (alen == 0 || blen == 0)
-        return 0;
-    if (a[alen - 1] == b[blen - 1])
-        return 1 + ref_lcs(a, alen - 1, b, blen - 1);
+static int ref_lcs(const char *a, int alen, const char *b, int blen) {
+    if (alen == 0 || blen == 0) return 0;
+    if (a[alen - 1] == b[blen - 1]) return 1 + ref_lcs(a, alen - 1, b, blen - 1);
     int x = ref_lcs(a, alen - 1, b, blen), y = ref_lcs(a, alen, b, blen - 1);
     return x > y ? x : y;
 }
 
-static void test_lcs_table(void)
-{
+static void test_lcs_table(void) {
     uint32_t *t = tstr_lcs_table("ohmytext", 8, "mynewtext", 9);
     CHECK(t != NULL && TSTR_LCS(t, 9, 8, 9) == 6);
     free(t);
@@ -208,8 +193,7 @@ static void test_lcs_table(void)
     }
 }
 
-int main(void)
-{
+int main(void) {
     test_counts_and_positions();
     test_bitfield_get_set();
     test_bitfield_overflow();
