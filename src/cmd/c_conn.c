@@ -66,26 +66,6 @@ static void reply_subcmd_syntax(rbuf *r, const rt_arg *cmd, const rt_arg *sub) {
               sub->p, up);
 }
 
-/* Append printf-formatted text to b (any length). */
-static void rb_printf(rbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void rb_printf(rbuf *b, const char *fmt, ...) {
-    char tmp[256];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-    va_end(ap);
-    if (n < 0) return;
-    if ((size_t)n < sizeof(tmp)) {
-        rb_append(b, tmp, (size_t)n);
-        return;
-    }
-    rb_reserve(b, (size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(b->buf + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-}
-
 /* Client names may hold only the printable, non-space ASCII range. */
 static int conn_name_valid(const rt_arg *a) {
     for (size_t i = 0; i < a->len; i++) {

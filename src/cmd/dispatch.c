@@ -205,20 +205,10 @@ static void multi_queue(multi_state *ms, const cmd_def *cmd, int argc, rt_arg *a
         ms->cap = ms->cap ? ms->cap * 2 : 8;
         ms->q = realloc(ms->q, sizeof(queued_cmd) * (size_t)ms->cap);
     }
-    size_t bytes = 0;
-    for (int i = 0; i < argc; i++)
-        bytes += argv[i].len;
     queued_cmd *q = &ms->q[ms->n++];
     q->cmd = cmd;
     q->argc = argc;
-    q->argv = malloc(sizeof(rt_arg) * (size_t)argc + bytes + 1);
-    char *p = (char *)(q->argv + argc);
-    for (int i = 0; i < argc; i++) {
-        memcpy(p, argv[i].p, argv[i].len);
-        q->argv[i].p = p;
-        q->argv[i].len = argv[i].len;
-        p += argv[i].len;
-    }
+    q->argv = rt_argv_dup(argc, argv);
 }
 
 /* Key positions of a request by its command's key range (no getkeys). */

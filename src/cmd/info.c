@@ -85,26 +85,6 @@ typedef struct info_req {
     char io_engine[16];
 } info_req;
 
-/* Append printf-formatted text to b (any length). */
-static void info_printf(rbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void info_printf(rbuf *b, const char *fmt, ...) {
-    char tmp[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-    va_end(ap);
-    if (n < 0) return;
-    if ((size_t)n < sizeof(tmp)) {
-        rb_append(b, tmp, (size_t)n);
-        return;
-    }
-    rb_reserve(b, (size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(b->buf + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-}
-
 /* The value of a configuration parameter as CONFIG GET reports it, into
  * buf ("" if unknown). Reads the RESP2 map config_get_reply writes. */
 static void info_config_value(const config *cfg, const char *name, char *buf, size_t cap) {
@@ -215,52 +195,52 @@ static void info_server(rbuf *o, const info_req *req) {
     int64_t now_us = util_ustime();
     int64_t up = (util_mstime() - g_server.start_ms) / 1000;
     if (up < 0) up = 0;
-    info_printf(o,
-                "# Server\r\n"
-                "redis_version:" PERCORE_REDIS_VERSION "\r\n"
-                "percore_version:" PERCORE_VERSION "\r\n"
-                "redis_git_sha1:00000000\r\n"
-                "redis_git_dirty:0\r\n"
-                "redis_build_id:0000000000000000\r\n"
-                "redis_mode:standalone\r\n"
-                "os:%s %s %s\r\n"
-                "arch_bits:%d\r\n"
-                "monotonic_clock:POSIX clock_gettime\r\n"
-                "multiplexing_api:%s\r\n"
-                "atomicvar_api:c11-builtin\r\n"
-                "gcc_version:%d.%d.%d\r\n"
-                "process_id:%d\r\n"
-                "process_supervised:no\r\n"
-                "run_id:%s\r\n"
-                "tcp_port:%d\r\n"
-                "server_time_usec:%lld\r\n"
-                "uptime_in_seconds:%lld\r\n"
-                "uptime_in_days:%lld\r\n"
-                "hz:%d\r\n"
-                "configured_hz:%d\r\n"
-                "lru_clock:%lld\r\n"
-                "executable:%s\r\n"
-                "config_file:%s\r\n"
-                "io_threads_active:0\r\n",
-                un.sysname, un.release, un.machine, (int)(sizeof(void *) * 8), req->io_engine,
-                __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__, g_server.pid, g_server.run_id,
-                req->port, (long long)now_us, (long long)up, (long long)(up / 86400), req->hz,
-                req->hz, (long long)((util_mstime() / 1000) & 0xFFFFFF), g_server.executable,
-                g_server.config_file);
+    rb_printf(o,
+              "# Server\r\n"
+              "redis_version:" PERCORE_REDIS_VERSION "\r\n"
+              "percore_version:" PERCORE_VERSION "\r\n"
+              "redis_git_sha1:00000000\r\n"
+              "redis_git_dirty:0\r\n"
+              "redis_build_id:0000000000000000\r\n"
+              "redis_mode:standalone\r\n"
+              "os:%s %s %s\r\n"
+              "arch_bits:%d\r\n"
+              "monotonic_clock:POSIX clock_gettime\r\n"
+              "multiplexing_api:%s\r\n"
+              "atomicvar_api:c11-builtin\r\n"
+              "gcc_version:%d.%d.%d\r\n"
+              "process_id:%d\r\n"
+              "process_supervised:no\r\n"
+              "run_id:%s\r\n"
+              "tcp_port:%d\r\n"
+              "server_time_usec:%lld\r\n"
+              "uptime_in_seconds:%lld\r\n"
+              "uptime_in_days:%lld\r\n"
+              "hz:%d\r\n"
+              "configured_hz:%d\r\n"
+              "lru_clock:%lld\r\n"
+              "executable:%s\r\n"
+              "config_file:%s\r\n"
+              "io_threads_active:0\r\n",
+              un.sysname, un.release, un.machine, (int)(sizeof(void *) * 8), req->io_engine,
+              __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__, g_server.pid, g_server.run_id,
+              req->port, (long long)now_us, (long long)up, (long long)(up / 86400), req->hz,
+              req->hz, (long long)((util_mstime() / 1000) & 0xFFFFFF), g_server.executable,
+              g_server.config_file);
 }
 
 static void info_clients(rbuf *o, const info_req *req, long nconns) {
-    info_printf(o,
-                "# Clients\r\n"
-                "connected_clients:%ld\r\n"
-                "cluster_connections:0\r\n"
-                "maxclients:%d\r\n"
-                "client_recent_max_input_buffer:0\r\n"
-                "client_recent_max_output_buffer:0\r\n"
-                "blocked_clients:0\r\n"
-                "tracking_clients:0\r\n"
-                "clients_in_timeout_table:0\r\n",
-                nconns, req->maxclients);
+    rb_printf(o,
+              "# Clients\r\n"
+              "connected_clients:%ld\r\n"
+              "cluster_connections:0\r\n"
+              "maxclients:%d\r\n"
+              "client_recent_max_input_buffer:0\r\n"
+              "client_recent_max_output_buffer:0\r\n"
+              "blocked_clients:0\r\n"
+              "tracking_clients:0\r\n"
+              "clients_in_timeout_table:0\r\n",
+              nconns, req->maxclients);
 }
 
 static void info_memory(rbuf *o, const info_req *req) {
@@ -284,100 +264,100 @@ static void info_memory(rbuf *o, const info_req *req) {
     double frag = used ? (double)rss / (double)used : 0;
     double afrag = used ? (double)active / (double)used : 0;
     double arss = active ? (double)rss / (double)active : 0;
-    info_printf(o,
-                "# Memory\r\n"
-                "used_memory:%llu\r\n"
-                "used_memory_human:%s\r\n"
-                "used_memory_rss:%llu\r\n"
-                "used_memory_rss_human:%s\r\n"
-                "used_memory_peak:%llu\r\n"
-                "used_memory_peak_human:%s\r\n"
-                "used_memory_peak_perc:%.2f%%\r\n"
-                "used_memory_overhead:0\r\n"
-                "used_memory_startup:0\r\n"
-                "used_memory_dataset:%llu\r\n"
-                "used_memory_dataset_perc:100.00%%\r\n"
-                "allocator_allocated:%llu\r\n"
-                "allocator_active:%llu\r\n"
-                "allocator_resident:%llu\r\n"
-                "total_system_memory:%llu\r\n"
-                "total_system_memory_human:%s\r\n"
-                "used_memory_lua:0\r\n"
-                "used_memory_vm_eval:0\r\n"
-                "used_memory_lua_human:0B\r\n"
-                "used_memory_scripts_eval:0\r\n"
-                "number_of_cached_scripts:0\r\n"
-                "number_of_functions:0\r\n"
-                "number_of_libraries:0\r\n"
-                "used_memory_vm_functions:0\r\n"
-                "used_memory_vm_total:0\r\n"
-                "used_memory_vm_total_human:0B\r\n"
-                "used_memory_functions:0\r\n"
-                "used_memory_scripts:0\r\n"
-                "used_memory_scripts_human:0B\r\n"
-                "maxmemory:%lld\r\n"
-                "maxmemory_human:%s\r\n"
-                "maxmemory_policy:%s\r\n"
-                "allocator_frag_ratio:%.2f\r\n"
-                "allocator_frag_bytes:%lld\r\n"
-                "allocator_rss_ratio:%.2f\r\n"
-                "allocator_rss_bytes:%lld\r\n"
-                "rss_overhead_ratio:1.00\r\n"
-                "rss_overhead_bytes:0\r\n"
-                "mem_fragmentation_ratio:%.2f\r\n"
-                "mem_fragmentation_bytes:%lld\r\n"
-                "mem_not_counted_for_evict:0\r\n"
-                "mem_replication_backlog:0\r\n"
-                "mem_total_replication_buffers:0\r\n"
-                "mem_clients_slaves:0\r\n"
-                "mem_clients_normal:0\r\n"
-                "mem_cluster_links:0\r\n"
-                "mem_aof_buffer:0\r\n"
-                "mem_allocator:libc\r\n"
-                "active_defrag_running:0\r\n"
-                "lazyfree_pending_objects:0\r\n"
-                "lazyfreed_objects:0\r\n",
-                used, h_used, rss, h_rss, peak, h_peak,
-                peak ? 100.0 * (double)used / (double)peak : 0, used, used, active, rss, total,
-                h_total, req->maxmemory, h_max, req->policy, afrag, (long long)(active - used),
-                arss, (long long)(rss - active), frag, (long long)(rss - used));
+    rb_printf(o,
+              "# Memory\r\n"
+              "used_memory:%llu\r\n"
+              "used_memory_human:%s\r\n"
+              "used_memory_rss:%llu\r\n"
+              "used_memory_rss_human:%s\r\n"
+              "used_memory_peak:%llu\r\n"
+              "used_memory_peak_human:%s\r\n"
+              "used_memory_peak_perc:%.2f%%\r\n"
+              "used_memory_overhead:0\r\n"
+              "used_memory_startup:0\r\n"
+              "used_memory_dataset:%llu\r\n"
+              "used_memory_dataset_perc:100.00%%\r\n"
+              "allocator_allocated:%llu\r\n"
+              "allocator_active:%llu\r\n"
+              "allocator_resident:%llu\r\n"
+              "total_system_memory:%llu\r\n"
+              "total_system_memory_human:%s\r\n"
+              "used_memory_lua:0\r\n"
+              "used_memory_vm_eval:0\r\n"
+              "used_memory_lua_human:0B\r\n"
+              "used_memory_scripts_eval:0\r\n"
+              "number_of_cached_scripts:0\r\n"
+              "number_of_functions:0\r\n"
+              "number_of_libraries:0\r\n"
+              "used_memory_vm_functions:0\r\n"
+              "used_memory_vm_total:0\r\n"
+              "used_memory_vm_total_human:0B\r\n"
+              "used_memory_functions:0\r\n"
+              "used_memory_scripts:0\r\n"
+              "used_memory_scripts_human:0B\r\n"
+              "maxmemory:%lld\r\n"
+              "maxmemory_human:%s\r\n"
+              "maxmemory_policy:%s\r\n"
+              "allocator_frag_ratio:%.2f\r\n"
+              "allocator_frag_bytes:%lld\r\n"
+              "allocator_rss_ratio:%.2f\r\n"
+              "allocator_rss_bytes:%lld\r\n"
+              "rss_overhead_ratio:1.00\r\n"
+              "rss_overhead_bytes:0\r\n"
+              "mem_fragmentation_ratio:%.2f\r\n"
+              "mem_fragmentation_bytes:%lld\r\n"
+              "mem_not_counted_for_evict:0\r\n"
+              "mem_replication_backlog:0\r\n"
+              "mem_total_replication_buffers:0\r\n"
+              "mem_clients_slaves:0\r\n"
+              "mem_clients_normal:0\r\n"
+              "mem_cluster_links:0\r\n"
+              "mem_aof_buffer:0\r\n"
+              "mem_allocator:libc\r\n"
+              "active_defrag_running:0\r\n"
+              "lazyfree_pending_objects:0\r\n"
+              "lazyfreed_objects:0\r\n",
+              used, h_used, rss, h_rss, peak, h_peak,
+              peak ? 100.0 * (double)used / (double)peak : 0, used, used, active, rss, total,
+              h_total, req->maxmemory, h_max, req->policy, afrag, (long long)(active - used), arss,
+              (long long)(rss - active), frag, (long long)(rss - used));
 }
 
 static void info_persistence(rbuf *o, const info_req *req, uint64_t dirty) {
-    info_printf(o,
-                "# Persistence\r\n"
-                "loading:0\r\n"
-                "async_loading:0\r\n"
-                "current_cow_peak:0\r\n"
-                "current_cow_size:0\r\n"
-                "current_cow_size_age:0\r\n"
-                "current_fork_perc:0.00\r\n"
-                "current_save_keys_processed:0\r\n"
-                "current_save_keys_total:0\r\n"
-                "rdb_changes_since_last_save:%llu\r\n"
-                "rdb_bgsave_in_progress:0\r\n"
-                "rdb_last_save_time:%lld\r\n"
-                "rdb_last_bgsave_status:ok\r\n"
-                "rdb_last_bgsave_time_sec:-1\r\n"
-                "rdb_current_bgsave_time_sec:-1\r\n"
-                "rdb_saves:0\r\n"
-                "rdb_last_cow_size:0\r\n"
-                "rdb_last_load_keys_expired:0\r\n"
-                "rdb_last_load_keys_loaded:0\r\n"
-                "aof_enabled:%d\r\n"
-                "aof_rewrite_in_progress:0\r\n"
-                "aof_rewrite_scheduled:0\r\n"
-                "aof_last_rewrite_time_sec:-1\r\n"
-                "aof_current_rewrite_time_sec:-1\r\n"
-                "aof_last_bgrewrite_status:ok\r\n"
-                "aof_rewrites:0\r\n"
-                "aof_rewrites_consecutive_failures:0\r\n"
-                "aof_last_write_status:ok\r\n"
-                "aof_last_cow_size:0\r\n"
-                "module_fork_in_progress:0\r\n"
-                "module_fork_last_cow_size:0\r\n",
-                (unsigned long long)dirty, (long long)(g_server.start_ms / 1000),
-                req->appendonly ? 1 : 0);
+    rb_printf(o,
+              "# Persistence\r\n"
+              "loading:0\r\n"
+              "async_loading:0\r\n"
+              "current_cow_peak:0\r\n"
+              "current_cow_size:0\r\n"
+              "current_cow_size_age:0\r\n"
+              "current_fork_perc:0.00\r\n"
+              "current_save_keys_processed:0\r\n"
+              "current_save_keys_total:0\r\n"
+              "rdb_changes_since_last_save:%llu\r\n"
+              "rdb_bgsave_in_progress:0\r\n"
+              "rdb_last_save_time:%lld\r\n"
+              "rdb_last_bgsave_status:ok\r\n"
+              "rdb_last_bgsave_time_sec:-1\r\n"
+              "rdb_current_bgsave_time_sec:-1\r\n"
+              "rdb_saves:0\r\n"
+              "rdb_last_cow_size:0\r\n"
+              "rdb_last_load_keys_expired:0\r\n"
+              "rdb_last_load_keys_loaded:0\r\n"
+              "aof_enabled:%d\r\n"
+              "aof_rewrite_in_progress:0\r\n"
+              "aof_rewrite_scheduled:0\r\n"
+              "aof_last_rewrite_time_sec:-1\r\n"
+              "aof_current_rewrite_time_sec:-1\r\n"
+              "aof_last_bgrewrite_status:ok\r\n"
+              "aof_rewrites:0\r\n"
+              "aof_rewrites_consecutive_failures:0\r\n"
+              "aof_last_write_status:ok\r\n"
+              "aof_last_cow_size:0\r\n"
+              "module_fork_in_progress:0\r\n"
+              "module_fork_last_cow_size:0\r\n",
+              (unsigned long long)dirty, (long long)(g_server.start_ms / 1000),
+              req->appendonly ? 1 : 0);
 }
 
 typedef struct info_sums {
@@ -386,80 +366,80 @@ typedef struct info_sums {
 } info_sums;
 
 static void info_stats(rbuf *o, const info_sums *s) {
-    info_printf(o,
-                "# Stats\r\n"
-                "total_connections_received:%llu\r\n"
-                "total_commands_processed:%llu\r\n"
-                "instantaneous_ops_per_sec:0\r\n"
-                "total_net_input_bytes:0\r\n"
-                "total_net_output_bytes:0\r\n"
-                "total_net_repl_input_bytes:0\r\n"
-                "total_net_repl_output_bytes:0\r\n"
-                "instantaneous_input_kbps:0.00\r\n"
-                "instantaneous_output_kbps:0.00\r\n"
-                "instantaneous_input_repl_kbps:0.00\r\n"
-                "instantaneous_output_repl_kbps:0.00\r\n"
-                "rejected_connections:%llu\r\n"
-                "sync_full:0\r\n"
-                "sync_partial_ok:0\r\n"
-                "sync_partial_err:0\r\n"
-                "expired_keys:%llu\r\n"
-                "expired_stale_perc:0.00\r\n"
-                "expired_time_cap_reached_count:0\r\n"
-                "expire_cycle_cpu_milliseconds:0\r\n"
-                "evicted_keys:0\r\n"
-                "evicted_clients:0\r\n"
-                "total_eviction_exceeded_time:0\r\n"
-                "current_eviction_exceeded_time:0\r\n"
-                "keyspace_hits:%llu\r\n"
-                "keyspace_misses:%llu\r\n"
-                "pubsub_channels:0\r\n"
-                "pubsub_patterns:0\r\n"
-                "pubsubshard_channels:0\r\n"
-                "latest_fork_usec:0\r\n"
-                "total_forks:0\r\n"
-                "migrate_cached_sockets:0\r\n"
-                "slave_expires_tracked_keys:0\r\n"
-                "active_defrag_hits:0\r\n"
-                "active_defrag_misses:0\r\n"
-                "active_defrag_key_hits:0\r\n"
-                "active_defrag_key_misses:0\r\n"
-                "total_active_defrag_time:0\r\n"
-                "current_active_defrag_time:0\r\n"
-                "tracking_total_keys:0\r\n"
-                "tracking_total_items:0\r\n"
-                "tracking_total_prefixes:0\r\n"
-                "unexpected_error_replies:0\r\n"
-                "total_error_replies:0\r\n"
-                "dump_payload_sanitizations:0\r\n"
-                "total_reads_processed:0\r\n"
-                "total_writes_processed:0\r\n"
-                "io_threaded_reads_processed:0\r\n"
-                "io_threaded_writes_processed:0\r\n"
-                "reply_buffer_shrinks:0\r\n"
-                "reply_buffer_expands:0\r\n",
-                (unsigned long long)s->numconns, (unsigned long long)s->commands,
-                (unsigned long long)s->rejected, (unsigned long long)s->expired,
-                (unsigned long long)s->hits, (unsigned long long)s->misses);
+    rb_printf(o,
+              "# Stats\r\n"
+              "total_connections_received:%llu\r\n"
+              "total_commands_processed:%llu\r\n"
+              "instantaneous_ops_per_sec:0\r\n"
+              "total_net_input_bytes:0\r\n"
+              "total_net_output_bytes:0\r\n"
+              "total_net_repl_input_bytes:0\r\n"
+              "total_net_repl_output_bytes:0\r\n"
+              "instantaneous_input_kbps:0.00\r\n"
+              "instantaneous_output_kbps:0.00\r\n"
+              "instantaneous_input_repl_kbps:0.00\r\n"
+              "instantaneous_output_repl_kbps:0.00\r\n"
+              "rejected_connections:%llu\r\n"
+              "sync_full:0\r\n"
+              "sync_partial_ok:0\r\n"
+              "sync_partial_err:0\r\n"
+              "expired_keys:%llu\r\n"
+              "expired_stale_perc:0.00\r\n"
+              "expired_time_cap_reached_count:0\r\n"
+              "expire_cycle_cpu_milliseconds:0\r\n"
+              "evicted_keys:0\r\n"
+              "evicted_clients:0\r\n"
+              "total_eviction_exceeded_time:0\r\n"
+              "current_eviction_exceeded_time:0\r\n"
+              "keyspace_hits:%llu\r\n"
+              "keyspace_misses:%llu\r\n"
+              "pubsub_channels:0\r\n"
+              "pubsub_patterns:0\r\n"
+              "pubsubshard_channels:0\r\n"
+              "latest_fork_usec:0\r\n"
+              "total_forks:0\r\n"
+              "migrate_cached_sockets:0\r\n"
+              "slave_expires_tracked_keys:0\r\n"
+              "active_defrag_hits:0\r\n"
+              "active_defrag_misses:0\r\n"
+              "active_defrag_key_hits:0\r\n"
+              "active_defrag_key_misses:0\r\n"
+              "total_active_defrag_time:0\r\n"
+              "current_active_defrag_time:0\r\n"
+              "tracking_total_keys:0\r\n"
+              "tracking_total_items:0\r\n"
+              "tracking_total_prefixes:0\r\n"
+              "unexpected_error_replies:0\r\n"
+              "total_error_replies:0\r\n"
+              "dump_payload_sanitizations:0\r\n"
+              "total_reads_processed:0\r\n"
+              "total_writes_processed:0\r\n"
+              "io_threaded_reads_processed:0\r\n"
+              "io_threaded_writes_processed:0\r\n"
+              "reply_buffer_shrinks:0\r\n"
+              "reply_buffer_expands:0\r\n",
+              (unsigned long long)s->numconns, (unsigned long long)s->commands,
+              (unsigned long long)s->rejected, (unsigned long long)s->expired,
+              (unsigned long long)s->hits, (unsigned long long)s->misses);
 }
 
 static void info_replication(rbuf *o) {
     char replid[41];
     info_replid(replid);
-    info_printf(o,
-                "# Replication\r\n"
-                "role:master\r\n"
-                "connected_slaves:0\r\n"
-                "master_failover_state:no-failover\r\n"
-                "master_replid:%s\r\n"
-                "master_replid2:0000000000000000000000000000000000000000\r\n"
-                "master_repl_offset:0\r\n"
-                "second_repl_offset:-1\r\n"
-                "repl_backlog_active:0\r\n"
-                "repl_backlog_size:1048576\r\n"
-                "repl_backlog_first_byte_offset:0\r\n"
-                "repl_backlog_histlen:0\r\n",
-                replid);
+    rb_printf(o,
+              "# Replication\r\n"
+              "role:master\r\n"
+              "connected_slaves:0\r\n"
+              "master_failover_state:no-failover\r\n"
+              "master_replid:%s\r\n"
+              "master_replid2:0000000000000000000000000000000000000000\r\n"
+              "master_repl_offset:0\r\n"
+              "second_repl_offset:-1\r\n"
+              "repl_backlog_active:0\r\n"
+              "repl_backlog_size:1048576\r\n"
+              "repl_backlog_first_byte_offset:0\r\n"
+              "repl_backlog_histlen:0\r\n",
+              replid);
 }
 
 static void info_cpu(rbuf *o) {
@@ -471,16 +451,16 @@ static void info_cpu(rbuf *o) {
     getrusage(RUSAGE_CHILDREN, &children);
     getrusage(RUSAGE_THREAD, &thread);
 #define TV(t) (long)(t).tv_sec, (long)(t).tv_usec
-    info_printf(o,
-                "# CPU\r\n"
-                "used_cpu_sys:%ld.%06ld\r\n"
-                "used_cpu_user:%ld.%06ld\r\n"
-                "used_cpu_sys_children:%ld.%06ld\r\n"
-                "used_cpu_user_children:%ld.%06ld\r\n"
-                "used_cpu_sys_main_thread:%ld.%06ld\r\n"
-                "used_cpu_user_main_thread:%ld.%06ld\r\n",
-                TV(self.ru_stime), TV(self.ru_utime), TV(children.ru_stime), TV(children.ru_utime),
-                TV(thread.ru_stime), TV(thread.ru_utime));
+    rb_printf(o,
+              "# CPU\r\n"
+              "used_cpu_sys:%ld.%06ld\r\n"
+              "used_cpu_user:%ld.%06ld\r\n"
+              "used_cpu_sys_children:%ld.%06ld\r\n"
+              "used_cpu_user_children:%ld.%06ld\r\n"
+              "used_cpu_sys_main_thread:%ld.%06ld\r\n"
+              "used_cpu_user_main_thread:%ld.%06ld\r\n",
+              TV(self.ru_stime), TV(self.ru_utime), TV(children.ru_stime), TV(children.ru_utime),
+              TV(thread.ru_stime), TV(thread.ru_utime));
 #undef TV
 }
 
@@ -490,16 +470,16 @@ static void info_cmdstat_line(rbuf *o, const cmd_def *d, const cmd_stat *sum, in
     if (s->calls == 0 && s->failed == 0 && s->rejected == 0) return;
     char name[128];
     cmd_fullname(d, name, sizeof(name));
-    info_printf(o,
-                "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,failed_"
-                "calls=%llu\r\n",
-                name, (unsigned long long)s->calls, (unsigned long long)s->usec,
-                s->calls ? (double)s->usec / (double)s->calls : 0.0,
-                (unsigned long long)s->rejected, (unsigned long long)s->failed);
+    rb_printf(o,
+              "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,failed_"
+              "calls=%llu\r\n",
+              name, (unsigned long long)s->calls, (unsigned long long)s->usec,
+              s->calls ? (double)s->usec / (double)s->calls : 0.0, (unsigned long long)s->rejected,
+              (unsigned long long)s->failed);
 }
 
 static void info_commandstats(rbuf *o, const cmd_stat *sum, int nstats) {
-    info_printf(o, "# Commandstats\r\n");
+    rb_printf(o, "# Commandstats\r\n");
     if (sum == NULL) return;
     const cmd_def *const *all = cmd_all();
     for (int i = 0; all && all[i]; i++) {
@@ -557,13 +537,13 @@ static void info_next(rt_tx *tx) {
     SECTION(SEC_STATS) info_stats(&o, &s);
     SECTION(SEC_REPLICATION) info_replication(&o);
     SECTION(SEC_CPU) info_cpu(&o);
-    SECTION(SEC_MODULES) info_printf(&o, "# Modules\r\n");
+    SECTION(SEC_MODULES) rb_printf(&o, "# Modules\r\n");
     SECTION(SEC_COMMANDSTATS) info_commandstats(&o, stats, nstats);
-    SECTION(SEC_ERRORSTATS) info_printf(&o, "# Errorstats\r\n");
-    SECTION(SEC_LATENCYSTATS) info_printf(&o, "# Latencystats\r\n");
-    SECTION(SEC_CLUSTER) info_printf(&o, "# Cluster\r\ncluster_enabled:0\r\n");
+    SECTION(SEC_ERRORSTATS) rb_printf(&o, "# Errorstats\r\n");
+    SECTION(SEC_LATENCYSTATS) rb_printf(&o, "# Latencystats\r\n");
+    SECTION(SEC_CLUSTER) rb_printf(&o, "# Cluster\r\ncluster_enabled:0\r\n");
     SECTION(SEC_KEYSPACE) {
-        info_printf(&o, "# Keyspace\r\n");
+        rb_printf(&o, "# Keyspace\r\n");
         for (int d = 0; d < ndb; d++) {
             unsigned long long keys = 0, exp = 0;
             for (int i = 0; i < tx->nparts; i++) {
@@ -572,7 +552,7 @@ static void info_next(rt_tx *tx) {
                     exp += req->sh[i].expires[d];
                 }
             }
-            if (keys) info_printf(&o, "db%d:keys=%llu,expires=%llu,avg_ttl=0\r\n", d, keys, exp);
+            if (keys) rb_printf(&o, "db%d:keys=%llu,expires=%llu,avg_ttl=0\r\n", d, keys, exp);
         }
     }
 #undef SECTION

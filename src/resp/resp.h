@@ -92,6 +92,8 @@ void rb_free(rbuf *b);                  /* frees memory, leaves b empty */
 void rb_reserve(rbuf *b, size_t extra); /* ensure cap >= len + extra */
 void rb_append(rbuf *b, const void *p, size_t n);
 void rb_clear(rbuf *b); /* len = 0, keeps memory */
+/* Append printf-formatted text of any length (no RESP framing). */
+void rb_printf(rbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 void rw_simple(rbuf *b, const char *s); /* +s\r\n */
 void rw_simple_len(rbuf *b, const char *s, size_t n);

@@ -228,3 +228,22 @@ void rw_verbatim(rbuf *b, const char *fmt, const char *p, size_t n) {
     b->buf[b->len++] = '\r';
     b->buf[b->len++] = '\n';
 }
+
+/* Append printf-formatted text to b (any length). */
+void rb_printf(rbuf *b, const char *fmt, ...) {
+    char tmp[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n < sizeof(tmp)) {
+        rb_append(b, tmp, (size_t)n);
+        return;
+    }
+    rb_reserve(b, (size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(b->buf + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}

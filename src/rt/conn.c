@@ -182,10 +182,7 @@ void conn_deliver(rt_conn *c, uint64_t seq, rbuf *rb) {
 }
 
 rt_msg *exec_msg_new(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt_arg *argv) {
-    size_t bytes = 0;
-    for (int i = 0; i < argc; i++)
-        bytes += argv[i].len;
-    rt_msg *m = malloc(sizeof(rt_msg) + sizeof(rt_arg) * (size_t)argc + bytes);
+    rt_msg *m = malloc(sizeof(rt_msg) + sizeof(rt_arg) * (size_t)argc + argv_bytes(argc, argv));
     memset(m, 0, sizeof(*m));
     m->type = MSG_EXEC;
     m->from = c->shard->id;
@@ -197,28 +194,15 @@ rt_msg *exec_msg_new(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt
     m->u.ex.client_id = c->id;
     m->u.ex.argc = argc;
     m->u.ex.argv = (rt_arg *)(m + 1);
-    char *p = (char *)(m->u.ex.argv + argc);
-    for (int i = 0; i < argc; i++) {
-        memcpy(p, argv[i].p, argv[i].len);
-        m->u.ex.argv[i].p = p;
-        m->u.ex.argv[i].len = argv[i].len;
-        p += argv[i].len;
-    }
+    argv_fill(m->u.ex.argv, argc, argv);
     rb_init(&m->u.ex.reply, c->resp);
     return m;
 }
 
 void exec_run(rt_shard *s, rt_msg *m) {
-    rt_ctx ctx = {0};
-    ctx.shard = s;
-    ctx.shard_id = s->id;
-    ctx.sdata = s->sdata;
-    ctx.argc = m->u.ex.argc;
-    ctx.argv = m->u.ex.argv;
-    ctx.cmd = m->u.ex.cmd;
-    ctx.reply = &m->u.ex.reply;
-    ctx.db = m->u.ex.db;
-    ctx.client_id = m->u.ex.client_id;
+    rt_ctx ctx;
+    ctx_init(&ctx, s, m->u.ex.argc, m->u.ex.argv, m->u.ex.cmd, &m->u.ex.reply, m->u.ex.db,
+             m->u.ex.client_id);
     m->u.ex.proc(&ctx);
     m->type = MSG_REPLY;
     shard_send(s, m->from, m);
@@ -256,16 +240,8 @@ static void conn_dispatch(rt_conn *c, int argc, rt_arg *argv) {
     case RT_PLAN_DONE:
         break;
     case RT_PLAN_LOCAL: {
-        rt_ctx ctx = {0};
-        ctx.shard = s;
-        ctx.shard_id = s->id;
-        ctx.sdata = s->sdata;
-        ctx.argc = argc;
-        ctx.argv = argv;
-        ctx.cmd = plan.cmd;
-        ctx.reply = rb;
-        ctx.db = c->db;
-        ctx.client_id = c->id;
+        rt_ctx ctx;
+        ctx_init(&ctx, s, argc, argv, plan.cmd, rb, c->db, c->id);
         ctx.conn = c;
         c->cur_reply = rb;
         c->reply_override = -1;
@@ -312,16 +288,8 @@ static void conn_dispatch(rt_conn *c, int argc, rt_arg *argv) {
         target = plan.shard;
     single:
         if (target == s->id && !s->holder) {
-            rt_ctx ctx = {0};
-            ctx.shard = s;
-            ctx.shard_id = s->id;
-            ctx.sdata = s->sdata;
-            ctx.argc = argc;
-            ctx.argv = argv;
-            ctx.cmd = plan.cmd;
-            ctx.reply = rb;
-            ctx.db = c->db;
-            ctx.client_id = c->id;
+            rt_ctx ctx;
+            ctx_init(&ctx, s, argc, argv, plan.cmd, rb, c->db, c->id);
             plan.proc(&ctx);
         } else {
             rt_msg *m = exec_msg_new(c, seq, &plan, argc, argv);

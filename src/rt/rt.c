@@ -342,6 +342,29 @@ void rt_broadcast(rt_shard *from, void (*fn)(rt_shard *s, void *arg), void *arg,
     }
 }
 
+size_t argv_bytes(int argc, const rt_arg *argv) {
+    size_t n = 0;
+    for (int i = 0; i < argc; i++)
+        n += argv[i].len;
+    return n;
+}
+
+void argv_fill(rt_arg *dst, int argc, const rt_arg *src) {
+    char *p = (char *)(dst + argc);
+    for (int i = 0; i < argc; i++) {
+        memcpy(p, src[i].p, src[i].len);
+        dst[i].p = p;
+        dst[i].len = src[i].len;
+        p += src[i].len;
+    }
+}
+
+rt_arg *rt_argv_dup(int argc, const rt_arg *argv) {
+    rt_arg *a = malloc(sizeof(rt_arg) * (size_t)argc + argv_bytes(argc, argv) + 1);
+    argv_fill(a, argc, argv);
+    return a;
+}
+
 int rt_nshards(const rt *r) {
     return r->n;
 }

@@ -201,6 +201,10 @@ rt_config *rt_shard_cfg(rt_shard *s);
 /* Scratch array of at least n ints for rt_plan.keys, owned by the shard. */
 int *rt_plan_keybuf(rt_shard *s, int n);
 
+/* Copy a request's arguments into one allocation (the array, then the
+ * bytes); the caller frees it with free(). */
+rt_arg *rt_argv_dup(int argc, const rt_arg *argv);
+
 /* Run fn(shard, arg) on every shard, asynchronously (each on its own thread);
  * then done(arg) on the calling shard once all have run. done may be NULL. */
 void rt_broadcast(rt_shard *from, void (*fn)(rt_shard *s, void *arg), void *arg,

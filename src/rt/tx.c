@@ -54,18 +54,7 @@ void tx_start(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt_arg *a
     rt *r = s->r;
     rt_tx *tx = calloc(1, sizeof(rt_tx));
     tx->priv = calloc(1, sizeof(struct rt_tx_priv));
-    /* Own copy of the request. */
-    size_t bytes = 0;
-    for (int i = 0; i < argc; i++)
-        bytes += argv[i].len;
-    tx->argv = malloc(sizeof(rt_arg) * (size_t)argc + bytes + 1);
-    char *p = (char *)(tx->argv + argc);
-    for (int i = 0; i < argc; i++) {
-        memcpy(p, argv[i].p, argv[i].len);
-        tx->argv[i].p = p;
-        tx->argv[i].len = argv[i].len;
-        p += argv[i].len;
-    }
+    tx->argv = rt_argv_dup(argc, argv); /* own copy of the request */
     tx->argc = argc;
     tx->cmd = plan->cmd;
     tx->db = c->db;
@@ -181,17 +170,7 @@ void rt_tx_sub(rt_tx *tx, int argc, rt_arg *argv, int db, const void *cmd, const
     sub->priv->parent = tx;
     sub->priv->out = out;
     sub->priv->parent_next = next;
-    size_t bytes = 0;
-    for (int i = 0; i < argc; i++)
-        bytes += argv[i].len;
-    sub->argv = malloc(sizeof(rt_arg) * (size_t)argc + bytes + 1);
-    char *p = (char *)(sub->argv + argc);
-    for (int i = 0; i < argc; i++) {
-        memcpy(p, argv[i].p, argv[i].len);
-        sub->argv[i].p = p;
-        sub->argv[i].len = argv[i].len;
-        p += argv[i].len;
-    }
+    sub->argv = rt_argv_dup(argc, argv);
     sub->argc = argc;
     sub->cmd = cmd;
     sub->db = db;
@@ -226,33 +205,17 @@ rt_conn *rt_tx_conn(rt_tx *tx) {
 }
 
 static void tx_run_exec(rt_shard *s, rt_msg *m) {
-    rt_ctx ctx = {0};
-    ctx.shard = s;
-    ctx.shard_id = s->id;
-    ctx.sdata = s->sdata;
-    ctx.argc = m->u.tx.argc;
-    ctx.argv = m->u.tx.argv;
-    ctx.cmd = m->u.tx.cmd;
-    ctx.reply = m->u.tx.out;
-    ctx.db = m->u.tx.db;
-    ctx.client_id = m->u.tx.tx->client_id;
-    ctx.tx = NULL;
+    rt_ctx ctx;
+    ctx_init(&ctx, s, m->u.tx.argc, m->u.tx.argv, m->u.tx.cmd, m->u.tx.out, m->u.tx.db,
+             m->u.tx.tx->client_id);
     m->u.tx.op(&ctx);
 }
 
 static void tx_run_op(rt_shard *s, rt_msg *m) {
     rt_tx *tx = m->u.tx.tx;
     int i = m->u.tx.part;
-    rt_ctx ctx = {0};
-    ctx.shard = s;
-    ctx.shard_id = s->id;
-    ctx.sdata = s->sdata;
-    ctx.argc = tx->argc;
-    ctx.argv = tx->argv;
-    ctx.cmd = tx->cmd;
-    ctx.reply = &tx->part[i].out;
-    ctx.db = tx->db;
-    ctx.client_id = tx->client_id;
+    rt_ctx ctx;
+    ctx_init(&ctx, s, tx->argc, tx->argv, tx->cmd, &tx->part[i].out, tx->db, tx->client_id);
     ctx.tx = tx;
     ctx.part = i;
     if (s->r->ops->op_begin) s->r->ops->op_begin(&ctx);
