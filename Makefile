@@ -4,7 +4,6 @@
 #   make unit       C unit tests only
 #   make asan       ASan+UBSan build in build-asan/
 #   make tsan       TSan build in build-tsan/
-#   make bench      benchmarks side by side with redis-server
 CC      ?= gcc
 SAN     ?=
 OPT     ?= -O2
@@ -33,7 +32,7 @@ MAIN_OBJ := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(MAIN_SRC))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all unit test integ asan tsan bench fmt clean deps-test
+.PHONY: all unit unit-bins test integ asan tsan fmt clean
 
 all: $(BUILD)/percore-server
 
@@ -65,9 +64,6 @@ asan:
 
 tsan:
 	$(MAKE) SAN=tsan all unit-bins
-
-bench: all
-	@bench/run
 
 fmt:
 	clang-format -i src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h

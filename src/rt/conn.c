@@ -339,6 +339,7 @@ static void conn_process_input(rt_conn *c) {
             c->blocked = 1;
             break;
         }
+        c->parser.max_bulk_len = s->cfg.max_bulk_len; /* CONFIG SET applies at once */
         int rc = resp_parse(&c->parser, c->qbuf + pos, c->qlen - pos);
         if (rc == RESP_INCOMPLETE) break;
         if (rc == RESP_ERR) {
