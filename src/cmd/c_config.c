@@ -84,6 +84,7 @@ static void config_set_on_shard(rt_shard *s, void *arg) {
             config_set(&ss->cfg, ch->names[i], ch->values[i], err, sizeof(err));
     }
     config_apply_runtime(&ss->cfg, rt_shard_cfg(s));
+    ss_apply_config(ss);
 }
 
 static void config_set_done(rt_shard *s, void *arg) {
@@ -141,6 +142,11 @@ void cmd_config_set(rt_ctx *c) {
     }
     config_free(&ss->cfg);
     ss->cfg = scratch;
+    /* This shard applies the change at once: its later requests run before
+     * its own broadcast message is handled. Every other shard receives the
+     * broadcast ahead of any later request from this shard (rings are FIFO). */
+    config_apply_runtime(&ss->cfg, rt_shard_cfg(c->shard));
+    ss_apply_config(ss);
     rw_ok(c->reply);
     rt_broadcast(c->shard, config_set_on_shard, ch, config_set_done);
 }

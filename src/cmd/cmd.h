@@ -186,6 +186,10 @@ int arg_range_or_reply(rbuf *r, const rt_arg *a, long long min, long long max, l
 /* Wrong-arity error for a command: "ERR wrong number of arguments for 'get' command". */
 void reply_arity_error(rbuf *r, const cmd_def *c);
 
+/* Apply the shard's configuration to its store (access tracking policy
+ * ...); after startup and after every CONFIG SET, on the shard's thread. */
+void ss_apply_config(shard_state *ss);
+
 /* Refresh the shard's cached time; called by the dispatcher before every command body. */
 static inline void ss_refresh_time(shard_state *ss) {
     ss->st->now_ms = util_mstime();

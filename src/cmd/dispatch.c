@@ -59,6 +59,16 @@ static void op_begin(rt_ctx *c) {
     ctx_ss(c)->st->now_ms = util_mstime();
 }
 
+void ss_apply_config(shard_state *ss) {
+    char v[64];
+    config_get_text(&ss->cfg, "maxmemory-policy", v, sizeof(v));
+    ss->st->lfu = strstr(v, "lfu") != NULL;
+    config_get_text(&ss->cfg, "lfu-log-factor", v, sizeof(v));
+    ss->st->lfu_log_factor = atoi(v);
+    config_get_text(&ss->cfg, "lfu-decay-time", v, sizeof(v));
+    ss->st->lfu_decay_time = atoi(v);
+}
+
 static void *shard_init(rt_shard *s, int id) {
     shard_state *ss = calloc(1, sizeof(*ss));
     ss->shard = s;
@@ -66,6 +76,7 @@ static void *shard_init(rt_shard *s, int id) {
     config_copy(&ss->cfg, &g_config);
     ss->st = store_new(ss->cfg.databases, rt_cfg(rt_of(s))->seed);
     ss->st->now_ms = util_mstime();
+    ss_apply_config(ss);
     ss->stats = calloc((size_t)cmd_count_ids(), sizeof(cmd_stat));
     return ss;
 }

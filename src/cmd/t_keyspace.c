@@ -26,7 +26,6 @@
 /* Redis's sizeof(dictEntry), counted by MEMORY USAGE. */
 #define KS_DICT_ENTRY_SIZE 24
 /* Redis's initial LFU counter (OBJECT FREQ of a key never read). */
-#define KS_LFU_INIT_VAL 5
 
 #define KS_ERR_SAMEOBJ "ERR source and destination objects are the same"
 #define KS_ERR_INT_RANGE "ERR value is out of range, value must between -2147483648 and 2147483647"
@@ -120,7 +119,7 @@ static int ks_touch_one(rt_ctx *c, store *st, db *d, const rt_arg *k) {
     (void)c;
     obj *o = ks_lookup_read(st, d, k);
     if (!o) return 0;
-    o->lru = store_lru_clock(st);
+    (void)st; /* the lookup recorded the access */
     return 1;
 }
 
@@ -972,6 +971,12 @@ void cmd_object_refcount(rt_ctx *c) {
 void cmd_object_idletime(rt_ctx *c) {
     obj *o = ks_object_lookup(c);
     if (!o) return;
+    if (ctx_store(c)->lfu) {
+        rw_error(c->reply, "ERR An LFU maxmemory policy is selected, idle time not tracked. Please "
+                           "note that when switching between policies at runtime LRU and LFU data "
+                           "will take some time to adjust.");
+        return;
+    }
     uint32_t now = store_lru_clock(ctx_store(c));
     uint32_t lru = o->lru & 0xFFFFFF;
     long long idle = now >= lru ? now - lru : now + (0xFFFFFF - lru);
@@ -983,13 +988,13 @@ void cmd_object_idletime(rt_ctx *c) {
 void cmd_object_freq(rt_ctx *c) {
     obj *o = ks_object_lookup(c);
     if (!o) return;
-    if (!ks_policy_is(ctx_ss(c), "-lfu")) {
+    if (!ctx_store(c)->lfu) {
         rw_error(c->reply, "ERR An LFU maxmemory policy is not selected, access frequency not "
                            "tracked. Please note that when switching between policies at runtime "
                            "LRU and LFU data will take some time to adjust.");
         return;
     }
-    rw_int(c->reply, KS_LFU_INIT_VAL);
+    rw_int(c->reply, store_lfu_freq(ctx_store(c), o));
 }
 
 /* Write a HELP reply: one status line per entry. */

@@ -177,6 +177,9 @@ store *store_new(int ndb, uint64_t seed) {
     store *s = db_xcalloc(1, sizeof(*s));
     s->ndb = ndb;
     s->seed = seed;
+    s->lfu_log_factor = 10;
+    s->lfu_decay_time = 1;
+    s->rng = seed | 1;
     s->now_ms = util_mstime();
     s->active_expire = 1;
     s->dbs = db_xcalloc((size_t)ndb, sizeof(*s->dbs));
@@ -214,10 +217,46 @@ uint32_t store_lru_clock(const store *s) {
     return (uint32_t)((s->now_ms / 1000) & 0xFFFFFF);
 }
 
+#define LFU_INIT_VAL 5
+
+static uint32_t lfu_minutes(const store *s) {
+    return (uint32_t)((s->now_ms / 60000) & 0xFFFF);
+}
+
+unsigned store_lfu_freq(const store *s, const obj *o) {
+    uint32_t ldt = o->lru >> 8, counter = o->lru & 0xFF, now = lfu_minutes(s);
+    uint32_t elapsed = now >= ldt ? now - ldt : 0xFFFF - ldt + now;
+    uint32_t periods = s->lfu_decay_time > 0 ? elapsed / (uint32_t)s->lfu_decay_time : 0;
+    return periods > counter ? 0 : counter - periods;
+}
+
+/* Redis's logarithmic counter: the higher it is, the less likely a hit
+ * increments it. */
+static unsigned lfu_log_incr(store *s, unsigned counter) {
+    if (counter == 255) return 255;
+    s->rng ^= s->rng << 13, s->rng ^= s->rng >> 7, s->rng ^= s->rng << 17;
+    double r = (double)(s->rng >> 11) / (double)(1ULL << 53);
+    double base = counter > LFU_INIT_VAL ? counter - LFU_INIT_VAL : 0;
+    if (r < 1.0 / (base * s->lfu_log_factor + 1)) counter++;
+    return counter;
+}
+
+void store_touch(store *s, obj *o) {
+    if (s->lfu)
+        o->lru = lfu_minutes(s) << 8 | lfu_log_incr(s, store_lfu_freq(s, o));
+    else
+        o->lru = store_lru_clock(s);
+}
+
+/* The access field of a value just stored. */
+static uint32_t store_access_init(const store *s) {
+    return s->lfu ? lfu_minutes(s) << 8 | LFU_INIT_VAL : store_lru_clock(s);
+}
+
 obj *db_find(db *d, const char *key, size_t klen) {
     db_entry *e = db_lookup(d, key, klen, NULL);
     if (e == NULL) return NULL;
-    e->val->lru = store_lru_clock(d->st);
+    store_touch(d->st, e->val);
     return e->val;
 }
 
@@ -232,7 +271,7 @@ obj *db_find_exp(db *d, const char *key, size_t klen, int64_t *expire_ms) {
         *expire_ms = -1;
         return NULL;
     }
-    e->val->lru = store_lru_clock(d->st);
+    store_touch(d->st, e->val);
     *expire_ms = e->exp_idx >= 0 ? d->exp[e->exp_idx].when_ms : -1;
     return e->val;
 }
@@ -240,7 +279,7 @@ obj *db_find_exp(db *d, const char *key, size_t klen, int64_t *expire_ms) {
 /* Takes ownership of val. An expired old entry counts as absent (so it
  * loses its TTL even with keep_ttl, as after Redis's lookupKeyWrite). */
 int db_set(db *d, const char *key, size_t klen, obj *val, int keep_ttl) {
-    val->lru = store_lru_clock(d->st);
+    val->lru = store_access_init(d->st);
     db_entry *e = db_lookup(d, key, klen, NULL);
     if (e) {
         if (e->val != val) obj_free(e->val);

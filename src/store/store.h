@@ -101,6 +101,13 @@ typedef struct store {
     int64_t now_ms;    /* time used for expiry checks, refreshed per command */
     uint64_t seed;     /* hash seed of this process */
     int active_expire; /* DEBUG SET-ACTIVE-EXPIRE: 0 disables the cycle */
+    /* Access tracking (maxmemory-policy): with lfu 0, obj->lru holds the LRU
+     * clock of the last access; with lfu 1 it holds Redis's LFU pair
+     * (minutes << 8 | logarithmic counter), as Redis keeps it. */
+    int lfu;
+    int lfu_log_factor;
+    int lfu_decay_time; /* minutes per counter decrement; 0 never */
+    uint64_t rng;       /* for the LFU counter's probabilistic increment */
     store_stats stats;
 } store;
 
@@ -113,6 +120,14 @@ static inline db *store_db(store *s, int i) {
 void store_swapdb(store *s, int a, int b);
 /* The LRU clock (seconds, 24 bits) for obj->lru, from now_ms. */
 uint32_t store_lru_clock(const store *s);
+/* Record an access to o (LRU clock or LFU counter, per s->lfu). */
+void store_touch(store *s, obj *o);
+/* The LFU counter of o after decay (OBJECT FREQ); meaningful with s->lfu. */
+unsigned store_lfu_freq(const store *s, const obj *o);
+/* Record an access to o (LRU clock or LFU counter, per s->lfu). */
+void store_touch(store *s, obj *o);
+/* The LFU counter of o after decay (OBJECT FREQ); meaningful with s->lfu. */
+unsigned store_lfu_freq(const store *s, const obj *o);
 
 /* Look key up. A key whose deadline has passed is deleted on the spot and
  * reported absent. Returns the value (owned by the db) or NULL. */

@@ -648,3 +648,23 @@ def test_resp3_replies(diff):
         ["OBJECT", "HELP"],
         ["EXISTS", "a", "b"],
     ])
+
+
+def test_object_freq_and_idletime_follow_policy(diff):
+    # Under an LRU policy FREQ is refused; under LFU the counter starts at 5
+    # for a new key and IDLETIME is refused. Switching policies reinterprets
+    # the access field, as Redis does.
+    diff.check_many([
+        ("SET", "k", "v"), ("OBJECT", "FREQ", "k"), ("OBJECT", "IDLETIME", "k"),
+        ("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"),
+        ("OBJECT", "IDLETIME", "k"), ("OBJECT", "FREQ", "k"), ("GET", "k"), ("OBJECT", "FREQ", "k"),
+        ("SET", "n", "v"), ("OBJECT", "FREQ", "n"),
+        ("CONFIG", "SET", "maxmemory-policy", "noeviction"),
+    ])
+    # The first hits on a fresh key always count (probability 1 below 5).
+    for i in range(20):
+        diff.both("GET", "n")
+    diff.both("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu")
+    f = int(diff.pconn.call("OBJECT", "FREQ", "n")[1:-2])
+    diff.both("CONFIG", "SET", "maxmemory-policy", "noeviction")
+    assert 0 <= f <= 255

@@ -640,7 +640,35 @@ static void test_expiry(void) {
     store_free(s);
 }
 
+/* LFU access tracking: a stored value starts at 5, the first hit always
+ * counts, later ones rarely, and the counter decays one per lfu-decay-time
+ * minutes; under LRU the field is the seconds clock. */
+static void test_lfu(void) {
+    store *st = store_new(1, 7);
+    db *d = store_db(st, 0);
+    st->now_ms = 1700000000000LL;
+    st->lfu = 1;
+    db_set(d, "k", 1, obj_new_string("v", 1), 0);
+    obj *o = db_peek(d, "k", 1);
+    CHECK(store_lfu_freq(st, o) == 5);
+    db_find(d, "k", 1);
+    CHECK(store_lfu_freq(st, o) == 6);
+    for (int i = 0; i < 100000; i++)
+        db_find(d, "k", 1);
+    unsigned f = store_lfu_freq(st, o);
+    CHECK(f > 6 && f < 255);
+    st->now_ms += 3 * 60000;
+    CHECK(store_lfu_freq(st, o) == f - 3);
+    st->lfu_decay_time = 0;
+    CHECK(store_lfu_freq(st, o) == f);
+    st->lfu = 0;
+    db_find(d, "k", 1);
+    CHECK(o->lru == store_lru_clock(st));
+    store_free(st);
+}
+
 int main(void) {
+    test_lfu();
     test_obj();
     test_expiry();
     test_scan();
