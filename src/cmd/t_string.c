@@ -1074,7 +1074,9 @@ bad:
 }
 
 /* Run one SET or INCRBY op on the RAW buffer p, replying the result. */
-static void bf_apply_write(rbuf *r, unsigned char *p, const bf_op *op) {
+/* Apply one SET/INCRBY and reply its value. Returns 1 if the stored bits
+ * changed, 0 if they did not, -1 if OVERFLOW FAIL skipped the write. */
+static int bf_apply_write(rbuf *r, unsigned char *p, const bf_op *op) {
     int over;
     if (op->sign) {
         int64_t oldv = tstr_bf_get_s(p, op->offset, op->bits), newv, lim = 0, ret;
@@ -1090,10 +1092,11 @@ static void bf_apply_write(rbuf *r, unsigned char *p, const bf_op *op) {
         }
         if (over && op->overflow == TSTR_BF_FAIL) {
             rw_null(r);
-            return;
+            return -1;
         }
         rw_int(r, ret);
         tstr_bf_set(p, op->offset, op->bits, (uint64_t)newv);
+        return tstr_bf_get_s(p, op->offset, op->bits) != oldv;
     } else {
         uint64_t oldv = tstr_bf_get_u(p, op->offset, op->bits), newv, lim = 0, ret;
         if (op->opcode == BF_INCRBY) {
@@ -1108,10 +1111,11 @@ static void bf_apply_write(rbuf *r, unsigned char *p, const bf_op *op) {
         }
         if (over && op->overflow == TSTR_BF_FAIL) {
             rw_null(r);
-            return;
+            return -1;
         }
         rw_int(r, (long long)ret);
         tstr_bf_set(p, op->offset, op->bits, newv);
+        return tstr_bf_get_u(p, op->offset, op->bits) != oldv;
     }
 }
 
@@ -1179,6 +1183,7 @@ static void bf_generic(rt_ctx *c, int ro) {
 
     db *d = str_db(c);
     obj *o;
+    int grown = 0;
     if (readonly) {
         o = str_lookup_read(c, d, &c->argv[1]);
         if (o && o->type != OBJ_STRING) {
@@ -1193,6 +1198,7 @@ static void bf_generic(rt_ctx *c, int ro) {
         }
         o = str_lookup_for_bits(c, d, &c->argv[1], highest, &changed);
         if (o == NULL) goto done;
+        grown = changed;
     }
 
     rw_array(c->reply, nops);
@@ -1204,8 +1210,10 @@ static void bf_generic(rt_ctx *c, int ro) {
             const unsigned char *p = o ? (const unsigned char *)obj_str(o, tmp, &len) : NULL;
             bf_apply_get(c->reply, p, len, &ops[k]);
         } else {
-            bf_apply_write(c->reply, (unsigned char *)o->v.s.ptr, &ops[k]);
-            changes++;
+            /* As Redis: a write counts when the key was created or grown,
+             * or when it changed the stored value. */
+            int rc = bf_apply_write(c->reply, (unsigned char *)o->v.s.ptr, &ops[k]);
+            if (rc > 0 || (rc == 0 && grown)) changes++;
         }
     }
     if (changes) ss_dirty(c, changes);

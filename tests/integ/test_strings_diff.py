@@ -597,3 +597,29 @@ def test_proto_max_bulk_len_limits(diff):
             ("BITFIELD", "f", "GET", "u8", "8388600"), ("EXISTS", "f"))
     finally:
         diff.both("CONFIG", "SET", "proto-max-bulk-len", "512mb")
+
+
+def _dirty(client):
+    return client.info("persistence")["rdb_changes_since_last_save"]
+
+
+def test_setbit_bitfield_dirty_only_on_change(diff):
+    # rdb_changes_since_last_save grows like Redis's: creating or growing a
+    # key counts, rewriting the same bits does not, OVERFLOW FAIL writes nothing.
+    seq = [
+        ("SETBIT", "b1", "0", "0"), ("BITFIELD", "b2", "SET", "i5", "0", "0"),
+        ("SETBIT", "b1", "0", "0"), ("BITFIELD", "b2", "SET", "i5", "0", "0"),
+        ("BITFIELD", "b2", "SET", "i5", "0", "1"), ("BITFIELD", "b2", "SET", "i5", "0", "1"),
+        ("BITFIELD", "b2", "INCRBY", "u2", "0", "0"),
+        ("BITFIELD", "b2", "OVERFLOW", "FAIL", "INCRBY", "u2", "0", "100"),
+        ("BITFIELD", "b3", "SET", "u8", "0", "0", "SET", "u8", "8", "0"),
+    ]
+    deltas = []
+    for client in (diff.percore, diff.redis):
+        before = _dirty(client)
+        steps = []
+        for cmd in seq:
+            client.execute_command(*cmd)
+            steps.append(_dirty(client) - before)
+        deltas.append(steps)
+    assert deltas[0] == deltas[1]
