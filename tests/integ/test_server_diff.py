@@ -584,3 +584,12 @@ def test_debug_refused_by_default(server, ref_server):
         for cmd in [("DEBUG", "SLEEP", "0"), ("DEBUG", "HELP")]:
             assert pc.call(*cmd) == rc.call(*cmd)
         assert pc.call("DEBUG", "SLEEP", "0").startswith(b"-ERR DEBUG command not allowed.")
+
+
+def test_debug_log_writes_marker(diff, server):
+    s = server("--enable-debug-command", "yes")
+    with s.conn() as c:
+        assert c.call("DEBUG", "LOG", "marker-41729") == b"+OK\r\n"
+        assert c.call("DEBUG", "LOG") == (
+            b"-ERR unknown subcommand or wrong number of arguments for 'LOG'. Try DEBUG HELP.\r\n")
+    assert "DEBUG LOG: marker-41729" in s.log()
