@@ -122,6 +122,16 @@ void cmd_config_set(rt_ctx *c) {
                 bad = 1;
             }
         }
+        /* Values are kept as C strings: a NUL byte would silently cut one
+         * short (a password "a\0b" would accept "a"), so refuse it. */
+        const rt_arg *v = &c->argv[3 + 2 * i];
+        if (!bad && memchr(v->p, 0, v->len)) {
+            snprintf(err, sizeof(err),
+                     "ERR CONFIG SET failed (possibly related to argument '%s') - argument "
+                     "must not contain NUL bytes",
+                     ch->names[i]);
+            bad = 1;
+        }
         if (bad) {
             rw_error(c->reply, err);
             config_change_free(ch);

@@ -593,3 +593,11 @@ def test_debug_log_writes_marker(diff, server):
         assert c.call("DEBUG", "LOG") == (
             b"-ERR unknown subcommand or wrong number of arguments for 'LOG'. Try DEBUG HELP.\r\n")
     assert "DEBUG LOG: marker-41729" in s.log()
+
+
+def test_config_set_refuses_nul_bytes(diff):
+    # percore keeps configuration values as text; a value with a NUL byte is
+    # refused instead of being cut short (a password must never match a prefix).
+    r = diff.pconn.call("CONFIG", "SET", "requirepass", b"abc\x00def")
+    assert r.startswith(b"-ERR CONFIG SET failed (possibly related to argument 'requirepass')")
+    assert diff.pconn.call("CONFIG", "GET", "requirepass") == b"*2\r\n$11\r\nrequirepass\r\n$0\r\n\r\n"
