@@ -30,6 +30,7 @@
 #include "rt_int.h"
 
 static void conn_process_input(rt_conn *c);
+static int *shard_scratch_ints(rt_shard *s, int n);
 
 static void conn_mark_flush(rt_conn *c) {
     if (c->in_flush) return;
@@ -265,9 +266,8 @@ static void conn_dispatch(rt_conn *c, int argc, rt_arg *argv) {
         tx_start(c, seq, &plan, argc, argv, NULL);
         return;
     case RT_PLAN_KEYS: {
-        int *shard_of = NULL;
         if (r->n > 1 && plan.nkeys > 0) {
-            shard_of = malloc(sizeof(int) * (size_t)plan.nkeys);
+            int *shard_of = shard_scratch_ints(s, plan.nkeys);
             int multi = 0;
             for (int i = 0; i < plan.nkeys; i++) {
                 rt_arg *k = &argv[plan.keys[i]];
@@ -275,12 +275,17 @@ static void conn_dispatch(rt_conn *c, int argc, rt_arg *argv) {
                 if (shard_of[i] != shard_of[0]) multi = 1;
             }
             target = shard_of[0];
-            if (multi && plan.multi) {
-                tx_start(c, seq, &plan, argc, argv, shard_of);
-                free(shard_of);
-                return;
+            if (multi) {
+                if (plan.multi) {
+                    tx_start(c, seq, &plan, argc, argv, shard_of);
+                    return;
+                }
+                /* A command set bug: running it on one shard would touch
+                 * keys in a store that does not own them. */
+                log_msg(LL_WARNING, "command with keys on several shards has no multi-shard body");
+                rw_error(rb, "ERR this command's keys must live on one shard");
+                break;
             }
-            free(shard_of);
         }
         goto single;
     }
@@ -316,6 +321,17 @@ static void conn_dispatch(rt_conn *c, int argc, rt_arg *argv) {
 static int conn_must_block(rt_conn *c) {
     return c->tx_pending || c->next_seq - c->flush_seq >= RT_MAX_INFLIGHT ||
            conn_pending_out(c) > RT_OBUF_PAUSE;
+}
+
+/* Scratch ints of the shard (the owner shard of each key of the request
+ * being dispatched); valid until the next dispatch. */
+static int *shard_scratch_ints(rt_shard *s, int n) {
+    if (n > s->ints_cap) {
+        s->ints_cap = n < 64 ? 64 : n;
+        free(s->ints_buf);
+        s->ints_buf = malloc(sizeof(int) * (size_t)s->ints_cap);
+    }
+    return s->ints_buf;
 }
 
 static rt_arg *shard_argv(rt_shard *s, int argc) {

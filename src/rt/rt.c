@@ -322,6 +322,7 @@ void rt_free(rt *r) {
         free(s->touched);
         free(s->keybuf);
         free(s->argv_buf);
+        free(s->ints_buf);
     }
     free(r->shards);
     free(r);

@@ -171,6 +171,8 @@ struct rt_shard {
     int *keybuf;
     int keybuf_cap;
     rt_arg *argv_buf; /* argv of the request being dispatched */
+    int *ints_buf;    /* owner shard of each key of that request */
+    int ints_cap;
     int argv_cap;
     int64_t pause_until; /* CLIENT PAUSE */
     int pause_writes_only;

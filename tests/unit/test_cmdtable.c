@@ -63,6 +63,30 @@ static void test_refs_match(void) {
 }
 
 /* Ids are dense and unique; parents and routes are consistent. */
+/* A command routed by keys that can name more than one key must have a
+ * multi-shard body: the runtime refuses to run it on one shard otherwise. */
+static int may_span_shards(const cmd_def *c) {
+    return c->route == CMD_ROUTE_KEYS &&
+           (c->getkeys || c->last_key < 0 || c->last_key > c->first_key);
+}
+
+static void test_multi_key_rows_have_multi(void) {
+    for (const cmd_def *const *top = cmd_all(); *top; top++) {
+        const cmd_def *c = *top;
+        if (!c->subs && may_span_shards(c) && !c->multi) {
+            fprintf(stderr, "%s may span shards but has no multi body\n", c->name);
+            CHECK(0);
+        }
+        for (const cmd_def *s = c->subs; s && s->name; s++)
+            if (may_span_shards(s) && !s->multi) {
+                fprintf(stderr, "%s|%s may span shards but has no multi body\n", c->name, s->name);
+                CHECK(0);
+            }
+    }
+    CHECK(may_span_shards(cmd_lookup("mset", 4)));
+    CHECK(!may_span_shards(cmd_lookup("get", 3)));
+}
+
 static void test_ids_routes(void) {
     int n = cmd_count_ids();
     char *seen = calloc((size_t)n, 1);
@@ -266,6 +290,7 @@ static void test_command_replies(void) {
 int main(void) {
     cmd_table_init();
     cmd_table_init(); /* a second call changes nothing */
+    test_multi_key_rows_have_multi();
     test_refs_match();
     test_ids_routes();
     test_lookup();

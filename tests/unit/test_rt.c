@@ -154,6 +154,12 @@ static void toy_prepare(rt_conn *c, int argc, rt_arg *argv, rt_plan *plan, rbuf 
         for (int i = 1; i < argc; i++)
             keys[plan->nkeys++] = i;
         return;
+    } else if (arg_eq(&argv[0], "NOMULTI") && argc == 3) {
+        /* Two keys but no multi-shard body: refused when they span shards. */
+        plan->proc = toy_sum;
+        keys[0] = 1, keys[1] = 2;
+        plan->nkeys = 2;
+        return;
     } else if (arg_eq(&argv[0], "XFER") && argc == 3) {
         plan->proc = toy_xfer;
         plan->multi = toy_xfer_multi;
@@ -396,6 +402,14 @@ int main(void) {
     send_all(fd, buf, strlen(buf));
     read_line(&rd, line, sizeof(line));
     CHECK(strcmp(line, ":2000") == 0);
+    cmd3(buf, sizeof(buf), "NOMULTI", "acct:a", "acct:b");
+    send_all(fd, buf, strlen(buf));
+    read_line(&rd, line, sizeof(line));
+    CHECK(strcmp(line, "-ERR this command's keys must live on one shard") == 0);
+    cmd3(buf, sizeof(buf), "NOMULTI", "acct:a", "acct:a");
+    send_all(fd, buf, strlen(buf));
+    read_line(&rd, line, sizeof(line));
+    CHECK(strcmp(line, ":-4000") == 0);
     cmd3(buf, sizeof(buf), "NOPE", NULL, NULL);
     send_all(fd, buf, strlen(buf));
     read_line(&rd, line, sizeof(line));
