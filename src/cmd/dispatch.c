@@ -250,16 +250,8 @@ static void exec_next(rt_tx *tx) {
                 rw_null(&ms->body);
                 continue;
             }
-            rt_ctx ctx = {0};
-            ctx.shard = home;
-            ctx.shard_id = rt_shard_id(home);
-            ctx.sdata = rt_shard_data(home);
-            ctx.argc = q->argc;
-            ctx.argv = q->argv;
-            ctx.cmd = cmd;
-            ctx.reply = &ms->body;
-            ctx.db = ms->db;
-            ctx.client_id = tx->client_id;
+            rt_ctx ctx;
+            rt_ctx_init(&ctx, home, q->argc, q->argv, cmd, &ms->body, ms->db, tx->client_id);
             ctx.conn = conn;
             exec_proc(&ctx);
             ms->db = rt_conn_db(conn);

@@ -202,7 +202,7 @@ rt_msg *exec_msg_new(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt
 
 void exec_run(rt_shard *s, rt_msg *m) {
     rt_ctx ctx;
-    ctx_init(&ctx, s, m->u.ex.argc, m->u.ex.argv, m->u.ex.cmd, &m->u.ex.reply, m->u.ex.db,
+    rt_ctx_init(&ctx, s, m->u.ex.argc, m->u.ex.argv, m->u.ex.cmd, &m->u.ex.reply, m->u.ex.db,
              m->u.ex.client_id);
     m->u.ex.proc(&ctx);
     m->type = MSG_REPLY;
@@ -242,7 +242,7 @@ static void conn_dispatch(rt_conn *c, int argc, rt_arg *argv) {
         break;
     case RT_PLAN_LOCAL: {
         rt_ctx ctx;
-        ctx_init(&ctx, s, argc, argv, plan.cmd, rb, c->db, c->id);
+        rt_ctx_init(&ctx, s, argc, argv, plan.cmd, rb, c->db, c->id);
         ctx.conn = c;
         c->cur_reply = rb;
         c->reply_override = -1;
@@ -294,7 +294,7 @@ static void conn_dispatch(rt_conn *c, int argc, rt_arg *argv) {
     single:
         if (target == s->id && !s->holder) {
             rt_ctx ctx;
-            ctx_init(&ctx, s, argc, argv, plan.cmd, rb, c->db, c->id);
+            rt_ctx_init(&ctx, s, argc, argv, plan.cmd, rb, c->db, c->id);
             plan.proc(&ctx);
         } else {
             rt_msg *m = exec_msg_new(c, seq, &plan, argc, argv);

@@ -201,6 +201,22 @@ rt_config *rt_shard_cfg(rt_shard *s);
 /* Scratch array of at least n ints for rt_plan.keys, owned by the shard. */
 int *rt_plan_keybuf(rt_shard *s, int n);
 
+/* Initialise a context for running a body on shard s (its thread only);
+ * conn, tx and part are cleared. */
+static inline void rt_ctx_init(rt_ctx *ctx, rt_shard *s, int argc, rt_arg *argv, const void *cmd,
+                            rbuf *reply, int db, uint64_t client_id) {
+    *ctx = (rt_ctx){0};
+    ctx->shard = s;
+    ctx->shard_id = rt_shard_id(s);
+    ctx->sdata = rt_shard_data(s);
+    ctx->argc = argc;
+    ctx->argv = argv;
+    ctx->cmd = cmd;
+    ctx->reply = reply;
+    ctx->db = db;
+    ctx->client_id = client_id;
+}
+
 /* Copy a request's arguments into one allocation (the array, then the
  * bytes); the caller frees it with free(). */
 rt_arg *rt_argv_dup(int argc, const rt_arg *argv);

@@ -197,20 +197,6 @@ void shard_send(rt_shard *s, int to, rt_msg *m);
 size_t argv_bytes(int argc, const rt_arg *argv);
 void argv_fill(rt_arg *dst, int argc, const rt_arg *src);
 
-/* A context for running a body on shard s. */
-static inline void ctx_init(rt_ctx *ctx, rt_shard *s, int argc, rt_arg *argv, const void *cmd,
-                            rbuf *reply, int db, uint64_t client_id) {
-    *ctx = (rt_ctx){0};
-    ctx->shard = s;
-    ctx->shard_id = s->id;
-    ctx->sdata = s->sdata;
-    ctx->argc = argc;
-    ctx->argv = argv;
-    ctx->cmd = cmd;
-    ctx->reply = reply;
-    ctx->db = db;
-    ctx->client_id = client_id;
-}
 
 /* conn.c */
 void conn_accept(rt_shard *s, int lfd);

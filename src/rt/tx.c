@@ -206,7 +206,7 @@ rt_conn *rt_tx_conn(rt_tx *tx) {
 
 static void tx_run_exec(rt_shard *s, rt_msg *m) {
     rt_ctx ctx;
-    ctx_init(&ctx, s, m->u.tx.argc, m->u.tx.argv, m->u.tx.cmd, m->u.tx.out, m->u.tx.db,
+    rt_ctx_init(&ctx, s, m->u.tx.argc, m->u.tx.argv, m->u.tx.cmd, m->u.tx.out, m->u.tx.db,
              m->u.tx.tx->client_id);
     m->u.tx.op(&ctx);
 }
@@ -215,7 +215,7 @@ static void tx_run_op(rt_shard *s, rt_msg *m) {
     rt_tx *tx = m->u.tx.tx;
     int i = m->u.tx.part;
     rt_ctx ctx;
-    ctx_init(&ctx, s, tx->argc, tx->argv, tx->cmd, &tx->part[i].out, tx->db, tx->client_id);
+    rt_ctx_init(&ctx, s, tx->argc, tx->argv, tx->cmd, &tx->part[i].out, tx->db, tx->client_id);
     ctx.tx = tx;
     ctx.part = i;
     if (s->r->ops->op_begin) s->r->ops->op_begin(&ctx);
