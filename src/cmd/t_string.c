@@ -215,12 +215,17 @@ static obj *str_lookup_read(rt_ctx *c, db *d, const rt_arg *key) {
     return o;
 }
 
-/* Parse a whole argument as a long long. On failure writes err (a full
- * error text such as ERR_NOT_INT) into r and returns -1; 0 on success. */
-static int str_arg_ll(rbuf *r, const rt_arg *a, long long *out, const char *err) {
-    if (util_str2ll(a->p, a->len, out)) return 0;
-    rw_error(r, err);
-    return -1;
+/* Look argv[1] up as a string for reading. Returns the value; or NULL with
+ * *absent = 1 when the key is missing (the caller replies), or NULL with
+ * *absent = 0 after replying WRONGTYPE. */
+static obj *str_read_key(rt_ctx *c, int *absent) {
+    obj *o = str_lookup_read(c, str_db(c), &c->argv[1]);
+    *absent = o == NULL;
+    if (o && o->type != OBJ_STRING) {
+        rw_error(c->reply, ERR_WRONGTYPE);
+        return NULL;
+    }
+    return o;
 }
 
 /* Reply with the bytes of string value o. */
@@ -331,7 +336,7 @@ static int str_parse_opts(rbuf *r, int argc, const rt_arg *argv, int first, int 
  * is the command for the error text. Returns 0, or -1 after replying. */
 static int str_expire_ms(rt_ctx *c, const rt_arg *a, int flags, const char *name, int64_t *out) {
     long long v;
-    if (str_arg_ll(c->reply, a, &v, ERR_NOT_INT) < 0) return -1;
+    if (arg_ll_or_reply(c->reply, a, &v, ERR_NOT_INT) < 0) return -1;
     int secs = (flags & (SF_EX | SF_EXAT)) != 0;
     if (v <= 0 || (secs && v > LLONG_MAX / 1000)) goto bad;
     if (secs) v *= 1000;
@@ -408,13 +413,12 @@ void cmd_psetex(rt_ctx *c) {
 }
 
 void cmd_get(rt_ctx *c) {
-    obj *o = str_lookup_read(c, str_db(c), &c->argv[1]);
-    if (o == NULL)
-        rw_null(c->reply);
-    else if (o->type != OBJ_STRING)
-        rw_error(c->reply, ERR_WRONGTYPE);
-    else
+    int absent;
+    obj *o = str_read_key(c, &absent);
+    if (o)
         str_reply_value(c->reply, o);
+    else if (absent)
+        rw_null(c->reply);
 }
 
 void cmd_getex(rt_ctx *c) {
@@ -656,27 +660,23 @@ void cmd_append(rt_ctx *c) {
 }
 
 void cmd_strlen(rt_ctx *c) {
-    obj *o = str_lookup_read(c, str_db(c), &c->argv[1]);
-    if (o == NULL)
-        rw_int(c->reply, 0);
-    else if (o->type != OBJ_STRING)
-        rw_error(c->reply, ERR_WRONGTYPE);
-    else
+    int absent;
+    obj *o = str_read_key(c, &absent);
+    if (o)
         rw_int(c->reply, (long long)obj_strlen(o));
+    else if (absent)
+        rw_int(c->reply, 0);
 }
 
 void cmd_getrange(rt_ctx *c) {
     long long start, end;
-    if (str_arg_ll(c->reply, &c->argv[2], &start, ERR_NOT_INT) < 0 ||
-        str_arg_ll(c->reply, &c->argv[3], &end, ERR_NOT_INT) < 0)
+    if (arg_ll_or_reply(c->reply, &c->argv[2], &start, ERR_NOT_INT) < 0 ||
+        arg_ll_or_reply(c->reply, &c->argv[3], &end, ERR_NOT_INT) < 0)
         return;
-    obj *o = str_lookup_read(c, str_db(c), &c->argv[1]);
+    int absent;
+    obj *o = str_read_key(c, &absent);
     if (o == NULL) {
-        rw_bulk(c->reply, "", 0);
-        return;
-    }
-    if (o->type != OBJ_STRING) {
-        rw_error(c->reply, ERR_WRONGTYPE);
+        if (absent) rw_bulk(c->reply, "", 0);
         return;
     }
     char tmp[32];
@@ -702,7 +702,7 @@ void cmd_setrange(rt_ctx *c) {
     db *d = str_db(c);
     const rt_arg *key = &c->argv[1], *val = &c->argv[3];
     long long offset;
-    if (str_arg_ll(c->reply, &c->argv[2], &offset, ERR_NOT_INT) < 0) return;
+    if (arg_ll_or_reply(c->reply, &c->argv[2], &offset, ERR_NOT_INT) < 0) return;
     if (offset < 0) {
         rw_error(c->reply, "ERR offset is out of range");
         return;
@@ -785,13 +785,13 @@ void cmd_decr(rt_ctx *c) {
 
 void cmd_incrby(rt_ctx *c) {
     long long incr;
-    if (str_arg_ll(c->reply, &c->argv[2], &incr, ERR_NOT_INT) < 0) return;
+    if (arg_ll_or_reply(c->reply, &c->argv[2], &incr, ERR_NOT_INT) < 0) return;
     str_incr_generic(c, incr);
 }
 
 void cmd_decrby(rt_ctx *c) {
     long long decr;
-    if (str_arg_ll(c->reply, &c->argv[2], &decr, ERR_NOT_INT) < 0) return;
+    if (arg_ll_or_reply(c->reply, &c->argv[2], &decr, ERR_NOT_INT) < 0) return;
     if (decr == LLONG_MIN) {
         rw_error(c->reply, "ERR decrement would overflow");
         return;
@@ -895,7 +895,7 @@ void cmd_setbit(rt_ctx *c) {
     long long on;
     int changed;
     if (str_bit_offset(c, &c->argv[2], 0, &off) < 0) return;
-    if (str_arg_ll(c->reply, &c->argv[3], &on, ERR_BIT_VALUE) < 0) return;
+    if (arg_ll_or_reply(c->reply, &c->argv[3], &on, ERR_BIT_VALUE) < 0) return;
     if (on & ~1LL) {
         rw_error(c->reply, ERR_BIT_VALUE);
         return;
@@ -916,13 +916,10 @@ void cmd_setbit(rt_ctx *c) {
 void cmd_getbit(rt_ctx *c) {
     uint64_t off;
     if (str_bit_offset(c, &c->argv[2], 0, &off) < 0) return;
-    obj *o = str_lookup_read(c, str_db(c), &c->argv[1]);
+    int absent;
+    obj *o = str_read_key(c, &absent);
     if (o == NULL) {
-        rw_int(c->reply, 0);
-        return;
-    }
-    if (o->type != OBJ_STRING) {
-        rw_error(c->reply, ERR_WRONGTYPE);
+        if (absent) rw_int(c->reply, 0);
         return;
     }
     char tmp[32];
@@ -951,13 +948,10 @@ static void str_clamp_range(long long totlen, long long *start, long long *end) 
 }
 
 void cmd_bitcount(rt_ctx *c) {
-    obj *o = str_lookup_read(c, str_db(c), &c->argv[1]);
+    int absent;
+    obj *o = str_read_key(c, &absent);
     if (o == NULL) {
-        rw_int(c->reply, 0);
-        return;
-    }
-    if (o->type != OBJ_STRING) {
-        rw_error(c->reply, ERR_WRONGTYPE);
+        if (absent) rw_int(c->reply, 0);
         return;
     }
     char tmp[32];
@@ -973,8 +967,8 @@ void cmd_bitcount(rt_ctx *c) {
         rw_error(c->reply, ERR_SYNTAX);
         return;
     }
-    if (str_arg_ll(c->reply, &c->argv[2], &start, ERR_NOT_INT) < 0 ||
-        str_arg_ll(c->reply, &c->argv[3], &end, ERR_NOT_INT) < 0)
+    if (arg_ll_or_reply(c->reply, &c->argv[2], &start, ERR_NOT_INT) < 0 ||
+        arg_ll_or_reply(c->reply, &c->argv[3], &end, ERR_NOT_INT) < 0)
         return;
     if (c->argc == 5 && (isbit = str_parse_unit(c->reply, &c->argv[4])) < 0) return;
     long long totlen = isbit ? (long long)slen * 8 : (long long)slen;
@@ -994,18 +988,15 @@ void cmd_bitcount(rt_ctx *c) {
 void cmd_bitpos(rt_ctx *c) {
     long long bit, start = 0, end = 0;
     int isbit = 0, end_given = 0;
-    if (str_arg_ll(c->reply, &c->argv[2], &bit, ERR_NOT_INT) < 0) return;
+    if (arg_ll_or_reply(c->reply, &c->argv[2], &bit, ERR_NOT_INT) < 0) return;
     if (bit != 0 && bit != 1) {
         rw_error(c->reply, "ERR The bit argument must be 1 or 0.");
         return;
     }
-    obj *o = str_lookup_read(c, str_db(c), &c->argv[1]);
+    int absent;
+    obj *o = str_read_key(c, &absent);
     if (o == NULL) {
-        rw_int(c->reply, bit ? -1 : 0);
-        return;
-    }
-    if (o->type != OBJ_STRING) {
-        rw_error(c->reply, ERR_WRONGTYPE);
+        if (absent) rw_int(c->reply, bit ? -1 : 0);
         return;
     }
     char tmp[32];
@@ -1014,10 +1005,10 @@ void cmd_bitpos(rt_ctx *c) {
     if (c->argc == 3) {
         end = (long long)slen - 1;
     } else if (c->argc <= 6) {
-        if (str_arg_ll(c->reply, &c->argv[3], &start, ERR_NOT_INT) < 0) return;
+        if (arg_ll_or_reply(c->reply, &c->argv[3], &start, ERR_NOT_INT) < 0) return;
         if (c->argc == 6 && (isbit = str_parse_unit(c->reply, &c->argv[5])) < 0) return;
         if (c->argc >= 5) {
-            if (str_arg_ll(c->reply, &c->argv[4], &end, ERR_NOT_INT) < 0) return;
+            if (arg_ll_or_reply(c->reply, &c->argv[4], &end, ERR_NOT_INT) < 0) return;
             end_given = 1;
         } else {
             end = (long long)slen - 1;
@@ -1174,7 +1165,7 @@ static void bf_generic(rt_ctx *c, int ro) {
             readonly = 0;
             if (highest < op.offset + (uint64_t)op.bits - 1)
                 highest = op.offset + (uint64_t)op.bits - 1;
-            if (str_arg_ll(c->reply, &c->argv[j + 3], &op.arg, ERR_NOT_INT) < 0) goto done;
+            if (arg_ll_or_reply(c->reply, &c->argv[j + 3], &op.arg, ERR_NOT_INT) < 0) goto done;
         }
         op.overflow = mode;
         ops[nops++] = op;
@@ -1468,7 +1459,7 @@ static void lcs_reply(rbuf *r, int argc, const rt_arg *argv, const char *a, size
         } else if (arg_is(&argv[j], "withmatchlen")) {
             withlen = 1;
         } else if (arg_is(&argv[j], "minmatchlen") && j + 1 < argc) {
-            if (str_arg_ll(r, &argv[j + 1], &minlen, ERR_NOT_INT) < 0) return;
+            if (arg_ll_or_reply(r, &argv[j + 1], &minlen, ERR_NOT_INT) < 0) return;
             if (minlen < 0) minlen = 0;
             j++;
         } else {

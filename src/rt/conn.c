@@ -203,7 +203,7 @@ rt_msg *exec_msg_new(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt
 void exec_run(rt_shard *s, rt_msg *m) {
     rt_ctx ctx;
     rt_ctx_init(&ctx, s, m->u.ex.argc, m->u.ex.argv, m->u.ex.cmd, &m->u.ex.reply, m->u.ex.db,
-             m->u.ex.client_id);
+                m->u.ex.client_id);
     m->u.ex.proc(&ctx);
     m->type = MSG_REPLY;
     shard_send(s, m->from, m);

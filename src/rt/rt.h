@@ -204,7 +204,7 @@ int *rt_plan_keybuf(rt_shard *s, int n);
 /* Initialise a context for running a body on shard s (its thread only);
  * conn, tx and part are cleared. */
 static inline void rt_ctx_init(rt_ctx *ctx, rt_shard *s, int argc, rt_arg *argv, const void *cmd,
-                            rbuf *reply, int db, uint64_t client_id) {
+                               rbuf *reply, int db, uint64_t client_id) {
     *ctx = (rt_ctx){0};
     ctx->shard = s;
     ctx->shard_id = rt_shard_id(s);

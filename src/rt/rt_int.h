@@ -197,7 +197,6 @@ void shard_send(rt_shard *s, int to, rt_msg *m);
 size_t argv_bytes(int argc, const rt_arg *argv);
 void argv_fill(rt_arg *dst, int argc, const rt_arg *src);
 
-
 /* conn.c */
 void conn_accept(rt_shard *s, int lfd);
 void conn_on_event(rt_conn *c, unsigned events);

@@ -207,7 +207,7 @@ rt_conn *rt_tx_conn(rt_tx *tx) {
 static void tx_run_exec(rt_shard *s, rt_msg *m) {
     rt_ctx ctx;
     rt_ctx_init(&ctx, s, m->u.tx.argc, m->u.tx.argv, m->u.tx.cmd, m->u.tx.out, m->u.tx.db,
-             m->u.tx.tx->client_id);
+                m->u.tx.tx->client_id);
     m->u.tx.op(&ctx);
 }
 
