@@ -169,16 +169,11 @@ static void op_touch(rt_ctx *c) {
     ks_count_op(c, ks_touch_one);
 }
 
+/* DEL, and UNLINK (which shares these handlers: values are freed at once). */
 void cmd_del(rt_ctx *c) {
     ks_count_proc(c, ks_del_one);
 }
 void cmd_del_multi(rt_tx *tx) {
-    rt_tx_run(tx, op_del, ks_sum_reply);
-}
-void cmd_unlink(rt_ctx *c) {
-    ks_count_proc(c, ks_del_one);
-}
-void cmd_unlink_multi(rt_tx *tx) {
     rt_tx_run(tx, op_del, ks_sum_reply);
 }
 void cmd_exists(rt_ctx *c) {
