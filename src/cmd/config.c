@@ -489,104 +489,27 @@ static void split_spaces(const char *s, strv *out) {
     }
 }
 
-static int hexval(int c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
+typedef struct split_ctx {
+    char *buf;
+    strv *out;
+} split_ctx;
 
 /* Split a configuration line into arguments with redis.conf quoting rules
  * (sdssplitargs): blanks separate, "..." takes \-escapes including \xHH,
  * '...' takes only \'. A closing quote must be followed by a blank.
  * Returns 0, or -1 for unbalanced quotes (out is then freed). */
+static void split_emit(void *ud, size_t off, size_t len) {
+    split_ctx *sc = ud;
+    sv_push(sc->out, sc->buf + off, len);
+}
+
 static int split_args(const char *line, strv *out) {
-    const char *p = line;
-    for (;;) {
-        while (*p && isspace((unsigned char)*p))
-            p++;
-        if (!*p) return 0;
-        sbuf cur = {0};
-        int inq = 0, insq = 0, done = 0;
-        sb_add(&cur, "", 0);
-        while (!done) {
-            if (inq) {
-                if (!*p) goto bad;
-                if (p[0] == '\\' && p[1] == 'x' && hexval(p[2]) >= 0 && hexval(p[3]) >= 0) {
-                    char ch = (char)(hexval(p[2]) * 16 + hexval(p[3]));
-                    sb_add(&cur, &ch, 1);
-                    p += 3;
-                } else if (p[0] == '\\' && p[1]) {
-                    char ch;
-                    p++;
-                    switch (*p) {
-                    case 'n':
-                        ch = '\n';
-                        break;
-                    case 'r':
-                        ch = '\r';
-                        break;
-                    case 't':
-                        ch = '\t';
-                        break;
-                    case 'b':
-                        ch = '\b';
-                        break;
-                    case 'a':
-                        ch = '\a';
-                        break;
-                    default:
-                        ch = *p;
-                        break;
-                    }
-                    sb_add(&cur, &ch, 1);
-                } else if (*p == '"') {
-                    if (p[1] && !isspace((unsigned char)p[1])) goto bad;
-                    done = 1;
-                } else {
-                    sb_add(&cur, p, 1);
-                }
-            } else if (insq) {
-                if (!*p) goto bad;
-                if (p[0] == '\\' && p[1] == '\'') {
-                    p++;
-                    sb_add(&cur, "'", 1);
-                } else if (*p == '\'') {
-                    if (p[1] && !isspace((unsigned char)p[1])) goto bad;
-                    done = 1;
-                } else {
-                    sb_add(&cur, p, 1);
-                }
-            } else {
-                switch (*p) {
-                case ' ':
-                case '\n':
-                case '\r':
-                case '\t':
-                case '\0':
-                    done = 1;
-                    break;
-                case '"':
-                    inq = 1;
-                    break;
-                case '\'':
-                    insq = 1;
-                    break;
-                default:
-                    sb_add(&cur, p, 1);
-                    break;
-                }
-            }
-            if (*p) p++;
-        }
-        sv_push(out, cur.p, cur.len);
-        free(cur.p);
-        continue;
-    bad:
-        free(cur.p);
-        sv_free(out);
-        return -1;
-    }
+    size_t n = strlen(line);
+    split_ctx sc = {xmalloc(n + 1), out};
+    int rc = resp_split_args(line, n, sc.buf, split_emit, &sc);
+    free(sc.buf);
+    if (rc < 0) sv_free(out);
+    return rc;
 }
 
 /* ---------------------------------------------------------------------- */

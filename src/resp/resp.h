@@ -75,6 +75,15 @@ void resp_parser_reset(resp_parser *p);
  * error is sent, as Redis does. Never reads outside buf[0..len). */
 int resp_parse(resp_parser *p, const char *buf, size_t len);
 
+/* Split line[0..n) into arguments with Redis's sdssplitargs rules (spaces
+ * separate; "double quotes" with \n \r \t \b \a \\ \" \xHH escapes;
+ * 'single quotes' with \'; a closing quote must be followed by a space or the
+ * end). The unescaped bytes go to out (room for n bytes) and emit is called
+ * with each argument's offset and length in out. Returns 0, or -1 on
+ * unbalanced quotes. Used for inline requests and redis.conf lines. */
+int resp_split_args(const char *line, size_t n, char *out,
+                    void (*emit)(void *ud, size_t off, size_t len), void *ud);
+
 /* ---------------------------------------------------------------------- */
 /* Reply writer: a growable byte buffer that knows the protocol version it
  * writes for. Every rw_* function appends one RESP element (or the header

@@ -230,11 +230,8 @@ static int resp_hex_val(unsigned char c) {
     return -1;
 }
 
-/* Split an inline line (no NUL inside) into arguments with Redis's
- * sdssplitargs rules, writing the unescaped bytes into the scratch buffer and
- * one span per argument. Returns 0, or -1 on unbalanced quotes. */
-static int resp_split_inline(resp_parser *p, const char *line, size_t n) {
-    char *out = resp_ibuf_reserve(p, n);
+int resp_split_args(const char *line, size_t n, char *out,
+                    void (*emit)(void *ud, size_t off, size_t len), void *ud) {
     size_t i = 0, o = 0;
 #define AT(k) ((k) < n ? (unsigned char)line[(k)] : 0u)
 
@@ -316,9 +313,19 @@ static int resp_split_inline(resp_parser *p, const char *line, size_t n) {
             }
             if (i < n) i++;
         }
-        resp_argv_push(p, start, o - start, 0);
+        emit(ud, start, o - start);
     }
 #undef AT
+}
+
+static void resp_emit_span(void *ud, size_t off, size_t len) {
+    resp_argv_push((resp_parser *)ud, off, len, 0);
+}
+
+/* Split an inline line into the scratch buffer and one span per argument.
+ * Returns 0, or -1 on unbalanced quotes. */
+static int resp_split_inline(resp_parser *p, const char *line, size_t n) {
+    return resp_split_args(line, n, resp_ibuf_reserve(p, n), resp_emit_span, p);
 }
 
 static int resp_parse_inline(resp_parser *p, const char *buf, size_t len) {
