@@ -387,22 +387,14 @@ static void sb_str(sbuf *b, const char *s) {
 
 static void sb_fmt(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void sb_fmt(sbuf *b, const char *fmt, ...) {
-    char tmp[256];
+    char *t;
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    int n = vasprintf(&t, fmt, ap);
     va_end(ap);
-    if (n < 0) return;
-    if ((size_t)n < sizeof(tmp)) {
-        sb_add(b, tmp, (size_t)n);
-        return;
-    }
-    char *big = xmalloc((size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(big, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    sb_add(b, big, (size_t)n);
-    free(big);
+    if (n < 0) abort();
+    sb_add(b, t, (size_t)n);
+    free(t);
 }
 
 /* A detached string (caller frees); "" when nothing was added. */
