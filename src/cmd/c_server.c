@@ -81,6 +81,11 @@ void cmd_shutdown(rt_ctx *c) {
 void cmd_monitor(rt_ctx *c) {
     client_state *cs = (client_state *)rt_conn_data(c->conn);
     if (cs == NULL || cs->monitor) return;
+    if (cs->in_exec) {
+        /* As Redis: a transaction may not block or turn into a monitor. */
+        rw_error(c->reply, "ERR MONITOR isn't allowed for DENY BLOCKING client");
+        return;
+    }
     cs->monitor = 1;
     ctx_ss(c)->monitors++;
     atomic_fetch_add_explicit(&g_monitors, 1, memory_order_relaxed);

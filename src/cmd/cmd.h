@@ -125,6 +125,7 @@ typedef struct client_state {
     int no_evict;
     const cmd_def *last_cmd;   /* for CLIENT LIST cmd= */
     struct multi_state *multi; /* commands queued since MULTI; NULL outside MULTI */
+    int in_exec;               /* a queued command is running inside EXEC */
 } client_state;
 
 /* MULTI/EXEC (dispatch.c). Forget the queued commands of a client (DISCARD,

@@ -253,7 +253,10 @@ static void exec_next(rt_tx *tx) {
             rt_ctx ctx;
             rt_ctx_init(&ctx, home, q->argc, q->argv, cmd, &ms->body, ms->db, tx->client_id);
             ctx.conn = conn;
+            client_state *cs = rt_conn_data(conn);
+            cs->in_exec = 1;
             exec_proc(&ctx);
+            cs->in_exec = 0;
             ms->db = rt_conn_db(conn);
             continue;
         }

@@ -39,6 +39,10 @@ def test_control_errors(diff):
     ])
 
 
+def test_monitor_refused_inside_exec(diff):
+    diff.check_many([("MULTI",), ("MONITOR",), ("PING",), ("EXEC",), ("PING",)])
+
+
 def test_select_inside_multi(diff):
     diff.check_many([
         ("MULTI",), ("SELECT", "3"), ("SET", "k", "in3"), ("SELECT", "0"), ("SET", "k", "in0"),
