@@ -1,14 +1,14 @@
 /* c_config.c -- the CONFIG command: GET, SET, RESETSTAT, REWRITE, HELP.
  *
- * Runs as a CMD_ROUTE_LOCAL command on the connection's shard. Each shard
- * keeps its own copy of the configuration (shard_state.cfg). CONFIG SET
- * validates and applies every pair on a scratch copy of the local shard's
- * configuration (all or nothing, as Redis 7.0 does), swaps it in, replies
- * +OK at once, and broadcasts the same pairs to the other shards, which
- * apply them on their own threads. The other shards therefore converge a
- * few microseconds after the reply: a command that a client sends to
- * another shard right after +OK may still see the old value. Every shard
- * also copies the settings the runtime enforces into its rt_shard_cfg().
+ * Each shard keeps its own copy of the configuration (shard_state.cfg).
+ * CONFIG GET reads the connection's shard. CONFIG SET and RESETSTAT are
+ * transactions over every shard: SET validates every pair on a scratch copy
+ * of the coordinator's configuration (all or nothing, as Redis 7.0 does),
+ * then each shard applies the pairs on its own thread, and +OK is sent only
+ * once all have. A client that sees +OK therefore finds the new value on
+ * every shard (a new connection accepted by another shard right after
+ * CONFIG SET requirepass must be asked for the password). Every shard also
+ * copies the settings the runtime enforces into its rt_shard_cfg().
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,10 +54,8 @@ void cmd_config_get(rt_ctx *c) {
     free(lens);
 }
 
-/* The pairs of one CONFIG SET, carried to every shard (owned by the
- * broadcast; freed by its done callback on the originating shard). */
+/* The pairs of one CONFIG SET, NUL-terminated copies (tx->state). */
 typedef struct config_change {
-    int origin;
     int n;
     char **names;
     char **values;
@@ -73,106 +71,104 @@ static void config_change_free(config_change *ch) {
     free(ch);
 }
 
-/* Broadcast body: apply the pairs to this shard's copy (the origin already
- * has them), then refresh this shard's runtime settings (rt_shard_cfg). */
-static void config_set_on_shard(rt_shard *s, void *arg) {
-    config_change *ch = arg;
-    shard_state *ss = rt_shard_data(s);
-    if (ss->id != ch->origin) {
-        char err[512];
-        for (int i = 0; i < ch->n; i++)
-            config_set(&ss->cfg, ch->names[i], ch->values[i], err, sizeof(err));
+/* Validation, on the coordinator. Returns 0, or -1 with the error in err.
+ * First pass, as Redis: unknown, immutable, protected, duplicate, NUL bytes;
+ * second pass: every value parses and is in range (on a scratch copy). */
+static int config_change_check(const config *cur, const config_change *ch, const rt_arg *vals,
+                               char *err, size_t errlen) {
+    for (int i = 0; i < ch->n; i++) {
+        if (config_check_name(ch->names[i], err, errlen)) return -1;
+        for (int j = 0; j < i; j++) {
+            if (!strcasecmp(ch->names[i], ch->names[j])) {
+                snprintf(err, errlen,
+                         "ERR CONFIG SET failed (possibly related to argument '%s') - duplicate "
+                         "parameter",
+                         ch->names[i]);
+                return -1;
+            }
+        }
+        /* Values are kept as C strings: a NUL byte would silently cut one
+         * short (a password "a\0b" would accept "a"), so refuse it. */
+        if (memchr(vals[2 * i].p, 0, vals[2 * i].len)) {
+            snprintf(err, errlen,
+                     "ERR CONFIG SET failed (possibly related to argument '%s') - argument "
+                     "must not contain NUL bytes",
+                     ch->names[i]);
+            return -1;
+        }
     }
-    config_apply_runtime(&ss->cfg, rt_shard_cfg(s));
+    config scratch;
+    config_copy(&scratch, cur);
+    int rc = 0;
+    for (int i = 0; i < ch->n && !rc; i++)
+        rc = config_set(&scratch, ch->names[i], ch->values[i], err, errlen);
+    config_free(&scratch);
+    return rc ? -1 : 0;
+}
+
+/* Tx op: apply the (validated) pairs to this shard's copy, then refresh its
+ * runtime settings. */
+static void op_config_set(rt_ctx *c) {
+    const config_change *ch = c->tx->state;
+    shard_state *ss = ctx_ss(c);
+    char err[512];
+    for (int i = 0; i < ch->n; i++)
+        config_set(&ss->cfg, ch->names[i], ch->values[i], err, sizeof(err));
+    config_apply_runtime(&ss->cfg, rt_shard_cfg(c->shard));
     ss_apply_config(ss);
 }
 
-static void config_set_done(rt_shard *s, void *arg) {
-    (void)s;
-    config_change_free(arg);
+static void config_set_finish(rt_tx *tx) {
+    config_change_free(tx->state);
+    tx->state = NULL;
+    rw_ok(&tx->reply);
+    rt_tx_done(tx);
 }
 
-void cmd_config_set(rt_ctx *c) {
-    if (c->argc % 2) {
-        rw_error(c->reply, ERR_SYNTAX);
+void cmd_config_set_multi(rt_tx *tx) {
+    if (tx->argc % 2) {
+        rw_error(&tx->reply, ERR_SYNTAX);
+        rt_tx_done(tx);
         return;
     }
-    int n = (c->argc - 2) / 2;
+    int n = (tx->argc - 2) / 2;
     config_change *ch = calloc(1, sizeof(*ch));
     if (!ch) abort();
-    ch->origin = c->shard_id;
     ch->n = n;
     ch->names = calloc((size_t)n, sizeof(char *));
     ch->values = calloc((size_t)n, sizeof(char *));
     if (!ch->names || !ch->values) abort();
     for (int i = 0; i < n; i++) {
-        ch->names[i] = arg_dup(&c->argv[2 + 2 * i]);
-        ch->values[i] = arg_dup(&c->argv[3 + 2 * i]);
+        ch->names[i] = arg_dup(&tx->argv[2 + 2 * i]);
+        ch->values[i] = arg_dup(&tx->argv[3 + 2 * i]);
     }
     char err[1024];
-    /* First pass, as Redis: unknown, immutable, protected, duplicate. */
-    for (int i = 0; i < n; i++) {
-        int bad = config_check_name(ch->names[i], err, sizeof(err));
-        for (int j = 0; j < i && !bad; j++) {
-            if (!strcasecmp(ch->names[i], ch->names[j])) {
-                snprintf(err, sizeof(err),
-                         "ERR CONFIG SET failed (possibly related to argument '%s') - duplicate "
-                         "parameter",
-                         ch->names[i]);
-                bad = 1;
-            }
-        }
-        /* Values are kept as C strings: a NUL byte would silently cut one
-         * short (a password "a\0b" would accept "a"), so refuse it. */
-        const rt_arg *v = &c->argv[3 + 2 * i];
-        if (!bad && memchr(v->p, 0, v->len)) {
-            snprintf(err, sizeof(err),
-                     "ERR CONFIG SET failed (possibly related to argument '%s') - argument "
-                     "must not contain NUL bytes",
-                     ch->names[i]);
-            bad = 1;
-        }
-        if (bad) {
-            rw_error(c->reply, err);
-            config_change_free(ch);
-            return;
-        }
+    shard_state *coord = rt_shard_data(rt_tx_coord(tx));
+    if (config_change_check(&coord->cfg, ch, &tx->argv[3], err, sizeof(err))) {
+        config_change_free(ch);
+        rw_error(&tx->reply, err);
+        rt_tx_done(tx);
+        return;
     }
-    /* Second pass: apply everything to a scratch copy; keep it only if all pass. */
-    shard_state *ss = ctx_ss(c);
-    config scratch;
-    config_copy(&scratch, &ss->cfg);
-    for (int i = 0; i < n; i++) {
-        if (config_set(&scratch, ch->names[i], ch->values[i], err, sizeof(err))) {
-            rw_error(c->reply, err);
-            config_free(&scratch);
-            config_change_free(ch);
-            return;
-        }
-    }
-    config_free(&ss->cfg);
-    ss->cfg = scratch;
-    /* This shard applies the change at once: its later requests run before
-     * its own broadcast message is handled. Every other shard receives the
-     * broadcast ahead of any later request from this shard (rings are FIFO). */
-    config_apply_runtime(&ss->cfg, rt_shard_cfg(c->shard));
-    ss_apply_config(ss);
-    rw_ok(c->reply);
-    rt_broadcast(c->shard, config_set_on_shard, ch, config_set_done);
+    tx->state = ch;
+    rt_tx_run(tx, op_config_set, config_set_finish);
 }
 
-static void resetstat_on_shard(rt_shard *s, void *arg) {
-    (void)arg;
-    shard_state *ss = rt_shard_data(s);
+static void op_resetstat(rt_ctx *c) {
+    shard_state *ss = ctx_ss(c);
     if (ss->stats) memset(ss->stats, 0, sizeof(cmd_stat) * (size_t)cmd_count_ids());
     ss->total_commands = 0;
     ss->stat_numconnections = 0;
     ss->stat_rejected_conn = 0;
 }
 
-void cmd_config_resetstat(rt_ctx *c) {
-    rt_broadcast(c->shard, resetstat_on_shard, NULL, NULL);
-    rw_ok(c->reply);
+static void resetstat_finish(rt_tx *tx) {
+    rw_ok(&tx->reply);
+    rt_tx_done(tx);
+}
+
+void cmd_config_resetstat_multi(rt_tx *tx) {
+    rt_tx_run(tx, op_resetstat, resetstat_finish);
 }
 
 void cmd_config_rewrite(rt_ctx *c) {

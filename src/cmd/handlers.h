@@ -131,9 +131,9 @@ void cmd_command_list(rt_ctx *c);
 /* CONFIG (c_config.c). */
 void cmd_config_get(rt_ctx *c);
 void cmd_config_help(rt_ctx *c);
-void cmd_config_resetstat(rt_ctx *c);
+void cmd_config_resetstat_multi(rt_tx *tx);
 void cmd_config_rewrite(rt_ctx *c);
-void cmd_config_set(rt_ctx *c);
+void cmd_config_set_multi(rt_tx *tx);
 
 /* Transactions (dispatch.c). */
 void cmd_multi(rt_ctx *c);

@@ -156,6 +156,28 @@ def _pair_conns(p, r):
     return RespConn(HOST, p.port), RespConn(HOST, r.port)
 
 
+def test_config_set_reaches_every_shard_before_ok(server):
+    # +OK to CONFIG SET means every shard has the new value: connections
+    # accepted right after it, on any shard, must be asked for the password,
+    # and a hz read back from any connection is the new one.
+    p = server("--threads", "4")
+    for rnd in range(5):
+        pw = "pw%d" % rnd
+        with RespConn(HOST, p.port) as c:
+            if rnd:
+                assert c.call("AUTH", "pw%d" % (rnd - 1)) == b"+OK\r\n"
+            assert c.call("CONFIG", "SET", "requirepass", pw, "hz", str(11 + rnd)) == b"+OK\r\n"
+        conns = [RespConn(HOST, p.port) for _ in range(24)]
+        try:
+            for c in conns:
+                assert c.call("PING") == b"-NOAUTH Authentication required.\r\n"
+                assert c.call("AUTH", pw) == b"+OK\r\n"
+                assert c.call("CONFIG", "GET", "hz") == b"*2\r\n$2\r\nhz\r\n$2\r\n%d\r\n" % (11 + rnd)
+        finally:
+            for c in conns:
+                c.close()
+
+
 def test_auth_requirepass(server, ref_server):
     # The fixtures wait for +PONG, so the password is set once they run.
     p, r = server(), ref_server()

@@ -122,9 +122,9 @@ WEAK void cmd_command_info(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_command_list(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_config_get(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_config_help(rt_ctx *c __attribute__((unused))) {}
-WEAK void cmd_config_resetstat(rt_ctx *c __attribute__((unused))) {}
+WEAK void cmd_config_resetstat_multi(rt_tx *tx __attribute__((unused))) {}
 WEAK void cmd_config_rewrite(rt_ctx *c __attribute__((unused))) {}
-WEAK void cmd_config_set(rt_ctx *c __attribute__((unused))) {}
+WEAK void cmd_config_set_multi(rt_tx *tx __attribute__((unused))) {}
 WEAK void cmd_multi(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_discard(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_exec_multi(rt_tx *tx __attribute__((unused))) {}
