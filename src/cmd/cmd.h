@@ -156,6 +156,10 @@ static inline store *ctx_store(rt_ctx *c) {
 static inline db *ctx_db(rt_ctx *c) {
     return store_db(ctx_ss(c)->st, c->db);
 }
+/* The database a context works on: the client's, also inside a tx op. */
+static inline db *ctx_cdb(rt_ctx *c) {
+    return store_db(ctx_ss(c)->st, c->tx ? c->tx->db : c->db);
+}
 /* Case-insensitive comparison of an argument with a C string. */
 static inline int arg_is(const rt_arg *a, const char *s) {
     size_t n = strlen(s);
@@ -169,6 +173,15 @@ int arg_double_or_reply(rbuf *r, const rt_arg *a, double *out, const char *msg);
 int arg_ld_or_reply(rbuf *r, const rt_arg *a, long double *out, const char *msg);
 int arg_range_or_reply(rbuf *r, const rt_arg *a, long long min, long long max, long long *out,
                        const char *msg);
+
+/* Key lookups of the type commands (cmd_util.c). Both work on ctx_cdb(c).
+ * lookup_read counts a keyspace hit or miss, as Redis's read lookups do;
+ * lookup_write does not. Each returns 0 with *o set to the value (owned by
+ * the db) or NULL when the key is absent; or -1 after writing WRONGTYPE
+ * into r when the key holds another type. */
+obj *lookup_read_any(rt_ctx *c, const rt_arg *key);
+int lookup_read(rt_ctx *c, const rt_arg *key, int type, obj **o, rbuf *r);
+int lookup_write(rt_ctx *c, const rt_arg *key, int type, obj **o, rbuf *r);
 
 /* Redis's shared error replies (without the leading '-'). */
 #define ERR_WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"

@@ -87,7 +87,8 @@ static cmd_def command_subs[] = {
 static cmd_def config_subs[] = {
     LOCAL("get", -3, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, cmd_config_get),
     ALL("set", -4, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, cmd_config_set_multi),
-    ALL("resetstat", 2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, cmd_config_resetstat_multi),
+    ALL("resetstat", 2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+        cmd_config_resetstat_multi),
     LOCAL("rewrite", 2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, cmd_config_rewrite),
     LOCAL("help", 2, CMD_LOADING | CMD_STALE, cmd_config_help),
     END,

@@ -34,3 +34,30 @@ int arg_range_or_reply(rbuf *r, const rt_arg *a, long long min, long long max, l
     }
     return 0;
 }
+
+obj *lookup_read_any(rt_ctx *c, const rt_arg *key) {
+    obj *o = db_find(ctx_cdb(c), key->p, key->len);
+    if (o)
+        ctx_store(c)->stats.keyspace_hits++;
+    else
+        ctx_store(c)->stats.keyspace_misses++;
+    return o;
+}
+
+static int lookup_check(obj *found, int type, obj **o, rbuf *r) {
+    if (found && found->type != type) {
+        *o = NULL;
+        rw_error(r, ERR_WRONGTYPE);
+        return -1;
+    }
+    *o = found;
+    return 0;
+}
+
+int lookup_read(rt_ctx *c, const rt_arg *key, int type, obj **o, rbuf *r) {
+    return lookup_check(lookup_read_any(c, key), type, o, r);
+}
+
+int lookup_write(rt_ctx *c, const rt_arg *key, int type, obj **o, rbuf *r) {
+    return lookup_check(db_find(ctx_cdb(c), key->p, key->len), type, o, r);
+}

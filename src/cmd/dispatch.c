@@ -67,6 +67,21 @@ void ss_apply_config(shard_state *ss) {
     ss->st->lfu_log_factor = atoi(v);
     config_get_text(&ss->cfg, "lfu-decay-time", v, sizeof(v));
     ss->st->lfu_decay_time = atoi(v);
+    store_enc *e = &ss->st->enc;
+    config_get_text(&ss->cfg, "hash-max-listpack-entries", v, sizeof(v));
+    e->hash_max_listpack_entries = atoll(v);
+    config_get_text(&ss->cfg, "hash-max-listpack-value", v, sizeof(v));
+    e->hash_max_listpack_value = atoll(v);
+    config_get_text(&ss->cfg, "set-max-intset-entries", v, sizeof(v));
+    e->set_max_intset_entries = atoll(v);
+    config_get_text(&ss->cfg, "zset-max-listpack-entries", v, sizeof(v));
+    e->zset_max_listpack_entries = atoll(v);
+    config_get_text(&ss->cfg, "zset-max-listpack-value", v, sizeof(v));
+    e->zset_max_listpack_value = atoll(v);
+    config_get_text(&ss->cfg, "list-max-listpack-size", v, sizeof(v));
+    e->list_max_listpack_size = atoi(v);
+    config_get_text(&ss->cfg, "list-compress-depth", v, sizeof(v));
+    e->list_compress_depth = atoi(v);
 }
 
 static void *shard_init(rt_shard *s, int id) {

@@ -199,27 +199,11 @@ uint32_t *tstr_lcs_table(const char *a, size_t alen, const char *b, size_t blen)
 /* ---------------------------------------------------------------------- */
 /* Shared plumbing of the handlers. */
 
-/* The database the context works on: the client's, also inside a tx op. */
-static db *str_db(rt_ctx *c) {
-    return store_db(ctx_store(c), c->tx ? c->tx->db : c->db);
-}
-
-/* Look a key up for reading, counting a keyspace hit or miss as Redis's
- * read lookups do. Returns the value (owned by the db) or NULL. */
-static obj *str_lookup_read(rt_ctx *c, db *d, const rt_arg *key) {
-    obj *o = db_find(d, key->p, key->len);
-    if (o)
-        ctx_store(c)->stats.keyspace_hits++;
-    else
-        ctx_store(c)->stats.keyspace_misses++;
-    return o;
-}
-
 /* Look argv[1] up as a string for reading. Returns the value; or NULL with
  * *absent = 1 when the key is missing (the caller replies), or NULL with
  * *absent = 0 after replying WRONGTYPE. */
 static obj *str_read_key(rt_ctx *c, int *absent) {
-    obj *o = str_lookup_read(c, str_db(c), &c->argv[1]);
+    obj *o = lookup_read_any(c, &c->argv[1]);
     *absent = o == NULL;
     if (o && o->type != OBJ_STRING) {
         rw_error(c->reply, ERR_WRONGTYPE);
@@ -355,12 +339,12 @@ bad:
  * (int_reply 0) or :1 / :0 (int_reply 1); with SF_GET the old value. */
 static void str_set_generic(rt_ctx *c, int flags, const rt_arg *key, const rt_arg *val,
                             const rt_arg *exp, const char *name, int int_reply) {
-    db *d = str_db(c);
+    db *d = ctx_cdb(c);
     int64_t when = -1;
     int found;
     if (exp && str_expire_ms(c, exp, flags, name, &when) < 0) return;
     if (flags & SF_GET) {
-        obj *old = str_lookup_read(c, d, key);
+        obj *old = lookup_read_any(c, key);
         if (old && old->type != OBJ_STRING) {
             rw_error(c->reply, ERR_WRONGTYPE);
             return;
@@ -422,12 +406,12 @@ void cmd_get(rt_ctx *c) {
 }
 
 void cmd_getex(rt_ctx *c) {
-    db *d = str_db(c);
+    db *d = ctx_cdb(c);
     const rt_arg *key = &c->argv[1];
     int flags, exp_idx;
     int64_t when = -1;
     if (str_parse_opts(c->reply, c->argc, c->argv, 2, 0, &flags, &exp_idx) < 0) return;
-    obj *o = str_lookup_read(c, d, key);
+    obj *o = lookup_read_any(c, key);
     if (o == NULL) {
         rw_null(c->reply);
         return;
@@ -450,9 +434,9 @@ void cmd_getex(rt_ctx *c) {
 }
 
 void cmd_getdel(rt_ctx *c) {
-    db *d = str_db(c);
+    db *d = ctx_cdb(c);
     const rt_arg *key = &c->argv[1];
-    obj *o = str_lookup_read(c, d, key);
+    obj *o = lookup_read_any(c, key);
     if (o == NULL) {
         rw_null(c->reply);
         return;
@@ -474,10 +458,9 @@ void cmd_getset(rt_ctx *c) {
 /* MGET, MSET, MSETNX. */
 
 void cmd_mget(rt_ctx *c) {
-    db *d = str_db(c);
     rw_array(c->reply, c->argc - 1);
     for (int j = 1; j < c->argc; j++) {
-        obj *o = str_lookup_read(c, d, &c->argv[j]);
+        obj *o = lookup_read_any(c, &c->argv[j]);
         if (o && o->type == OBJ_STRING)
             str_reply_value(c->reply, o);
         else
@@ -490,12 +473,11 @@ void cmd_mget(rt_ctx *c) {
  * nkeys + 1 offsets, freed by mget_reply). */
 static void op_mget_read(rt_ctx *c) {
     rt_part *pt = &c->tx->part[c->part];
-    db *d = str_db(c);
     size_t *offs = malloc(sizeof(size_t) * (size_t)(pt->nkeys + 1));
     if (offs == NULL) abort();
     for (int k = 0; k < pt->nkeys; k++) {
         offs[k] = pt->out.len;
-        obj *o = str_lookup_read(c, d, &c->tx->argv[pt->keys[k]]);
+        obj *o = lookup_read_any(c, &c->tx->argv[pt->keys[k]]);
         if (o && o->type == OBJ_STRING)
             str_reply_value(&pt->out, o);
         else
@@ -543,7 +525,7 @@ static int mset_args_ok(rbuf *r, int argc, const char *name) {
 
 /* Store each key/value pair of argv whose key index is in keys[0..n). */
 static void mset_store(rt_ctx *c, const rt_arg *argv, const int *keys, int n) {
-    db *d = str_db(c);
+    db *d = ctx_cdb(c);
     for (int k = 0; k < n; k++) {
         const rt_arg *key = &argv[keys[k]], *val = &argv[keys[k] + 1];
         db_set(d, key->p, key->len, obj_new_string_enc(val->p, val->len), 0);
@@ -559,7 +541,7 @@ void cmd_mset(rt_ctx *c) {
 }
 
 void cmd_msetnx(rt_ctx *c) {
-    db *d = str_db(c);
+    db *d = ctx_cdb(c);
     if (!mset_args_ok(c->reply, c->argc, "msetnx")) return;
     for (int j = 1; j < c->argc; j += 2) {
         if (db_find(d, c->argv[j].p, c->argv[j].len)) {
@@ -594,7 +576,7 @@ void cmd_mset_multi(rt_tx *tx) {
 /* MSETNX step 1: part.n = 1 if any of the part's keys exists. */
 static void op_msetnx_check(rt_ctx *c) {
     rt_part *pt = &c->tx->part[c->part];
-    db *d = str_db(c);
+    db *d = ctx_cdb(c);
     pt->n = 0;
     for (int k = 0; k < pt->nkeys; k++) {
         const rt_arg *key = &c->tx->argv[pt->keys[k]];
@@ -632,7 +614,7 @@ void cmd_msetnx_multi(rt_tx *tx) {
 /* APPEND, STRLEN, GETRANGE, SETRANGE. */
 
 void cmd_append(rt_ctx *c) {
-    db *d = str_db(c);
+    db *d = ctx_cdb(c);
     const rt_arg *key = &c->argv[1], *val = &c->argv[2];
     size_t total;
     obj *o = db_find(d, key->p, key->len);
@@ -699,7 +681,7 @@ void cmd_getrange(rt_ctx *c) {
 }
 
 void cmd_setrange(rt_ctx *c) {
-    db *d = str_db(c);
+    db *d = ctx_cdb(c);
     const rt_arg *key = &c->argv[1], *val = &c->argv[3];
     long long offset;
     if (arg_ll_or_reply(c->reply, &c->argv[2], &offset, ERR_NOT_INT) < 0) return;
@@ -745,7 +727,7 @@ void cmd_setrange(rt_ctx *c) {
 /* INCR/DECR/INCRBY/DECRBY: add incr to the integer at key (0 if absent),
  * keeping its TTL; the result is stored INT-encoded. */
 static void str_incr_generic(rt_ctx *c, long long incr) {
-    db *d = str_db(c);
+    db *d = ctx_cdb(c);
     const rt_arg *key = &c->argv[1];
     obj *o = db_find(d, key->p, key->len);
     long long v = 0;
@@ -800,7 +782,7 @@ void cmd_decrby(rt_ctx *c) {
 }
 
 void cmd_incrbyfloat(rt_ctx *c) {
-    db *d = str_db(c);
+    db *d = ctx_cdb(c);
     const rt_arg *key = &c->argv[1];
     obj *o = db_find(d, key->p, key->len);
     long double v = 0, incr;
@@ -900,7 +882,7 @@ void cmd_setbit(rt_ctx *c) {
         rw_error(c->reply, ERR_BIT_VALUE);
         return;
     }
-    obj *o = str_lookup_for_bits(c, str_db(c), &c->argv[1], off, &changed);
+    obj *o = str_lookup_for_bits(c, ctx_cdb(c), &c->argv[1], off, &changed);
     if (o == NULL) return;
     unsigned char *p = (unsigned char *)o->v.s.ptr;
     int old = tstr_bit_at(p, off);
@@ -1172,11 +1154,11 @@ static void bf_generic(rt_ctx *c, int ro) {
         j += op.opcode == BF_GET ? 2 : 3;
     }
 
-    db *d = str_db(c);
+    db *d = ctx_cdb(c);
     obj *o;
     int grown = 0;
     if (readonly) {
-        o = str_lookup_read(c, d, &c->argv[1]);
+        o = lookup_read_any(c, &c->argv[1]);
         if (o && o->type != OBJ_STRING) {
             rw_error(c->reply, ERR_WRONGTYPE);
             goto done;
@@ -1239,12 +1221,11 @@ static void op_copy_values(rt_ctx *c) {
     rt_tx *tx = c->tx;
     rt_part *pt = &tx->part[c->part];
     int first_src = arg_is(&tx->argv[0], "bitop") ? 3 : 1;
-    db *d = str_db(c);
     str_copy *cp = calloc((size_t)pt->nkeys + 1, sizeof(str_copy));
     if (cp == NULL) abort();
     for (int k = 0; k < pt->nkeys; k++) {
         if (pt->keys[k] < first_src) continue;
-        obj *o = str_lookup_read(c, d, &tx->argv[pt->keys[k]]);
+        obj *o = lookup_read_any(c, &tx->argv[pt->keys[k]]);
         if (o == NULL) continue;
         if (o->type != OBJ_STRING) {
             cp[k].state = SC_WRONGTYPE;
@@ -1325,7 +1306,7 @@ static int bitop_parse(rbuf *r, int argc, const rt_arg *argv) {
 /* Store BITOP's result res (len bytes, borrowed) at key, or delete key when
  * the result is empty. */
 static void bitop_store(rt_ctx *c, const rt_arg *key, const unsigned char *res, size_t len) {
-    db *d = str_db(c);
+    db *d = ctx_cdb(c);
     if (len > 0) {
         obj *o = obj_new_string(res, len);
         obj_str_make_raw(o, len);
@@ -1339,7 +1320,6 @@ static void bitop_store(rt_ctx *c, const rt_arg *key, const unsigned char *res, 
 void cmd_bitop(rt_ctx *c) {
     int op = bitop_parse(c->reply, c->argc, c->argv);
     if (op < 0) return;
-    db *d = str_db(c);
     int n = c->argc - 3;
     size_t nalloc = n > 0 ? (unsigned)n : 1u;
     const unsigned char **src = calloc(nalloc, sizeof(*src));
@@ -1347,7 +1327,7 @@ void cmd_bitop(rt_ctx *c) {
     char(*tmp)[32] = calloc(nalloc, sizeof(*tmp));
     if (src == NULL || len == NULL || tmp == NULL) abort();
     for (int j = 0; j < n; j++) {
-        obj *o = str_lookup_read(c, d, &c->argv[3 + j]);
+        obj *o = lookup_read_any(c, &c->argv[3 + j]);
         if (o == NULL) continue;
         if (o->type != OBJ_STRING) {
             rw_error(c->reply, ERR_WRONGTYPE);
@@ -1556,9 +1536,8 @@ static void lcs_reply(rbuf *r, int argc, const rt_arg *argv, const char *a, size
 }
 
 void cmd_lcs(rt_ctx *c) {
-    db *d = str_db(c);
-    obj *oa = str_lookup_read(c, d, &c->argv[1]);
-    obj *ob = str_lookup_read(c, d, &c->argv[2]);
+    obj *oa = lookup_read_any(c, &c->argv[1]);
+    obj *ob = lookup_read_any(c, &c->argv[2]);
     if ((oa && oa->type != OBJ_STRING) || (ob && ob->type != OBJ_STRING)) {
         rw_error(c->reply, ERR_LCS_TYPES);
         return;

@@ -9,7 +9,8 @@
  * RAW keeps them in a separate buffer with spare capacity (cap) for APPEND and
  * SETRANGE. An EMBSTR made modifiable becomes RAW with a separate buffer.
  * Non-string types keep their representation behind v.ptr, owned by the
- * type's module; until those modules exist, obj_free just frees v.ptr.
+ * type's module (store/list.c, set.c, zset.c, hash.c), which obj.c calls
+ * through its obj_type_hooks.
  */
 #include "store.h"
 
@@ -28,7 +29,7 @@ static size_t obj_sds_hdr(size_t cap) {
 
 /* The size jemalloc (Redis's allocator) really hands out for a request of n
  * bytes: 8, then multiples of 16 up to 128, then four classes per doubling. */
-static size_t obj_jemalloc_size(size_t n) {
+size_t obj_jemalloc_size(size_t n) {
     if (n <= 8) return 8;
     if (n <= 128) return (n + 15) & ~(size_t)15;
     size_t group = 128;
@@ -36,6 +37,22 @@ static size_t obj_jemalloc_size(size_t n) {
         group *= 2;
     size_t step = group / 4;
     return (n + step - 1) / step * step;
+}
+
+/* The hooks of a non-string type. */
+static const obj_type_hooks *obj_hooks(const obj *o) {
+    switch (o->type) {
+    case OBJ_LIST:
+        return &obj_hooks_list;
+    case OBJ_SET:
+        return &obj_hooks_set;
+    case OBJ_ZSET:
+        return &obj_hooks_zset;
+    case OBJ_HASH:
+        return &obj_hooks_hash;
+    default:
+        abort(); /* no other type exists */
+    }
 }
 
 static obj *obj_alloc(size_t extra) {
@@ -88,13 +105,16 @@ obj *obj_new_int(long long v) {
     return o;
 }
 
-/* Deep copy of a string value, same encoding (RAW copies are trimmed to
- * their length). Other types return NULL until their modules provide a copy.
- * Caller owns the result. */
+/* Deep copy of a value, same encoding (RAW copies are trimmed to their
+ * length). Caller owns the result. */
 obj *obj_dup(const obj *o) {
     obj *c;
-    if (o->type != OBJ_STRING) return NULL;
-    if (o->enc == OBJ_ENC_INT) {
+    if (o->type != OBJ_STRING) {
+        c = obj_alloc(0);
+        c->type = o->type;
+        c->enc = o->enc;
+        c->v.ptr = obj_hooks(o)->dup(o);
+    } else if (o->enc == OBJ_ENC_INT) {
         c = obj_new_int(o->v.i);
     } else if (o->enc == OBJ_ENC_EMBSTR) {
         c = obj_new_string(o->v.s.ptr, o->v.s.len);
@@ -118,9 +138,13 @@ void obj_free(obj *o) {
     if (o->type == OBJ_STRING) {
         if (o->enc == OBJ_ENC_RAW) free(o->v.s.ptr);
     } else {
-        free(o->v.ptr);
+        obj_hooks(o)->free(o);
     }
     free(o);
+}
+
+size_t obj_elements(const obj *o) {
+    return o->type == OBJ_STRING ? 1 : obj_hooks(o)->elements(o);
 }
 
 const char *obj_type_name(const obj *o) {
@@ -217,7 +241,7 @@ void obj_str_make_raw(obj *o, size_t newlen) {
  * storage, in jemalloc size classes). The command layer adds the key's part:
  * jemalloc size of the key's sds plus 24 for the dict entry. */
 size_t obj_mem_usage(const obj *o) {
-    if (o->type != OBJ_STRING) return sizeof(obj);
+    if (o->type != OBJ_STRING) return obj_hooks(o)->mem_usage(o);
     switch (o->enc) {
     case OBJ_ENC_INT:
         return 16;

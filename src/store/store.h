@@ -86,6 +86,35 @@ void obj_str_make_raw(obj *o, size_t newlen);
 /* Approximate bytes used by the value (MEMORY USAGE). */
 size_t obj_mem_usage(const obj *o);
 
+/* Element count of a value: 1 for strings (lazy-free effort, DEBUG OBJECT). */
+size_t obj_elements(const obj *o);
+/* jemalloc's size class for an n-byte request (MEMORY USAGE estimates Redis's
+ * figures, which are jemalloc's). */
+size_t obj_jemalloc_size(size_t n);
+
+/* What a non-string type's module provides (store/list.c, set.c, zset.c,
+ * hash.c); obj.c dispatches on o->type. The module keeps o->enc right. */
+typedef struct obj_type_hooks {
+    void (*free)(obj *o);              /* free o->v.ptr and what it owns (not o) */
+    void *(*dup)(const obj *o);        /* a deep copy of o->v.ptr (same encoding) */
+    size_t (*mem_usage)(const obj *o); /* MEMORY USAGE of the value, Redis-like */
+    size_t (*elements)(const obj *o);  /* number of elements */
+} obj_type_hooks;
+extern const obj_type_hooks obj_hooks_list, obj_hooks_set, obj_hooks_zset, obj_hooks_hash;
+
+/* The encoding thresholds of a shard (CONFIG names in comments), refreshed
+ * from its configuration after startup and every CONFIG SET. */
+typedef struct store_enc {
+    long long hash_max_listpack_entries; /* hash-max-listpack-entries */
+    long long hash_max_listpack_value;   /* hash-max-listpack-value */
+    long long set_max_intset_entries;    /* set-max-intset-entries */
+    long long zset_max_listpack_entries; /* zset-max-listpack-entries */
+    long long zset_max_listpack_value;   /* zset-max-listpack-value */
+    int list_max_listpack_size;          /* list-max-listpack-size: > 0 entries per
+                                            node; -1..-5 = 4, 8, 16, 32, 64 KiB */
+    int list_compress_depth;             /* list-compress-depth */
+} store_enc;
+
 /* One database of one shard. Opaque. */
 typedef struct db db;
 
@@ -108,6 +137,7 @@ typedef struct store {
     int lfu_log_factor;
     int lfu_decay_time; /* minutes per counter decrement; 0 never */
     uint64_t rng;       /* for the LFU counter's probabilistic increment */
+    store_enc enc;      /* encoding thresholds (CONFIG) */
     store_stats stats;
 } store;
 
@@ -120,10 +150,6 @@ static inline db *store_db(store *s, int i) {
 void store_swapdb(store *s, int a, int b);
 /* The LRU clock (seconds, 24 bits) for obj->lru, from now_ms. */
 uint32_t store_lru_clock(const store *s);
-/* Record an access to o (LRU clock or LFU counter, per s->lfu). */
-void store_touch(store *s, obj *o);
-/* The LFU counter of o after decay (OBJECT FREQ); meaningful with s->lfu. */
-unsigned store_lfu_freq(const store *s, const obj *o);
 /* Record an access to o (LRU clock or LFU counter, per s->lfu). */
 void store_touch(store *s, obj *o);
 /* The LFU counter of o after decay (OBJECT FREQ); meaningful with s->lfu. */
