@@ -57,6 +57,21 @@ COMMANDS = [
 # published command documentation. Same shape as the parsed replies.
 ST = lambda s: ("+", s)
 BU = lambda s: ("bulk", s)
+def _load_type_lists():
+    """Each data type keeps its own command list and summaries in
+    tools/cmds/<type>.py (COMMANDS and SUMMARY, same shapes as here)."""
+    d = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cmds")
+    if not os.path.isdir(d):
+        return
+    for fn in sorted(os.listdir(d)):
+        if fn.endswith(".py"):
+            ns = {}
+            with open(os.path.join(d, fn)) as f:
+                exec(compile(f.read(), fn, "exec"), ns)
+            COMMANDS.extend(ns.get("COMMANDS", []))
+            SUMMARY.update(ns.get("SUMMARY", {}))
+
+
 def _map(*kv):
     return ("map", list(kv))
 OVERRIDES = {
@@ -187,6 +202,7 @@ SUMMARY = {
     "config|rewrite": "Write the running configuration to the config file",
     "config|help": "Describe the CONFIG subcommands",
 }
+_load_type_lists()
 
 CMD_FLAGS = {
     "write": "CMD_WRITE", "readonly": "CMD_READONLY", "denyoom": "CMD_DENYOOM",

@@ -17,30 +17,7 @@
 #include "cmd_meta.h"
 #include "handlers.h"
 
-/* Row builders, one per route. The last three fields of cmd_def (meta, id,
- * parent) are filled in by cmd_table_init. */
-#define ROW(name, arity, flags, fk, lk, step, getkeys, route, proc, multi, route_fn, subs)         \
-    { name, arity, flags, fk, lk, step, getkeys, route, proc, multi, route_fn, subs, NULL, 0, NULL }
-/* Runs where its keys live (first/last/step); multi when they span shards. */
-#define KEYS(name, arity, flags, fk, lk, step, proc, multi)                                        \
-    ROW(name, arity, flags, fk, lk, step, NULL, CMD_ROUTE_KEYS, proc, multi, NULL, NULL)
-/* As KEYS, with a function computing the key positions. */
-#define KEYS_GK(name, arity, flags, fk, lk, step, proc, multi, getkeys)                            \
-    ROW(name, arity, flags, fk, lk, step, getkeys, CMD_ROUTE_KEYS, proc, multi, NULL, NULL)
-/* Runs on the connection's shard, with the connection. */
-#define LOCAL(name, arity, flags, proc)                                                            \
-    ROW(name, arity, flags, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, proc, NULL, NULL, NULL)
-/* A transaction over every shard. */
-#define ALL(name, arity, flags, multi)                                                             \
-    ROW(name, arity, flags, 0, 0, 0, NULL, CMD_ROUTE_ALL, NULL, multi, NULL, NULL)
-/* route_fn picks the shard, proc runs there. */
-#define CUSTOM(name, arity, flags, route_fn, proc)                                                 \
-    ROW(name, arity, flags, 0, 0, 0, NULL, CMD_ROUTE_CUSTOM, proc, NULL, route_fn, NULL)
-/* A command with subcommands; proc (if any) serves the bare command. */
-#define CONTAINER(name, arity, flags, proc, subs)                                                  \
-    ROW(name, arity, flags, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, proc, NULL, NULL, subs)
-#define END                                                                                        \
-    { NULL, 0, 0, 0, 0, 0, NULL, 0, NULL, NULL, NULL, NULL, NULL, 0, NULL }
+#include "cmd_rows.h"
 
 static cmd_def object_subs[] = {
     KEYS("encoding", 3, CMD_READONLY, 2, 2, 1, cmd_object_encoding, NULL),
@@ -188,14 +165,15 @@ static cmd_def cmd_table[] = {
 /* Lookup index: open addressing over a power-of-two table of pointers into
  * cmd_table, keyed by a case-folded FNV-1a hash of the name. Twice the size
  * of the command count keeps probe chains to one or two slots. */
-#define CMD_HASH_SLOTS 256
+#define CMD_HASH_SLOTS 1024
+#define CMD_MAX_TOP 480
 typedef struct cmd_slot {
     const cmd_def *cmd; /* NULL: empty slot */
     uint32_t hash;      /* full hash of the name, checked before the bytes */
     uint32_t len;       /* strlen(cmd->name) */
 } cmd_slot;
 static cmd_slot cmd_hash[CMD_HASH_SLOTS];
-static const cmd_def *cmd_top[sizeof(cmd_table) / sizeof(cmd_table[0])];
+static const cmd_def *cmd_top[CMD_MAX_TOP + 1];
 static size_t cmd_name_max;
 static int cmd_nids;
 static int cmd_ready;
@@ -225,29 +203,37 @@ static void cmd_attach_meta(cmd_def *c) {
     }
 }
 
+/* The core table first, then each type's rows (cmd_rows.h). */
+static cmd_def *const cmd_type_tables[] = {
+    cmd_table,     cmd_rows_hash, cmd_rows_list, cmd_rows_set,
+    cmd_rows_zset, cmd_rows_hll,  cmd_rows_geo,  cmd_rows_sort,
+};
+
 /* Hand out ids, set parents and meta, and build the lookup index. Call once
  * before any other function of this file (later calls do nothing). */
 void cmd_table_init(void) {
     if (cmd_ready) return;
     int ntop = 0;
-    for (cmd_def *c = cmd_table; c->name; c++) {
-        c->id = cmd_nids++;
-        c->parent = NULL;
-        cmd_attach_meta(c);
-        cmd_top[ntop++] = c;
-        size_t len = strlen(c->name);
-        if (len > cmd_name_max) cmd_name_max = len;
-        uint32_t h = cmd_hash_name(c->name, len);
-        uint32_t slot = h & (CMD_HASH_SLOTS - 1);
-        while (cmd_hash[slot].cmd)
-            slot = (slot + 1) & (CMD_HASH_SLOTS - 1);
-        cmd_hash[slot] = (cmd_slot){c, h, (uint32_t)len};
-        for (cmd_def *s = (cmd_def *)c->subs; s && s->name; s++) {
-            s->id = cmd_nids++;
-            s->parent = c;
-            cmd_attach_meta(s);
+    for (size_t t = 0; t < sizeof(cmd_type_tables) / sizeof(cmd_type_tables[0]); t++)
+        for (cmd_def *c = cmd_type_tables[t]; c->name; c++) {
+            if (ntop == CMD_MAX_TOP) abort();
+            c->id = cmd_nids++;
+            c->parent = NULL;
+            cmd_attach_meta(c);
+            cmd_top[ntop++] = c;
+            size_t len = strlen(c->name);
+            if (len > cmd_name_max) cmd_name_max = len;
+            uint32_t h = cmd_hash_name(c->name, len);
+            uint32_t slot = h & (CMD_HASH_SLOTS - 1);
+            while (cmd_hash[slot].cmd)
+                slot = (slot + 1) & (CMD_HASH_SLOTS - 1);
+            cmd_hash[slot] = (cmd_slot){c, h, (uint32_t)len};
+            for (cmd_def *s = (cmd_def *)c->subs; s && s->name; s++) {
+                s->id = cmd_nids++;
+                s->parent = c;
+                cmd_attach_meta(s);
+            }
         }
-    }
     cmd_top[ntop] = NULL;
     /* The index must keep free slots for probing to end. */
     if (2 * ntop > CMD_HASH_SLOTS) abort();
