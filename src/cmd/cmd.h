@@ -174,6 +174,20 @@ int arg_ld_or_reply(rbuf *r, const rt_arg *a, long double *out, const char *msg)
 int arg_range_or_reply(rbuf *r, const rt_arg *a, long long min, long long max, long long *out,
                        const char *msg);
 
+/* A SCAN-family cursor, parsed as Redis does (base 10, whole argument, no
+ * leading space, no overflow; "-1" wraps). Returns 0, or -1 after writing
+ * "ERR invalid cursor" into err. */
+int arg_cursor_or_reply(const rt_arg *a, uint64_t *out, rbuf *err);
+/* The options of HSCAN/SSCAN/ZSCAN key cursor [MATCH pattern] [COUNT n],
+ * from argv[first] on. pat is NULL for no pattern (or "*"); it borrows argv. */
+typedef struct scan_opts {
+    long long count;
+    const char *pat;
+    size_t plen;
+} scan_opts;
+/* Returns 0, or -1 after writing Redis's error into err. */
+int scan_opts_or_reply(int argc, const rt_arg *argv, int first, scan_opts *o, rbuf *err);
+
 /* Key lookups of the type commands (cmd_util.c). Both work on ctx_cdb(c).
  * lookup_read counts a keyspace hit or miss, as Redis's read lookups do;
  * lookup_write does not. Each returns 0 with *o set to the value (owned by

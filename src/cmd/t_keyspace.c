@@ -401,33 +401,10 @@ static int ks_scan_bits(int nshards) {
     return b;
 }
 
-/* Parse a cursor as Redis does (strtoul base 10, no leading space, whole
- * argument, no overflow; "-1" wraps). Returns 0, or -1 after writing
- * "ERR invalid cursor" into err. */
-static int ks_parse_cursor(const rt_arg *a, uint64_t *out, rbuf *err) {
-    char buf[64];
-    if (a->len >= sizeof(buf) || (a->len > 0 && isspace((unsigned char)a->p[0]))) {
-        rw_error(err, "ERR invalid cursor");
-        return -1;
-    }
-    memcpy(buf, a->p, a->len);
-    buf[a->len] = '\0';
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(buf, &end, 10);
-    /* A NUL inside the argument ends the C string Redis parses. */
-    if (*end != '\0' || errno == ERANGE) {
-        rw_error(err, "ERR invalid cursor");
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 int route_scan(rt_shard *home, int argc, rt_arg *argv, rbuf *err) {
     (void)argc;
     uint64_t cur;
-    if (ks_parse_cursor(&argv[1], &cur, err) < 0) return -1;
+    if (arg_cursor_or_reply(&argv[1], &cur, err) < 0) return -1;
     int ns = rt_nshards(rt_of(home));
     int bits = ks_scan_bits(ns);
     uint64_t shard = bits ? cur & ((1ULL << bits) - 1) : 0;
@@ -458,7 +435,7 @@ static void ks_scan_visit(void *priv, const char *key, size_t klen, obj *val) {
 
 void cmd_scan(rt_ctx *c) {
     uint64_t cur;
-    if (ks_parse_cursor(&c->argv[1], &cur, c->reply) < 0) return;
+    if (arg_cursor_or_reply(&c->argv[1], &cur, c->reply) < 0) return;
     long long count = 10;
     ks_scan_acc a = {0};
     for (int i = 2; i < c->argc;) {
