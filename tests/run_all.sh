@@ -3,7 +3,7 @@
 #   1. tests/deps.sh (packages; quick when already installed)
 #   2. plain build: server, unit tests, the integration suite
 #   3. ASan+UBSan build (build-asan/): unit tests and the integration suite
-#   4. TSan build (build-tsan/): the ring and runtime unit tests (the latter
+#   4. TSan build (build-tsan/): the ring, lazy-free and runtime unit tests (the latter
 #      with a toy command set) and the cross-shard pipeline stress module
 # Each stage's counts are added up; the last line printed is the total as
 # "N passed, N failed". A build that fails, or a test program that dies
@@ -122,9 +122,9 @@ export TSAN_OPTIONS=halt_on_error=1
 if setarch "$(uname -m)" -R true 2>/dev/null; then
     export PERCORE_PREFIX="setarch $(uname -m) -R"
 fi
-if build tsan -j"$JOBS" SAN=tsan all build-tsan/tests/test_rt build-tsan/tests/test_ring; then
+if build tsan -j"$JOBS" SAN=tsan all build-tsan/tests/test_rt build-tsan/tests/test_ring build-tsan/tests/test_lazyfree; then
     mkdir -p "$TMP/tsan-unit"
-    cp build-tsan/tests/test_rt build-tsan/tests/test_ring "$TMP/tsan-unit/"
+    cp build-tsan/tests/test_rt build-tsan/tests/test_ring build-tsan/tests/test_lazyfree "$TMP/tsan-unit/"
     unit unit-tsan "$TMP/tsan-unit"
     integ integ-tsan build-tsan/percore-server tests/integ/test_pipeline_stress.py
 fi

@@ -102,7 +102,7 @@ static cmd_def cmd_table[] = {
     KEYS("bitfield", -2, CMD_WRITE | CMD_DENYOOM, 1, 1, 1, cmd_bitfield, NULL),
     KEYS("bitfield_ro", -2, CMD_READONLY | CMD_FAST, 1, 1, 1, cmd_bitfield_ro, NULL),
     KEYS("del", -2, CMD_WRITE, 1, -1, 1, cmd_del, cmd_del_multi),
-    KEYS("unlink", -2, CMD_WRITE | CMD_FAST, 1, -1, 1, cmd_del, cmd_del_multi),
+    KEYS("unlink", -2, CMD_WRITE | CMD_FAST, 1, -1, 1, cmd_unlink, cmd_unlink_multi),
     KEYS("exists", -2, CMD_READONLY | CMD_FAST, 1, -1, 1, cmd_exists, cmd_exists_multi),
     KEYS("touch", -2, CMD_READONLY | CMD_FAST, 1, -1, 1, cmd_touch, cmd_touch_multi),
     KEYS("type", 2, CMD_READONLY | CMD_FAST, 1, 1, 1, cmd_type, NULL),

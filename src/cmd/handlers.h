@@ -53,6 +53,8 @@ void cmd_bitfield_ro(rt_ctx *c);
 /* Keyspace (t_keyspace.c). */
 void cmd_del(rt_ctx *c);
 void cmd_del_multi(rt_tx *tx);
+void cmd_unlink(rt_ctx *c);
+void cmd_unlink_multi(rt_tx *tx);
 void cmd_exists(rt_ctx *c);
 void cmd_exists_multi(rt_tx *tx);
 void cmd_touch(rt_ctx *c);

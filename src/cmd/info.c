@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "../server/version.h"
+#include "../store/lazyfree.h"
 #include "cmd.h"
 #include "handlers.h"
 
@@ -315,12 +316,13 @@ static void info_memory(rbuf *o, const info_req *req) {
               "mem_aof_buffer:0\r\n"
               "mem_allocator:libc\r\n"
               "active_defrag_running:0\r\n"
-              "lazyfree_pending_objects:0\r\n"
-              "lazyfreed_objects:0\r\n",
+              "lazyfree_pending_objects:%zu\r\n"
+              "lazyfreed_objects:%llu\r\n",
               used, h_used, rss, h_rss, peak, h_peak,
               peak ? 100.0 * (double)used / (double)peak : 0, used, used, active, rss, total,
               h_total, req->maxmemory, h_max, req->policy, afrag, (long long)(active - used), arss,
-              (long long)(rss - active), frag, (long long)(rss - used));
+              (long long)(rss - active), frag, (long long)(rss - used), lazyfree_pending(),
+              (unsigned long long)lazyfree_freed());
 }
 
 static void info_persistence(rbuf *o, const info_req *req, uint64_t dirty) {

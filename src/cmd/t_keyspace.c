@@ -110,6 +110,13 @@ static int ks_del_one(rt_ctx *c, store *st, db *d, const rt_arg *k) {
     return n;
 }
 
+static int ks_unlink_one(rt_ctx *c, store *st, db *d, const rt_arg *k) {
+    (void)st;
+    int n = db_del_lazy(d, k->p, k->len);
+    if (n) ss_dirty(c, 1);
+    return n;
+}
+
 static int ks_exists_one(rt_ctx *c, store *st, db *d, const rt_arg *k) {
     (void)c;
     return ks_lookup_read(st, d, k) != NULL;
@@ -169,12 +176,22 @@ static void op_touch(rt_ctx *c) {
     ks_count_op(c, ks_touch_one);
 }
 
-/* DEL, and UNLINK (which shares these handlers: values are freed at once). */
+static void op_unlink(rt_ctx *c) {
+    ks_count_op(c, ks_unlink_one);
+}
+
+/* DEL frees values at once; UNLINK hands big ones to the background thread. */
 void cmd_del(rt_ctx *c) {
     ks_count_proc(c, ks_del_one);
 }
 void cmd_del_multi(rt_tx *tx) {
     rt_tx_run(tx, op_del, ks_sum_reply);
+}
+void cmd_unlink(rt_ctx *c) {
+    ks_count_proc(c, ks_unlink_one);
+}
+void cmd_unlink_multi(rt_tx *tx) {
+    rt_tx_run(tx, op_unlink, ks_sum_reply);
 }
 void cmd_exists(rt_ctx *c) {
     ks_count_proc(c, ks_exists_one);
@@ -553,7 +570,7 @@ void cmd_dbsize_multi(rt_tx *tx) {
 }
 
 /* FLUSHDB/FLUSHALL take no argument or one of ASYNC/SYNC. Returns 0, or -1
- * after replying the syntax error. Flushing is always synchronous. */
+ * after replying the syntax error. */
 static int ks_flush_args_ok(rt_tx *tx) {
     if (tx->argc == 1 ||
         (tx->argc == 2 && (arg_is(&tx->argv[1], "async") || arg_is(&tx->argv[1], "sync"))))
@@ -568,17 +585,28 @@ static void ks_ok_reply(rt_tx *tx) {
     rt_tx_done(tx);
 }
 
+/* Whether this flush frees in the background: ASYNC, or no argument with
+ * lazyfree-lazy-user-flush set (as Redis decides). */
+static int ks_flush_lazy(rt_ctx *c) {
+    rt_tx *tx = c->tx;
+    if (tx->argc == 2) return arg_is(&tx->argv[1], "async");
+    char v[8];
+    config_get_text(&ctx_ss(c)->cfg, "lazyfree-lazy-user-flush", v, sizeof(v));
+    return strcmp(v, "yes") == 0;
+}
+
 static void op_flushdb(rt_ctx *c) {
     db *d = store_db(ctx_store(c), c->tx->db);
     ss_dirty(c, db_size(d));
-    db_flush(d);
+    db_flush_lazy(d, ks_flush_lazy(c));
 }
 
 static void op_flushall(rt_ctx *c) {
     store *st = ctx_store(c);
+    int lazy = ks_flush_lazy(c);
     for (int i = 0; i < st->ndb; i++) {
         ss_dirty(c, db_size(store_db(st, i)));
-        db_flush(store_db(st, i));
+        db_flush_lazy(store_db(st, i), lazy);
     }
 }
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../cmd/cmd.h"
+#include "../store/lazyfree.h"
 #include "../common/log.h"
 #include "../sys/reactor.h"
 #include "version.h"
@@ -166,6 +167,7 @@ int main(int argc, char **argv) {
     rt_run(g_rt);
     log_msg(LL_WARNING, "User requested shutdown...");
     rt_free(g_rt);
+    lazyfree_drain();
     g_rt = NULL;
     config_free(&g_config);
     log_msg(LL_WARNING, "percore is now ready to exit, bye bye...");

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "../common/util.h"
+#include "lazyfree.h"
 #include "store.h"
 
 #define DB_MIN_BUCKETS 4
@@ -319,6 +320,14 @@ int db_del(db *d, const char *key, size_t klen) {
     return 1;
 }
 
+int db_del_lazy(db *d, const char *key, size_t klen) {
+    db_entry **link;
+    db_entry *e = db_lookup(d, key, klen, &link);
+    if (e == NULL) return 0;
+    lazyfree_obj(db_unlink(d, link, e, 1));
+    return 1;
+}
+
 obj *db_take(db *d, const char *key, size_t klen, int64_t *expire_ms) {
     db_entry **link;
     db_entry *e = db_lookup(d, key, klen, &link);
@@ -355,10 +364,17 @@ size_t db_expires_size(const db *d) {
     return d->nexp;
 }
 
-/* Free every key and value and return to the minimum table size. */
-void db_flush(db *d) {
-    for (size_t i = 0; i <= d->mask; i++) {
-        db_entry *e = d->buckets[i];
+/* A detached table: its buckets and the expires array (see db_flush_lazy). */
+typedef struct db_detached {
+    db_entry **buckets;
+    size_t mask;
+    db_exp *exp;
+} db_detached;
+
+static void db_free_detached(void *arg) {
+    db_detached *t = arg;
+    for (size_t i = 0; i <= t->mask; i++) {
+        db_entry *e = t->buckets[i];
         while (e) {
             db_entry *next = e->next;
             obj_free(e->val);
@@ -366,11 +382,26 @@ void db_flush(db *d) {
             e = next;
         }
     }
-    free(d->buckets);
+    free(t->buckets);
+    free(t->exp);
+    free(t);
+}
+
+/* Free every key and value and return to the minimum table size. */
+void db_flush(db *d) {
+    db_flush_lazy(d, 0);
+}
+
+void db_flush_lazy(db *d, int lazy) {
+    db_detached *t = db_xcalloc(1, sizeof(*t));
+    *t = (db_detached){d->buckets, d->mask, d->exp};
+    if (lazy && d->count > LAZYFREE_THRESHOLD)
+        lazyfree_job(db_free_detached, t, d->count);
+    else
+        db_free_detached(t);
     d->buckets = db_xcalloc(DB_MIN_BUCKETS, sizeof(*d->buckets));
     d->mask = DB_MIN_BUCKETS - 1;
     d->count = 0;
-    free(d->exp);
     d->exp = NULL;
     d->nexp = d->capexp = 0;
 }

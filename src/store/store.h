@@ -169,6 +169,8 @@ int db_set(db *d, const char *key, size_t klen, obj *val, int keep_ttl);
 void db_replace(db *d, const char *key, size_t klen, obj *val);
 /* Delete key. Returns 1 if it existed (and was not expired). */
 int db_del(db *d, const char *key, size_t klen);
+/* As db_del, but a big value is freed on the background thread (UNLINK). */
+int db_del_lazy(db *d, const char *key, size_t klen);
 /* Detach the value of key and remove the key; *expire_ms gets its deadline
  * or -1. Returns NULL if absent. The caller owns the value. */
 obj *db_take(db *d, const char *key, size_t klen, int64_t *expire_ms);
@@ -186,6 +188,9 @@ int db_persist(db *d, const char *key, size_t klen);
 size_t db_size(const db *d);         /* keys, including not-yet-reaped expired ones */
 size_t db_expires_size(const db *d); /* keys with a TTL */
 void db_flush(db *d);                /* delete every key */
+/* As db_flush; with lazy set, a big table's keys and values are freed on
+ * the background thread (FLUSHDB/FLUSHALL ASYNC). */
+void db_flush_lazy(db *d, int lazy);
 
 /* Visit the keys of one step of a SCAN, with Redis's reverse-binary cursor
  * over power-of-two tables: every key present for a whole scan is visited at

@@ -44,6 +44,8 @@ WEAK void cmd_bitfield(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_bitfield_ro(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_del(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_del_multi(rt_tx *tx __attribute__((unused))) {}
+WEAK void cmd_unlink(rt_ctx *c __attribute__((unused))) {}
+WEAK void cmd_unlink_multi(rt_tx *tx __attribute__((unused))) {}
 WEAK void cmd_exists(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_exists_multi(rt_tx *tx __attribute__((unused))) {}
 WEAK void cmd_touch(rt_ctx *c __attribute__((unused))) {}
