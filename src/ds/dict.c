@@ -1,0 +1,247 @@
+/* dict.c -- chained hash table of binary-safe string keys with inline keys.
+ *
+ * One table of 2^k bucket heads (none allocated while the dict is empty and
+ * has never been expanded); each element is one malloc'd dict_entry holding
+ * the key. Resizing rehashes everything at once: dict_add doubles the table
+ * when the element count reaches the bucket count, dict_shrink halves it
+ * while under 1/8 full. The hash seed is drawn once per process
+ * (getrandom, under pthread_once) so bucket order differs between runs.
+ *
+ * A dict is owned by one thread; no internal locking. Different dicts are
+ * used concurrently on many shard threads: the only shared state is the
+ * seed, written once inside pthread_once before any dict exists, so later
+ * plain reads are ordered after it. Allocation failure aborts.
+ */
+#include "dict.h"
+
+#include <malloc.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "common/util.h"
+
+#define DICT_MIN_BUCKETS 4
+
+struct dict {
+    dict_entry **table; /* size bucket heads, NULL while size == 0 */
+    size_t size;        /* bucket count: 0 or a power of two */
+    size_t used;        /* element count */
+    size_t entry_mem;   /* malloc_usable_size of every entry, summed */
+};
+
+static uint64_t dict_seed;
+static pthread_once_t dict_seed_once = PTHREAD_ONCE_INIT;
+
+/* Draw the process-wide seed; falls back to the clock if getrandom fails. */
+static void dict_seed_init(void) {
+    uint64_t s;
+    if (getrandom(&s, sizeof(s), 0) != (ssize_t)sizeof(s)) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        s = (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec << 32 ^ (uint64_t)(uintptr_t)&ts;
+    }
+    dict_seed = s;
+}
+
+static void *dict_xmalloc(size_t n) {
+    void *p = malloc(n);
+    if (p == NULL) abort();
+    return p;
+}
+
+static uint64_t hash_key(const char *k, size_t klen) {
+    return util_hash(k, klen, dict_seed);
+}
+
+static int key_eq(const dict_entry *e, const char *k, size_t klen) {
+    return e->klen == klen && (klen == 0 || memcmp(e->key, k, klen) == 0);
+}
+
+dict *dict_new(void) {
+    pthread_once(&dict_seed_once, dict_seed_init);
+    dict *d = dict_xmalloc(sizeof(*d));
+    d->table = NULL;
+    d->size = 0;
+    d->used = 0;
+    d->entry_mem = 0;
+    return d;
+}
+
+void dict_free(dict *d, void (*free_val)(dict_entry *e)) {
+    if (d == NULL) return;
+    for (size_t b = 0; b < d->size; b++) {
+        dict_entry *e = d->table[b];
+        while (e) {
+            dict_entry *next = e->next;
+            if (free_val) free_val(e);
+            free(e);
+            e = next;
+        }
+    }
+    free(d->table);
+    free(d);
+}
+
+size_t dict_size(const dict *d) {
+    return d->used;
+}
+
+/* Move every entry into a fresh table of n buckets (a power of two). */
+static void rehash(dict *d, size_t n) {
+    dict_entry **t = dict_xmalloc(n * sizeof(*t));
+    memset(t, 0, n * sizeof(*t));
+    for (size_t b = 0; b < d->size; b++) {
+        dict_entry *e = d->table[b];
+        while (e) {
+            dict_entry *next = e->next;
+            size_t i = (size_t)hash_key(e->key, e->klen) & (n - 1);
+            e->next = t[i];
+            t[i] = e;
+            e = next;
+        }
+    }
+    free(d->table);
+    d->table = t;
+    d->size = n;
+}
+
+void dict_expand(dict *d, size_t n) {
+    size_t sz = DICT_MIN_BUCKETS;
+    while (sz < n)
+        sz <<= 1;
+    if (sz > d->size) rehash(d, sz);
+}
+
+dict_entry *dict_find(const dict *d, const char *k, size_t klen) {
+    if (d->used == 0) return NULL;
+    dict_entry *e = d->table[hash_key(k, klen) & (d->size - 1)];
+    while (e && !key_eq(e, k, klen))
+        e = e->next;
+    return e;
+}
+
+dict_entry *dict_add(dict *d, const char *k, size_t klen, int *added) {
+    uint64_t h = hash_key(k, klen);
+    if (d->size) {
+        for (dict_entry *e = d->table[h & (d->size - 1)]; e; e = e->next) {
+            if (key_eq(e, k, klen)) {
+                *added = 0;
+                return e;
+            }
+        }
+    }
+    if (d->size == 0)
+        rehash(d, DICT_MIN_BUCKETS);
+    else if (d->used >= d->size)
+        rehash(d, d->size * 2);
+    dict_entry *e = dict_xmalloc(offsetof(dict_entry, key) + klen + 1);
+    e->v.i = 0;
+    e->klen = (uint32_t)klen;
+    if (klen) memcpy(e->key, k, klen);
+    e->key[klen] = '\0';
+    size_t i = h & (d->size - 1);
+    e->next = d->table[i];
+    d->table[i] = e;
+    d->used++;
+    d->entry_mem += malloc_usable_size(e);
+    *added = 1;
+    return e;
+}
+
+dict_entry *dict_unlink(dict *d, const char *k, size_t klen) {
+    if (d->used == 0) return NULL;
+    dict_entry **pp = &d->table[hash_key(k, klen) & (d->size - 1)];
+    for (; *pp; pp = &(*pp)->next) {
+        dict_entry *e = *pp;
+        if (key_eq(e, k, klen)) {
+            *pp = e->next;
+            e->next = NULL;
+            d->used--;
+            d->entry_mem -= malloc_usable_size(e);
+            return e;
+        }
+    }
+    return NULL;
+}
+
+void dict_entry_free(dict_entry *e) {
+    free(e);
+}
+
+void dict_shrink(dict *d) {
+    size_t n = d->size;
+    while (n > DICT_MIN_BUCKETS && d->used * 8 < n)
+        n >>= 1;
+    if (n < d->size) rehash(d, n);
+}
+
+/* Advance the caller's xorshift64 state and return a scrambled output
+ * (xorshift64*, rotated so the best-mixed high bits come out low): the raw
+ * state's low bits of consecutive steps are correlated. */
+static uint64_t rand_next(uint64_t *s) {
+    uint64_t x = *s ? *s : 0x9E3779B97F4A7C15ull;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    *s = x;
+    x *= 0x2545F4914F6CDD1Dull;
+    return x >> 32 | x << 32;
+}
+
+dict_entry *dict_random(const dict *d, uint64_t *rng) {
+    if (d->used == 0) return NULL;
+    dict_entry *e;
+    do {
+        e = d->table[rand_next(rng) & (d->size - 1)];
+    } while (e == NULL);
+    size_t len = 0;
+    for (dict_entry *x = e; x; x = x->next)
+        len++;
+    for (size_t i = rand_next(rng) % len; i > 0; i--)
+        e = e->next;
+    return e;
+}
+
+static uint64_t rev64(uint64_t v) {
+    v = (v >> 1 & 0x5555555555555555ull) | (v & 0x5555555555555555ull) << 1;
+    v = (v >> 2 & 0x3333333333333333ull) | (v & 0x3333333333333333ull) << 2;
+    v = (v >> 4 & 0x0F0F0F0F0F0F0F0Full) | (v & 0x0F0F0F0F0F0F0F0Full) << 4;
+    return __builtin_bswap64(v);
+}
+
+uint64_t dict_scan(const dict *d, uint64_t cursor, dict_scan_fn fn, void *priv) {
+    if (d->used == 0) return 0;
+    uint64_t mask = d->size - 1;
+    for (dict_entry *e = d->table[cursor & mask]; e; e = e->next)
+        fn(priv, e);
+    /* Increment the cursor's masked bits from the top down: bit-reverse,
+     * add one, reverse back. Setting the unmasked bits first makes the
+     * carry leave the mask, wrapping to 0 after the last bucket. */
+    cursor |= ~mask;
+    cursor = rev64(rev64(cursor) + 1);
+    return cursor;
+}
+
+void dict_iter_init(dict_iter *it, const dict *d) {
+    it->d = d;
+    it->bucket = 0;
+    it->next = NULL;
+}
+
+dict_entry *dict_iter_next(dict_iter *it) {
+    dict_entry *e = it->next;
+    while (e == NULL) {
+        if (it->bucket >= it->d->size) return NULL;
+        e = it->d->table[it->bucket++];
+    }
+    it->next = e->next;
+    return e;
+}
+
+size_t dict_mem(const dict *d) {
+    size_t table = d->table ? malloc_usable_size(d->table) : 0;
+    return malloc_usable_size((void *)d) + table + d->entry_mem;
+}

@@ -1,0 +1,330 @@
+/* test_dict.c -- hash table tests against a reference "present" array over
+ * a fixed universe of binary keys: random add/find/unlink/shrink/expand,
+ * iteration with deletion, random sampling, and SCAN completeness while the
+ * table grows and shrinks between cursor calls. */
+#include <stdint.h>
+#include <string.h>
+
+#include "ds/dict.h"
+#include "unit.h"
+
+#define UNIVERSE 3000
+
+static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
+static uint64_t rnd(void) {
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* Key number i: binary bytes (NUL, 0xFF) and varied lengths; key 0 is "". */
+static size_t key_of(size_t i, char *buf) {
+    if (i == 0) return 0;
+    size_t len = 0;
+    buf[len++] = (char)(i % 3 == 0 ? 0 : 0xFF);
+    for (size_t v = i; v; v /= 10)
+        buf[len++] = (char)('0' + v % 10);
+    for (size_t k = 0; k < i % 5; k++)
+        buf[len++] = '\0';
+    if (i % 7 == 0) {
+        memset(buf + len, 'z', 40);
+        len += 40;
+    }
+    return len;
+}
+
+/* Key number of an entry's key, found by decoding the digits. */
+static size_t index_of(const dict_entry *e) {
+    if (e->klen == 0) return 0;
+    size_t v = 0, mul = 1;
+    for (size_t k = 1; k < e->klen && e->key[k] >= '0' && e->key[k] <= '9'; k++) {
+        v += (size_t)(e->key[k] - '0') * mul;
+        mul *= 10;
+    }
+    return v;
+}
+
+static char present[UNIVERSE];
+static size_t npresent;
+
+/* Walk the dict with an iterator and check it holds exactly the reference. */
+static int same(const dict *d) {
+    static char seen[UNIVERSE];
+    memset(seen, 0, sizeof(seen));
+    dict_iter it;
+    dict_iter_init(&it, d);
+    size_t n = 0;
+    dict_entry *e;
+    while ((e = dict_iter_next(&it)) != NULL) {
+        size_t i = index_of(e);
+        char buf[64];
+        size_t len = key_of(i, buf);
+        if (i >= UNIVERSE || !present[i] || seen[i]) return 0;
+        if (len != e->klen || memcmp(buf, e->key, len) != 0 || e->key[len] != '\0') return 0;
+        if (e->v.i != (int64_t)i * 3) return 0;
+        seen[i] = 1;
+        n++;
+    }
+    return n == npresent && dict_size(d) == npresent;
+}
+
+static void test_fuzz(int steps) {
+    dict *d = dict_new();
+    char buf[64];
+    int bad = 0;
+    size_t limit = 50; /* the working set drifts between small and large */
+    for (int step = 0; step < steps && !bad; step++) {
+        if (step % 4000 == 0) limit = 1 + rnd() % UNIVERSE;
+        size_t i = rnd() % limit;
+        size_t len = key_of(i, buf);
+        unsigned op = (unsigned)(rnd() % 100);
+        if (op < 45) {
+            int added;
+            dict_entry *e = dict_add(d, buf, len, &added);
+            CHECK(added == !present[i]);
+            if (added) {
+                CHECK(e->v.i == 0);
+                e->v.i = (int64_t)i * 3;
+                present[i] = 1;
+                npresent++;
+            }
+            CHECK(e->klen == len && memcmp(e->key, buf, len) == 0);
+        } else if (op < 75) {
+            dict_entry *e = dict_unlink(d, buf, len);
+            CHECK((e != NULL) == present[i]);
+            if (e) {
+                CHECK(e->klen == len && memcmp(e->key, buf, len) == 0);
+                dict_entry_free(e);
+                present[i] = 0;
+                npresent--;
+            }
+            CHECK(dict_find(d, buf, len) == NULL);
+        } else if (op < 95) {
+            dict_entry *e = dict_find(d, buf, len);
+            CHECK((e != NULL) == present[i]);
+            if (e) CHECK(e->v.i == (int64_t)i * 3);
+        } else if (op < 99) {
+            dict_shrink(d);
+        } else {
+            dict_expand(d, rnd() % 5000);
+        }
+        CHECK(dict_size(d) == npresent);
+        if (step % 300 == 0 && !same(d)) {
+            fprintf(stderr, "mismatch at step %d\n", step);
+            bad = 1;
+        }
+    }
+    CHECK(same(d));
+    CHECK(dict_mem(d) > npresent * 16);
+    dict_free(d, NULL);
+    memset(present, 0, sizeof(present));
+    npresent = 0;
+}
+
+/* Delete while iterating: the entry just returned may be freed. */
+static void test_iter_delete(void) {
+    dict *d = dict_new();
+    char buf[64];
+    for (size_t i = 0; i < 2000; i++) {
+        int added;
+        size_t len = key_of(i, buf);
+        dict_add(d, buf, len, &added)->v.i = (int64_t)i * 3;
+        present[i] = 1;
+    }
+    npresent = 2000;
+    static char seen[UNIVERSE];
+    memset(seen, 0, sizeof(seen));
+    dict_iter it;
+    dict_iter_init(&it, d);
+    dict_entry *e;
+    size_t visits = 0;
+    while ((e = dict_iter_next(&it)) != NULL) {
+        size_t i = index_of(e);
+        CHECK(!seen[i]);
+        seen[i] = 1;
+        visits++;
+        if (i % 2) {
+            dict_entry *x = dict_unlink(d, e->key, e->klen);
+            CHECK(x == e);
+            dict_entry_free(x);
+            present[i] = 0;
+            npresent--;
+        }
+    }
+    CHECK(visits == 2000);
+    CHECK(same(d));
+    size_t before = dict_mem(d);
+    dict_shrink(d); /* 1000 of 2048 buckets used: no change */
+    CHECK(dict_mem(d) == before);
+    for (size_t i = 0; i < 2000; i += 2) {
+        size_t len = key_of(i, buf);
+        if (i > 8) dict_entry_free(dict_unlink(d, buf, len));
+        present[i] = i <= 8;
+    }
+    npresent = 5;
+    dict_shrink(d);
+    CHECK(same(d));
+    CHECK(dict_mem(d) < before / 10);
+    dict_iter_init(&it, d);
+    while ((e = dict_iter_next(&it)) != NULL)
+        dict_entry_free(dict_unlink(d, e->key, e->klen));
+    CHECK(dict_size(d) == 0);
+    dict_shrink(d);
+    dict_iter_init(&it, d);
+    CHECK(dict_iter_next(&it) == NULL);
+    dict_free(d, NULL);
+    memset(present, 0, sizeof(present));
+    npresent = 0;
+
+    /* An empty, never-filled dict answers everything. */
+    uint64_t r = 1;
+    d = dict_new();
+    CHECK(dict_find(d, "a", 1) == NULL && dict_unlink(d, "a", 1) == NULL);
+    CHECK(dict_random(d, &r) == NULL && dict_size(d) == 0);
+    dict_iter_init(&it, d);
+    CHECK(dict_iter_next(&it) == NULL);
+    dict_shrink(d);
+    dict_free(d, NULL);
+}
+
+static int freed_vals;
+static void count_free(dict_entry *e) {
+    freed_vals++;
+    free(e->v.p);
+}
+
+static void test_free_val(void) {
+    dict *d = dict_new();
+    int added;
+    for (int i = 0; i < 100; i++) {
+        char k[8];
+        int n = snprintf(k, sizeof(k), "%d", i);
+        dict_add(d, k, (size_t)n, &added)->v.p = malloc(10);
+    }
+    dict_free(d, count_free);
+    CHECK(freed_vals == 100);
+}
+
+/* dict_random returns present keys and reaches all of them. */
+static void test_random(void) {
+    dict *d = dict_new();
+    char buf[64];
+    int added;
+    for (size_t i = 0; i < 200; i++) {
+        size_t len = key_of(i, buf);
+        dict_add(d, buf, len, &added);
+    }
+    for (size_t i = 0; i < 200; i += 4) {
+        size_t len = key_of(i, buf);
+        dict_entry_free(dict_unlink(d, buf, len));
+    }
+    static int hits[200];
+    uint64_t r = 12345;
+    for (int k = 0; k < 60000; k++) {
+        dict_entry *e = dict_random(d, &r);
+        size_t i = index_of(e);
+        CHECK(i < 200 && i % 4 != 0 && dict_find(d, e->key, e->klen) == e);
+        hits[i]++;
+    }
+    int min = 1 << 30, max = 0;
+    for (size_t i = 0; i < 200; i++) {
+        if (i % 4 == 0) continue;
+        if (hits[i] < min) min = hits[i];
+        if (hits[i] > max) max = hits[i];
+    }
+    /* 150 keys, 400 draws each on average; chains make it only roughly fair. */
+    CHECK(min > 50 && max < 2000);
+    dict_free(d, NULL);
+}
+
+static void scan_cb(void *priv, const dict_entry *e) {
+    char *seen = priv;
+    seen[index_of(e)] = 1;
+}
+
+/* SCAN: every key present from start to end is seen, though between calls
+ * keys come and go and the table doubles, halves or jumps in size. */
+static void test_scan(int rounds) {
+    char buf[64];
+    static char seen[UNIVERSE], stable[UNIVERSE];
+    for (int round = 0; round < rounds; round++) {
+        dict *d = dict_new();
+        int added;
+        size_t base = 1 + rnd() % 1500;
+        for (size_t i = 0; i < base; i++) {
+            size_t len = key_of(i, buf);
+            dict_add(d, buf, len, &added);
+            present[i] = 1;
+        }
+        memcpy(stable, present, sizeof(stable)); /* keys present throughout */
+        memset(seen, 0, sizeof(seen));
+        uint64_t cursor = 0;
+        int calls = 0;
+        do {
+            cursor = dict_scan(d, cursor, scan_cb, seen);
+            calls++;
+            /* Mutate between some of the calls. */
+            unsigned what = (unsigned)(rnd() % 100);
+            if (what < 3) {
+                size_t n = rnd() % 200;
+                for (size_t k = 0; k < n; k++) {
+                    size_t i = rnd() % UNIVERSE;
+                    size_t len = key_of(i, buf);
+                    dict_add(d, buf, len, &added);
+                    present[i] = 1;
+                }
+            } else if (what < 6) {
+                size_t n = rnd() % 200;
+                for (size_t k = 0; k < n; k++) {
+                    size_t i = rnd() % UNIVERSE;
+                    size_t len = key_of(i, buf);
+                    dict_entry *e = dict_unlink(d, buf, len);
+                    if (e) dict_entry_free(e);
+                    present[i] = 0;
+                    stable[i] = 0;
+                }
+                dict_shrink(d);
+            } else if (what == 6) {
+                dict_expand(d, rnd() % 8000);
+            } else if (what == 7) {
+                dict_shrink(d);
+            }
+        } while (cursor != 0 && calls < 100000);
+        CHECK(cursor == 0);
+        size_t missing = 0;
+        for (size_t i = 0; i < UNIVERSE; i++)
+            if (stable[i] && !seen[i]) missing++;
+        CHECK(missing == 0);
+        dict_free(d, NULL);
+        memset(present, 0, sizeof(present));
+    }
+    /* A full scan of a quiet table visits every key exactly as iteration does. */
+    dict *d = dict_new();
+    int added;
+    for (size_t i = 0; i < 777; i++) {
+        size_t len = key_of(i, buf);
+        dict_add(d, buf, len, &added);
+    }
+    memset(seen, 0, sizeof(seen));
+    uint64_t cursor = 0;
+    size_t calls = 0;
+    do {
+        cursor = dict_scan(d, cursor, scan_cb, seen);
+        calls++;
+    } while (cursor);
+    size_t n = 0;
+    for (size_t i = 0; i < UNIVERSE; i++)
+        n += seen[i];
+    CHECK(n == 777 && calls == 1024);
+    dict_free(d, NULL);
+}
+
+int main(void) {
+    test_fuzz(200000);
+    test_iter_delete();
+    test_free_val();
+    test_random();
+    test_scan(300);
+    UNIT_DONE();
+}
