@@ -160,6 +160,7 @@ static void op_resetstat(rt_ctx *c) {
     ss->total_commands = 0;
     ss->stat_numconnections = 0;
     ss->stat_rejected_conn = 0;
+    memset(&ss->st->stats, 0, sizeof(ss->st->stats));
 }
 
 static void resetstat_finish(rt_tx *tx) {
