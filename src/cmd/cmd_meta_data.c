@@ -2738,6 +2738,3036 @@ static const cmd_meta meta_config_help = {
     .nargs = 0,
 };
 
+static const cmd_keyspec ks_geoadd[] = {
+    {NULL, CMD_KS_RW | CMD_KS_UPDATE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_history hist_geoadd[] = {
+    {"6.2.0", "Added the `CH`, `NX` and `XX` options."},
+};
+static const cmd_arg args_geoadd_1[] = {
+    {"nx", "pure-token", -1, "NX", NULL, NULL, 0, NULL, 0},
+    {"xx", "pure-token", -1, "XX", NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_geoadd_3[] = {
+    {"longitude", "double", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"latitude", "double", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"member", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_geoadd[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"condition", "oneof", -1, NULL, "6.2.0", NULL, CMD_ARG_OPTIONAL, args_geoadd_1, 2},
+    {"change", "pure-token", -1, "CH", "6.2.0", NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"longitude_latitude_member", "block", -1, NULL, NULL, NULL, CMD_ARG_MULTIPLE, args_geoadd_3,
+     3},
+};
+static const cmd_meta meta_geoadd = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_GEO) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_geoadd,
+    .nkeyspecs = 1,
+    .summary =
+        "Stores points given by longitude and latitude as members of a geospatial sorted set.",
+    .since = "3.2.0",
+    .group = "geo",
+    .complexity =
+        "O(log(N)) for each item added, where N is the number of elements in the sorted set.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = hist_geoadd,
+    .nhistory = 1,
+    .args = args_geoadd,
+    .nargs = 4,
+};
+
+static const cmd_keyspec ks_geodist[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_geodist_3[] = {
+    {"m", "pure-token", -1, "M", NULL, NULL, 0, NULL, 0},
+    {"km", "pure-token", -1, "KM", NULL, NULL, 0, NULL, 0},
+    {"ft", "pure-token", -1, "FT", NULL, NULL, 0, NULL, 0},
+    {"mi", "pure-token", -1, "MI", NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_geodist[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"member1", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"member2", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"unit", "oneof", -1, NULL, NULL, NULL, CMD_ARG_OPTIONAL, args_geodist_3, 4},
+};
+static const cmd_meta meta_geodist = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_GEO) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_geodist,
+    .nkeyspecs = 1,
+    .summary = "Measures the distance between two members of a geospatial set.",
+    .since = "3.2.0",
+    .group = "geo",
+    .complexity = "O(log(N))",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_geodist,
+    .nargs = 4,
+};
+
+static const cmd_keyspec ks_geohash[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_geohash[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"member", "string", -1, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+};
+static const cmd_meta meta_geohash = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_GEO) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_geohash,
+    .nkeyspecs = 1,
+    .summary = "Gives the standard 11-character geohash of members of a geospatial set.",
+    .since = "3.2.0",
+    .group = "geo",
+    .complexity =
+        "O(log(N)) for each member requested, where N is the number of elements in the sorted set.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_geohash,
+    .nargs = 2,
+};
+
+static const cmd_keyspec ks_geopos[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_geopos[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"member", "string", -1, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+};
+static const cmd_meta meta_geopos = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_GEO) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_geopos,
+    .nkeyspecs = 1,
+    .summary = "Gives the longitude and latitude of members of a geospatial set.",
+    .since = "3.2.0",
+    .group = "geo",
+    .complexity = "O(N) where N is the number of members requested.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_geopos,
+    .nargs = 2,
+};
+
+static const cmd_keyspec ks_georadius[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+    {NULL, CMD_KS_OW | CMD_KS_UPDATE, CMD_BS_KEYWORD, 0, "STORE", 6, CMD_FK_RANGE, 0, 1, 0},
+    {NULL, CMD_KS_OW | CMD_KS_UPDATE, CMD_BS_KEYWORD, 0, "STOREDIST", 6, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_history hist_georadius[] = {
+    {"6.2.0", "Added the `ANY` option for `COUNT`."},
+    {"7.0.0", "Added support for uppercase unit names."},
+};
+static const cmd_arg args_georadius_4[] = {
+    {"m", "pure-token", -1, "M", NULL, NULL, 0, NULL, 0},
+    {"km", "pure-token", -1, "KM", NULL, NULL, 0, NULL, 0},
+    {"ft", "pure-token", -1, "FT", NULL, NULL, 0, NULL, 0},
+    {"mi", "pure-token", -1, "MI", NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_georadius_8[] = {
+    {"count", "integer", -1, "COUNT", NULL, NULL, 0, NULL, 0},
+    {"any", "pure-token", -1, "ANY", "6.2.0", NULL, CMD_ARG_OPTIONAL, NULL, 0},
+};
+static const cmd_arg args_georadius_9[] = {
+    {"asc", "pure-token", -1, "ASC", NULL, NULL, 0, NULL, 0},
+    {"desc", "pure-token", -1, "DESC", NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_georadius[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"longitude", "double", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"latitude", "double", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"radius", "double", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"unit", "oneof", -1, NULL, NULL, NULL, 0, args_georadius_4, 4},
+    {"withcoord", "pure-token", -1, "WITHCOORD", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"withdist", "pure-token", -1, "WITHDIST", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"withhash", "pure-token", -1, "WITHHASH", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"count", "block", -1, NULL, NULL, NULL, CMD_ARG_OPTIONAL, args_georadius_8, 2},
+    {"order", "oneof", -1, NULL, NULL, NULL, CMD_ARG_OPTIONAL, args_georadius_9, 2},
+    {"key", "key", 1, "STORE", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"key", "key", 2, "STOREDIST", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+};
+static const cmd_meta meta_georadius = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_GEO) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_georadius,
+    .nkeyspecs = 3,
+    .summary = "Finds members within a radius of a point, optionally saving them to a key.",
+    .since = "3.2.0",
+    .group = "geo",
+    .complexity =
+        "O(N+log(M)) where N is the number of elements inside the bounding box of the circular "
+        "area delimited by center and radius and M is the number of items inside the index.",
+    .doc_flags = CMD_DOC_DEPRECATED,
+    .deprecated_since = "6.2.0",
+    .replaced_by = "`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` argument",
+    .history = hist_georadius,
+    .nhistory = 2,
+    .args = args_georadius,
+    .nargs = 12,
+};
+
+static const cmd_keyspec ks_georadiusbymember[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+    {NULL, CMD_KS_OW | CMD_KS_UPDATE, CMD_BS_KEYWORD, 0, "STORE", 5, CMD_FK_RANGE, 0, 1, 0},
+    {NULL, CMD_KS_OW | CMD_KS_UPDATE, CMD_BS_KEYWORD, 0, "STOREDIST", 5, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_history hist_georadiusbymember[] = {
+    {"7.0.0", "Added support for uppercase unit names."},
+};
+static const cmd_arg args_georadiusbymember_3[] = {
+    {"m", "pure-token", -1, "M", NULL, NULL, 0, NULL, 0},
+    {"km", "pure-token", -1, "KM", NULL, NULL, 0, NULL, 0},
+    {"ft", "pure-token", -1, "FT", NULL, NULL, 0, NULL, 0},
+    {"mi", "pure-token", -1, "MI", NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_georadiusbymember_7[] = {
+    {"count", "integer", -1, "COUNT", NULL, NULL, 0, NULL, 0},
+    {"any", "pure-token", -1, "ANY", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+};
+static const cmd_arg args_georadiusbymember_8[] = {
+    {"asc", "pure-token", -1, "ASC", NULL, NULL, 0, NULL, 0},
+    {"desc", "pure-token", -1, "DESC", NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_georadiusbymember[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"member", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"radius", "double", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"unit", "oneof", -1, NULL, NULL, NULL, 0, args_georadiusbymember_3, 4},
+    {"withcoord", "pure-token", -1, "WITHCOORD", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"withdist", "pure-token", -1, "WITHDIST", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"withhash", "pure-token", -1, "WITHHASH", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"count", "block", -1, NULL, NULL, NULL, CMD_ARG_OPTIONAL, args_georadiusbymember_7, 2},
+    {"order", "oneof", -1, NULL, NULL, NULL, CMD_ARG_OPTIONAL, args_georadiusbymember_8, 2},
+    {"key", "key", 1, "STORE", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"key", "key", 2, "STOREDIST", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+};
+static const cmd_meta meta_georadiusbymember = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_GEO) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_georadiusbymember,
+    .nkeyspecs = 3,
+    .summary = "Finds members within a radius of another member, optionally saving them to a key.",
+    .since = "3.2.0",
+    .group = "geo",
+    .complexity =
+        "O(N+log(M)) where N is the number of elements inside the bounding box of the circular "
+        "area delimited by center and radius and M is the number of items inside the index.",
+    .doc_flags = CMD_DOC_DEPRECATED,
+    .deprecated_since = "6.2.0",
+    .replaced_by =
+        "`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` and `FROMMEMBER` arguments",
+    .history = hist_georadiusbymember,
+    .nhistory = 1,
+    .args = args_georadiusbymember,
+    .nargs = 11,
+};
+
+static const cmd_keyspec ks_georadius_ro[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_history hist_georadius_ro[] = {
+    {"6.2.0", "Added the `ANY` option for `COUNT`."},
+};
+static const cmd_arg args_georadius_ro_4[] = {
+    {"m", "pure-token", -1, "M", NULL, NULL, 0, NULL, 0},
+    {"km", "pure-token", -1, "KM", NULL, NULL, 0, NULL, 0},
+    {"ft", "pure-token", -1, "FT", NULL, NULL, 0, NULL, 0},
+    {"mi", "pure-token", -1, "MI", NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_georadius_ro_8[] = {
+    {"count", "integer", -1, "COUNT", NULL, NULL, 0, NULL, 0},
+    {"any", "pure-token", -1, "ANY", "6.2.0", NULL, CMD_ARG_OPTIONAL, NULL, 0},
+};
+static const cmd_arg args_georadius_ro_9[] = {
+    {"asc", "pure-token", -1, "ASC", NULL, NULL, 0, NULL, 0},
+    {"desc", "pure-token", -1, "DESC", NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_georadius_ro[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"longitude", "double", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"latitude", "double", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"radius", "double", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"unit", "oneof", -1, NULL, NULL, NULL, 0, args_georadius_ro_4, 4},
+    {"withcoord", "pure-token", -1, "WITHCOORD", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"withdist", "pure-token", -1, "WITHDIST", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"withhash", "pure-token", -1, "WITHHASH", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"count", "block", -1, NULL, NULL, NULL, CMD_ARG_OPTIONAL, args_georadius_ro_8, 2},
+    {"order", "oneof", -1, NULL, NULL, NULL, CMD_ARG_OPTIONAL, args_georadius_ro_9, 2},
+};
+static const cmd_meta meta_georadius_ro = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_GEO) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_georadius_ro,
+    .nkeyspecs = 1,
+    .summary = "Finds members within a radius of a point (read-only form).",
+    .since = "3.2.10",
+    .group = "geo",
+    .complexity =
+        "O(N+log(M)) where N is the number of elements inside the bounding box of the circular "
+        "area delimited by center and radius and M is the number of items inside the index.",
+    .doc_flags = CMD_DOC_DEPRECATED,
+    .deprecated_since = "6.2.0",
+    .replaced_by = "`GEOSEARCH` with the `BYRADIUS` argument",
+    .history = hist_georadius_ro,
+    .nhistory = 1,
+    .args = args_georadius_ro,
+    .nargs = 10,
+};
+
+static const cmd_keyspec ks_georadiusbymember_ro[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_georadiusbymember_ro_3[] = {
+    {"m", "pure-token", -1, "M", NULL, NULL, 0, NULL, 0},
+    {"km", "pure-token", -1, "KM", NULL, NULL, 0, NULL, 0},
+    {"ft", "pure-token", -1, "FT", NULL, NULL, 0, NULL, 0},
+    {"mi", "pure-token", -1, "MI", NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_georadiusbymember_ro_7[] = {
+    {"count", "integer", -1, "COUNT", NULL, NULL, 0, NULL, 0},
+    {"any", "pure-token", -1, "ANY", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+};
+static const cmd_arg args_georadiusbymember_ro_8[] = {
+    {"asc", "pure-token", -1, "ASC", NULL, NULL, 0, NULL, 0},
+    {"desc", "pure-token", -1, "DESC", NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_georadiusbymember_ro[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"member", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"radius", "double", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"unit", "oneof", -1, NULL, NULL, NULL, 0, args_georadiusbymember_ro_3, 4},
+    {"withcoord", "pure-token", -1, "WITHCOORD", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"withdist", "pure-token", -1, "WITHDIST", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"withhash", "pure-token", -1, "WITHHASH", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"count", "block", -1, NULL, NULL, NULL, CMD_ARG_OPTIONAL, args_georadiusbymember_ro_7, 2},
+    {"order", "oneof", -1, NULL, NULL, NULL, CMD_ARG_OPTIONAL, args_georadiusbymember_ro_8, 2},
+};
+static const cmd_meta meta_georadiusbymember_ro = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_GEO) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_georadiusbymember_ro,
+    .nkeyspecs = 1,
+    .summary = "Finds members within a radius of another member (read-only form).",
+    .since = "3.2.10",
+    .group = "geo",
+    .complexity =
+        "O(N+log(M)) where N is the number of elements inside the bounding box of the circular "
+        "area delimited by center and radius and M is the number of items inside the index.",
+    .doc_flags = CMD_DOC_DEPRECATED,
+    .deprecated_since = "6.2.0",
+    .replaced_by = "`GEOSEARCH` with the `BYRADIUS` and `FROMMEMBER` arguments",
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_georadiusbymember_ro,
+    .nargs = 9,
+};
+
+static const cmd_keyspec ks_geosearch[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_history hist_geosearch[] = {
+    {"7.0.0", "Added support for uppercase unit names."},
+};
+static const cmd_arg args_geosearch_1_1[] = {
+    {"longitude", "double", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"latitude", "double", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_geosearch_1[] = {
+    {"member", "string", -1, "FROMMEMBER", NULL, NULL, 0, NULL, 0},
+    {"longitude_latitude", "block", -1, "FROMLONLAT", NULL, NULL, 0, args_geosearch_1_1, 2},
+};
+static const cmd_arg args_geosearch_2_0_1[] = {
+    {"m", "pure-token", -1, "M", NULL, NULL, 0, NULL, 0},
+    {"km", "pure-token", -1, "KM", NULL, NULL, 0, NULL, 0},
+    {"ft", "pure-token", -1, "FT", NULL, NULL, 0, NULL, 0},
+    {"mi", "pure-token", -1, "MI", NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_geosearch_2_0[] = {
+    {"radius", "double", -1, "BYRADIUS", NULL, NULL, 0, NULL, 0},
+    {"unit", "oneof", -1, NULL, NULL, NULL, 0, args_geosearch_2_0_1, 4},
+};
+static const cmd_arg args_geosearch_2_1_2[] = {
+    {"m", "pure-token", -1, "M", NULL, NULL, 0, NULL, 0},
+    {"km", "pure-token", -1, "KM", NULL, NULL, 0, NULL, 0},
+    {"ft", "pure-token", -1, "FT", NULL, NULL, 0, NULL, 0},
+    {"mi", "pure-token", -1, "MI", NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_geosearch_2_1[] = {
+    {"width", "double", -1, "BYBOX", NULL, NULL, 0, NULL, 0},
+    {"height", "double", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"unit", "oneof", -1, NULL, NULL, NULL, 0, args_geosearch_2_1_2, 4},
+};
+static const cmd_arg args_geosearch_2[] = {
+    {"circle", "block", -1, NULL, NULL, NULL, 0, args_geosearch_2_0, 2},
+    {"box", "block", -1, NULL, NULL, NULL, 0, args_geosearch_2_1, 3},
+};
+static const cmd_arg args_geosearch_3[] = {
+    {"asc", "pure-token", -1, "ASC", NULL, NULL, 0, NULL, 0},
+    {"desc", "pure-token", -1, "DESC", NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_geosearch_4[] = {
+    {"count", "integer", -1, "COUNT", NULL, NULL, 0, NULL, 0},
+    {"any", "pure-token", -1, "ANY", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+};
+static const cmd_arg args_geosearch[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"from", "oneof", -1, NULL, NULL, NULL, 0, args_geosearch_1, 2},
+    {"by", "oneof", -1, NULL, NULL, NULL, 0, args_geosearch_2, 2},
+    {"order", "oneof", -1, NULL, NULL, NULL, CMD_ARG_OPTIONAL, args_geosearch_3, 2},
+    {"count", "block", -1, NULL, NULL, NULL, CMD_ARG_OPTIONAL, args_geosearch_4, 2},
+    {"withcoord", "pure-token", -1, "WITHCOORD", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"withdist", "pure-token", -1, "WITHDIST", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"withhash", "pure-token", -1, "WITHHASH", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+};
+static const cmd_meta meta_geosearch = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_GEO) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_geosearch,
+    .nkeyspecs = 1,
+    .summary = "Finds members inside a circle or a box around a point or a member.",
+    .since = "6.2.0",
+    .group = "geo",
+    .complexity =
+        "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area "
+        "around the shape provided as the filter and M is the number of items inside the shape",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = hist_geosearch,
+    .nhistory = 1,
+    .args = args_geosearch,
+    .nargs = 8,
+};
+
+static const cmd_keyspec ks_geosearchstore[] = {
+    {NULL, CMD_KS_OW | CMD_KS_UPDATE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 2, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_history hist_geosearchstore[] = {
+    {"7.0.0", "Added support for uppercase unit names."},
+};
+static const cmd_arg args_geosearchstore_2_1[] = {
+    {"longitude", "double", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"latitude", "double", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_geosearchstore_2[] = {
+    {"member", "string", -1, "FROMMEMBER", NULL, NULL, 0, NULL, 0},
+    {"longitude_latitude", "block", -1, "FROMLONLAT", NULL, NULL, 0, args_geosearchstore_2_1, 2},
+};
+static const cmd_arg args_geosearchstore_3_0_1[] = {
+    {"m", "pure-token", -1, "M", NULL, NULL, 0, NULL, 0},
+    {"km", "pure-token", -1, "KM", NULL, NULL, 0, NULL, 0},
+    {"ft", "pure-token", -1, "FT", NULL, NULL, 0, NULL, 0},
+    {"mi", "pure-token", -1, "MI", NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_geosearchstore_3_0[] = {
+    {"radius", "double", -1, "BYRADIUS", NULL, NULL, 0, NULL, 0},
+    {"unit", "oneof", -1, NULL, NULL, NULL, 0, args_geosearchstore_3_0_1, 4},
+};
+static const cmd_arg args_geosearchstore_3_1_2[] = {
+    {"m", "pure-token", -1, "M", NULL, NULL, 0, NULL, 0},
+    {"km", "pure-token", -1, "KM", NULL, NULL, 0, NULL, 0},
+    {"ft", "pure-token", -1, "FT", NULL, NULL, 0, NULL, 0},
+    {"mi", "pure-token", -1, "MI", NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_geosearchstore_3_1[] = {
+    {"width", "double", -1, "BYBOX", NULL, NULL, 0, NULL, 0},
+    {"height", "double", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"unit", "oneof", -1, NULL, NULL, NULL, 0, args_geosearchstore_3_1_2, 4},
+};
+static const cmd_arg args_geosearchstore_3[] = {
+    {"circle", "block", -1, NULL, NULL, NULL, 0, args_geosearchstore_3_0, 2},
+    {"box", "block", -1, NULL, NULL, NULL, 0, args_geosearchstore_3_1, 3},
+};
+static const cmd_arg args_geosearchstore_4[] = {
+    {"asc", "pure-token", -1, "ASC", NULL, NULL, 0, NULL, 0},
+    {"desc", "pure-token", -1, "DESC", NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_geosearchstore_5[] = {
+    {"count", "integer", -1, "COUNT", NULL, NULL, 0, NULL, 0},
+    {"any", "pure-token", -1, "ANY", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+};
+static const cmd_arg args_geosearchstore[] = {
+    {"destination", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"source", "key", 1, NULL, NULL, NULL, 0, NULL, 0},
+    {"from", "oneof", -1, NULL, NULL, NULL, 0, args_geosearchstore_2, 2},
+    {"by", "oneof", -1, NULL, NULL, NULL, 0, args_geosearchstore_3, 2},
+    {"order", "oneof", -1, NULL, NULL, NULL, CMD_ARG_OPTIONAL, args_geosearchstore_4, 2},
+    {"count", "block", -1, NULL, NULL, NULL, CMD_ARG_OPTIONAL, args_geosearchstore_5, 2},
+    {"storedist", "pure-token", -1, "STOREDIST", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+};
+static const cmd_meta meta_geosearchstore = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_GEO) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_geosearchstore,
+    .nkeyspecs = 2,
+    .summary = "Finds members inside a circle or a box and saves them to a key.",
+    .since = "6.2.0",
+    .group = "geo",
+    .complexity =
+        "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area "
+        "around the shape provided as the filter and M is the number of items inside the shape",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = hist_geosearchstore,
+    .nhistory = 1,
+    .args = args_geosearchstore,
+    .nargs = 7,
+};
+
+static const cmd_keyspec ks_hset[] = {
+    {NULL, CMD_KS_RW | CMD_KS_UPDATE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_history hist_hset[] = {
+    {"4.0.0", "Accepts multiple `field` and `value` arguments."},
+};
+static const cmd_arg args_hset_1[] = {
+    {"field", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"value", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_hset[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"field_value", "block", -1, NULL, NULL, NULL, CMD_ARG_MULTIPLE, args_hset_1, 2},
+};
+static const cmd_meta meta_hset = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_HASH) | CMD_ACL_BIT(CMD_ACL_FAST),
+    .tips = NULL,
+    .keyspecs = ks_hset,
+    .nkeyspecs = 1,
+    .summary =
+        "Sets one or more fields of a hash to the given values, creating the hash if needed.",
+    .since = "2.0.0",
+    .group = "hash",
+    .complexity = "O(1) for each field/value pair added, so O(N) to add N field/value pairs when "
+                  "the command is called with multiple field/value pairs.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = hist_hset,
+    .nhistory = 1,
+    .args = args_hset,
+    .nargs = 2,
+};
+
+static const cmd_keyspec ks_hsetnx[] = {
+    {NULL, CMD_KS_RW | CMD_KS_INSERT, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_hsetnx[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"field", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"value", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_meta meta_hsetnx = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_HASH) | CMD_ACL_BIT(CMD_ACL_FAST),
+    .tips = NULL,
+    .keyspecs = ks_hsetnx,
+    .nkeyspecs = 1,
+    .summary = "Sets a hash field only when that field does not exist yet.",
+    .since = "2.0.0",
+    .group = "hash",
+    .complexity = "O(1)",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_hsetnx,
+    .nargs = 3,
+};
+
+static const cmd_keyspec ks_hget[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_hget[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"field", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_meta meta_hget = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_HASH) | CMD_ACL_BIT(CMD_ACL_FAST),
+    .tips = NULL,
+    .keyspecs = ks_hget,
+    .nkeyspecs = 1,
+    .summary = "Returns the value stored in one field of a hash.",
+    .since = "2.0.0",
+    .group = "hash",
+    .complexity = "O(1)",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_hget,
+    .nargs = 2,
+};
+
+static const cmd_keyspec ks_hmget[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_hmget[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"field", "string", -1, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+};
+static const cmd_meta meta_hmget = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_HASH) | CMD_ACL_BIT(CMD_ACL_FAST),
+    .tips = NULL,
+    .keyspecs = ks_hmget,
+    .nkeyspecs = 1,
+    .summary = "Returns the values of several hash fields at once.",
+    .since = "2.0.0",
+    .group = "hash",
+    .complexity = "O(N) where N is the number of fields being requested.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_hmget,
+    .nargs = 2,
+};
+
+static const cmd_keyspec ks_hmset[] = {
+    {NULL, CMD_KS_RW | CMD_KS_UPDATE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_hmset_1[] = {
+    {"field", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"value", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_hmset[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"field_value", "block", -1, NULL, NULL, NULL, CMD_ARG_MULTIPLE, args_hmset_1, 2},
+};
+static const cmd_meta meta_hmset = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_HASH) | CMD_ACL_BIT(CMD_ACL_FAST),
+    .tips = NULL,
+    .keyspecs = ks_hmset,
+    .nkeyspecs = 1,
+    .summary = "Sets several hash fields at once (older form of HSET that replies OK).",
+    .since = "2.0.0",
+    .group = "hash",
+    .complexity = "O(N) where N is the number of fields being set.",
+    .doc_flags = CMD_DOC_DEPRECATED,
+    .deprecated_since = "4.0.0",
+    .replaced_by = "`HSET` with multiple field-value pairs",
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_hmset,
+    .nargs = 2,
+};
+
+static const cmd_keyspec ks_hdel[] = {
+    {NULL, CMD_KS_RW | CMD_KS_DELETE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_history hist_hdel[] = {
+    {"2.4.0", "Accepts multiple `field` arguments."},
+};
+static const cmd_arg args_hdel[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"field", "string", -1, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+};
+static const cmd_meta meta_hdel = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_HASH) | CMD_ACL_BIT(CMD_ACL_FAST),
+    .tips = NULL,
+    .keyspecs = ks_hdel,
+    .nkeyspecs = 1,
+    .summary = "Removes fields from a hash; the key goes away with its last field.",
+    .since = "2.0.0",
+    .group = "hash",
+    .complexity = "O(N) where N is the number of fields to be removed.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = hist_hdel,
+    .nhistory = 1,
+    .args = args_hdel,
+    .nargs = 2,
+};
+
+static const cmd_keyspec ks_hexists[] = {
+    {NULL, CMD_KS_RO, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_hexists[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"field", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_meta meta_hexists = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_HASH) | CMD_ACL_BIT(CMD_ACL_FAST),
+    .tips = NULL,
+    .keyspecs = ks_hexists,
+    .nkeyspecs = 1,
+    .summary = "Tells whether a field is present in a hash.",
+    .since = "2.0.0",
+    .group = "hash",
+    .complexity = "O(1)",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_hexists,
+    .nargs = 2,
+};
+
+static const cmd_keyspec ks_hlen[] = {
+    {NULL, CMD_KS_RO, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_hlen[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_meta meta_hlen = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_HASH) | CMD_ACL_BIT(CMD_ACL_FAST),
+    .tips = NULL,
+    .keyspecs = ks_hlen,
+    .nkeyspecs = 1,
+    .summary = "Returns how many fields a hash holds.",
+    .since = "2.0.0",
+    .group = "hash",
+    .complexity = "O(1)",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_hlen,
+    .nargs = 1,
+};
+
+static const cmd_keyspec ks_hstrlen[] = {
+    {NULL, CMD_KS_RO, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_hstrlen[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"field", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_meta meta_hstrlen = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_HASH) | CMD_ACL_BIT(CMD_ACL_FAST),
+    .tips = NULL,
+    .keyspecs = ks_hstrlen,
+    .nkeyspecs = 1,
+    .summary = "Returns the byte length of a hash field's value.",
+    .since = "3.2.0",
+    .group = "hash",
+    .complexity = "O(1)",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_hstrlen,
+    .nargs = 2,
+};
+
+static const cmd_keyspec ks_hincrby[] = {
+    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_UPDATE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1,
+     0},
+};
+static const cmd_arg args_hincrby[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"field", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"increment", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_meta meta_hincrby = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_HASH) | CMD_ACL_BIT(CMD_ACL_FAST),
+    .tips = NULL,
+    .keyspecs = ks_hincrby,
+    .nkeyspecs = 1,
+    .summary = "Adds an integer to the integer value of a hash field.",
+    .since = "2.0.0",
+    .group = "hash",
+    .complexity = "O(1)",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_hincrby,
+    .nargs = 3,
+};
+
+static const cmd_keyspec ks_hincrbyfloat[] = {
+    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_UPDATE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1,
+     0},
+};
+static const cmd_arg args_hincrbyfloat[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"field", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"increment", "double", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_meta meta_hincrbyfloat = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_HASH) | CMD_ACL_BIT(CMD_ACL_FAST),
+    .tips = NULL,
+    .keyspecs = ks_hincrbyfloat,
+    .nkeyspecs = 1,
+    .summary = "Adds a floating point number to the numeric value of a hash field.",
+    .since = "2.6.0",
+    .group = "hash",
+    .complexity = "O(1)",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_hincrbyfloat,
+    .nargs = 3,
+};
+
+static const char *const tips_hkeys[] = {"nondeterministic_output_order", NULL};
+static const cmd_keyspec ks_hkeys[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_hkeys[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_meta meta_hkeys = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_HASH) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = tips_hkeys,
+    .keyspecs = ks_hkeys,
+    .nkeyspecs = 1,
+    .summary = "Returns every field name of a hash.",
+    .since = "2.0.0",
+    .group = "hash",
+    .complexity = "O(N) where N is the size of the hash.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_hkeys,
+    .nargs = 1,
+};
+
+static const char *const tips_hvals[] = {"nondeterministic_output_order", NULL};
+static const cmd_keyspec ks_hvals[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_hvals[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_meta meta_hvals = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_HASH) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = tips_hvals,
+    .keyspecs = ks_hvals,
+    .nkeyspecs = 1,
+    .summary = "Returns every value of a hash.",
+    .since = "2.0.0",
+    .group = "hash",
+    .complexity = "O(N) where N is the size of the hash.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_hvals,
+    .nargs = 1,
+};
+
+static const char *const tips_hgetall[] = {"nondeterministic_output_order", NULL};
+static const cmd_keyspec ks_hgetall[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_hgetall[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_meta meta_hgetall = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_HASH) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = tips_hgetall,
+    .keyspecs = ks_hgetall,
+    .nkeyspecs = 1,
+    .summary = "Returns every field and value of a hash.",
+    .since = "2.0.0",
+    .group = "hash",
+    .complexity = "O(N) where N is the size of the hash.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_hgetall,
+    .nargs = 1,
+};
+
+static const char *const tips_hscan[] = {"nondeterministic_output", NULL};
+static const cmd_keyspec ks_hscan[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_hscan[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"cursor", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"pattern", "pattern", -1, "MATCH", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"count", "integer", -1, "COUNT", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+};
+static const cmd_meta meta_hscan = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_HASH) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = tips_hscan,
+    .keyspecs = ks_hscan,
+    .nkeyspecs = 1,
+    .summary = "Walks the fields and values of a hash incrementally with a cursor.",
+    .since = "2.8.0",
+    .group = "hash",
+    .complexity =
+        "O(1) for every call. O(N) for a complete iteration, including enough command calls for "
+        "the cursor to return back to 0. N is the number of elements inside the collection..",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_hscan,
+    .nargs = 4,
+};
+
+static const char *const tips_hrandfield[] = {"nondeterministic_output", NULL};
+static const cmd_keyspec ks_hrandfield[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_hrandfield_1[] = {
+    {"count", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"withvalues", "pure-token", -1, "WITHVALUES", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+};
+static const cmd_arg args_hrandfield[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"options", "block", -1, NULL, NULL, NULL, CMD_ARG_OPTIONAL, args_hrandfield_1, 2},
+};
+static const cmd_meta meta_hrandfield = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_HASH) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = tips_hrandfield,
+    .keyspecs = ks_hrandfield,
+    .nkeyspecs = 1,
+    .summary = "Returns random fields of a hash, optionally with their values.",
+    .since = "6.2.0",
+    .group = "hash",
+    .complexity = "O(N) where N is the number of fields returned",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_hrandfield,
+    .nargs = 2,
+};
+
+static const cmd_keyspec ks_pfadd[] = {
+    {NULL, CMD_KS_RW | CMD_KS_INSERT, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_pfadd[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"element", "string", -1, NULL, NULL, NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE, NULL, 0},
+};
+static const cmd_meta meta_pfadd = {
+    .acl =
+        CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_HYPERLOGLOG) | CMD_ACL_BIT(CMD_ACL_FAST),
+    .tips = NULL,
+    .keyspecs = ks_pfadd,
+    .nkeyspecs = 1,
+    .summary = "Adds elements to a HyperLogLog, creating the key when it is missing.",
+    .since = "2.8.9",
+    .group = "hyperloglog",
+    .complexity = "O(1) to add every element.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_pfadd,
+    .nargs = 2,
+};
+
+static const cmd_keyspec ks_pfcount[] = {
+    {"RW because it may change the internal representation of the key, and propagate to replicas",
+     CMD_KS_RW | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, -1, 1, 0},
+};
+static const cmd_arg args_pfcount[] = {
+    {"key", "key", 0, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+};
+static const cmd_meta meta_pfcount = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_HYPERLOGLOG) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_pfcount,
+    .nkeyspecs = 1,
+    .summary =
+        "Estimates how many distinct elements the union of one or more HyperLogLogs has seen.",
+    .since = "2.8.9",
+    .group = "hyperloglog",
+    .complexity =
+        "O(1) with a very small average constant time when called with a single key. O(N) with N "
+        "being the number of keys, and much bigger constant times, when called with multiple keys.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_pfcount,
+    .nargs = 1,
+};
+
+static const cmd_keyspec ks_pfmerge[] = {
+    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_INSERT, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1,
+     0},
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 2, NULL, 0, CMD_FK_RANGE, -1, 1, 0},
+};
+static const cmd_arg args_pfmerge[] = {
+    {"destkey", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"sourcekey", "key", 1, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+};
+static const cmd_meta meta_pfmerge = {
+    .acl =
+        CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_HYPERLOGLOG) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_pfmerge,
+    .nkeyspecs = 2,
+    .summary = "Folds several HyperLogLogs into a destination HyperLogLog.",
+    .since = "2.8.9",
+    .group = "hyperloglog",
+    .complexity = "O(N) to merge N HyperLogLogs, but with high constant times.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_pfmerge,
+    .nargs = 2,
+};
+
+static const cmd_keyspec ks_lpush[] = {
+    {NULL, CMD_KS_RW | CMD_KS_INSERT, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_history hist_lpush[] = {
+    {"2.4.0", "Accepts multiple `element` arguments."},
+};
+static const cmd_arg args_lpush[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"element", "string", -1, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+};
+static const cmd_meta meta_lpush = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_LIST) | CMD_ACL_BIT(CMD_ACL_FAST),
+    .tips = NULL,
+    .keyspecs = ks_lpush,
+    .nkeyspecs = 1,
+    .summary = "Add elements at the head of a list, creating it if needed",
+    .since = "1.0.0",
+    .group = "list",
+    .complexity = "O(1) for each element added, so O(N) to add N elements when the command is "
+                  "called with multiple arguments.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = hist_lpush,
+    .nhistory = 1,
+    .args = args_lpush,
+    .nargs = 2,
+};
+
+static const cmd_keyspec ks_rpush[] = {
+    {NULL, CMD_KS_RW | CMD_KS_INSERT, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_history hist_rpush[] = {
+    {"2.4.0", "Accepts multiple `element` arguments."},
+};
+static const cmd_arg args_rpush[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"element", "string", -1, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+};
+static const cmd_meta meta_rpush = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_LIST) | CMD_ACL_BIT(CMD_ACL_FAST),
+    .tips = NULL,
+    .keyspecs = ks_rpush,
+    .nkeyspecs = 1,
+    .summary = "Add elements at the tail of a list, creating it if needed",
+    .since = "1.0.0",
+    .group = "list",
+    .complexity = "O(1) for each element added, so O(N) to add N elements when the command is "
+                  "called with multiple arguments.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = hist_rpush,
+    .nhistory = 1,
+    .args = args_rpush,
+    .nargs = 2,
+};
+
+static const cmd_keyspec ks_lpushx[] = {
+    {NULL, CMD_KS_RW | CMD_KS_INSERT, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_history hist_lpushx[] = {
+    {"4.0.0", "Accepts multiple `element` arguments."},
+};
+static const cmd_arg args_lpushx[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"element", "string", -1, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+};
+static const cmd_meta meta_lpushx = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_LIST) | CMD_ACL_BIT(CMD_ACL_FAST),
+    .tips = NULL,
+    .keyspecs = ks_lpushx,
+    .nkeyspecs = 1,
+    .summary = "Add elements at the head of a list only if it exists",
+    .since = "2.2.0",
+    .group = "list",
+    .complexity = "O(1) for each element added, so O(N) to add N elements when the command is "
+                  "called with multiple arguments.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = hist_lpushx,
+    .nhistory = 1,
+    .args = args_lpushx,
+    .nargs = 2,
+};
+
+static const cmd_keyspec ks_rpushx[] = {
+    {NULL, CMD_KS_RW | CMD_KS_INSERT, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_history hist_rpushx[] = {
+    {"4.0.0", "Accepts multiple `element` arguments."},
+};
+static const cmd_arg args_rpushx[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"element", "string", -1, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+};
+static const cmd_meta meta_rpushx = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_LIST) | CMD_ACL_BIT(CMD_ACL_FAST),
+    .tips = NULL,
+    .keyspecs = ks_rpushx,
+    .nkeyspecs = 1,
+    .summary = "Add elements at the tail of a list only if it exists",
+    .since = "2.2.0",
+    .group = "list",
+    .complexity = "O(1) for each element added, so O(N) to add N elements when the command is "
+                  "called with multiple arguments.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = hist_rpushx,
+    .nhistory = 1,
+    .args = args_rpushx,
+    .nargs = 2,
+};
+
+static const cmd_keyspec ks_lpop[] = {
+    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_DELETE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1,
+     0},
+};
+static const cmd_history hist_lpop[] = {
+    {"6.2.0", "Added the `count` argument."},
+};
+static const cmd_arg args_lpop[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"count", "integer", -1, NULL, "6.2.0", NULL, CMD_ARG_OPTIONAL, NULL, 0},
+};
+static const cmd_meta meta_lpop = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_LIST) | CMD_ACL_BIT(CMD_ACL_FAST),
+    .tips = NULL,
+    .keyspecs = ks_lpop,
+    .nkeyspecs = 1,
+    .summary = "Take one or more elements off the head of a list",
+    .since = "1.0.0",
+    .group = "list",
+    .complexity = "O(N) where N is the number of elements returned",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = hist_lpop,
+    .nhistory = 1,
+    .args = args_lpop,
+    .nargs = 2,
+};
+
+static const cmd_keyspec ks_rpop[] = {
+    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_DELETE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1,
+     0},
+};
+static const cmd_history hist_rpop[] = {
+    {"6.2.0", "Added the `count` argument."},
+};
+static const cmd_arg args_rpop[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"count", "integer", -1, NULL, "6.2.0", NULL, CMD_ARG_OPTIONAL, NULL, 0},
+};
+static const cmd_meta meta_rpop = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_LIST) | CMD_ACL_BIT(CMD_ACL_FAST),
+    .tips = NULL,
+    .keyspecs = ks_rpop,
+    .nkeyspecs = 1,
+    .summary = "Take one or more elements off the tail of a list",
+    .since = "1.0.0",
+    .group = "list",
+    .complexity = "O(N) where N is the number of elements returned",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = hist_rpop,
+    .nhistory = 1,
+    .args = args_rpop,
+    .nargs = 2,
+};
+
+static const cmd_keyspec ks_llen[] = {
+    {NULL, CMD_KS_RO, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_llen[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_meta meta_llen = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_LIST) | CMD_ACL_BIT(CMD_ACL_FAST),
+    .tips = NULL,
+    .keyspecs = ks_llen,
+    .nkeyspecs = 1,
+    .summary = "Number of elements in a list",
+    .since = "1.0.0",
+    .group = "list",
+    .complexity = "O(1)",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_llen,
+    .nargs = 1,
+};
+
+static const cmd_keyspec ks_lindex[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_lindex[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"index", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_meta meta_lindex = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_LIST) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_lindex,
+    .nkeyspecs = 1,
+    .summary = "Read the element at a position of a list",
+    .since = "1.0.0",
+    .group = "list",
+    .complexity = "O(N) where N is the number of elements to traverse to get to the element at "
+                  "index. This makes asking for the first or the last element of the list O(1).",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_lindex,
+    .nargs = 2,
+};
+
+static const cmd_keyspec ks_linsert[] = {
+    {NULL, CMD_KS_RW | CMD_KS_INSERT, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_linsert_1[] = {
+    {"before", "pure-token", -1, "BEFORE", NULL, NULL, 0, NULL, 0},
+    {"after", "pure-token", -1, "AFTER", NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_linsert[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"where", "oneof", -1, NULL, NULL, NULL, 0, args_linsert_1, 2},
+    {"pivot", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"element", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_meta meta_linsert = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_LIST) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_linsert,
+    .nkeyspecs = 1,
+    .summary = "Put an element before or after the first occurrence of a pivot",
+    .since = "2.2.0",
+    .group = "list",
+    .complexity = "O(N) where N is the number of elements to traverse before seeing the value "
+                  "pivot. This means that inserting somewhere on the left end on the list (head) "
+                  "can be considered O(1) and inserting somewhere on the right end (tail) is O(N).",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_linsert,
+    .nargs = 4,
+};
+
+static const cmd_keyspec ks_lrange[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_lrange[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"start", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"stop", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_meta meta_lrange = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_LIST) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_lrange,
+    .nkeyspecs = 1,
+    .summary = "Read the elements between two positions of a list",
+    .since = "1.0.0",
+    .group = "list",
+    .complexity = "O(S+N) where S is the distance of start offset from HEAD for small lists, from "
+                  "nearest end (HEAD or TAIL) for large lists; and N is the number of elements in "
+                  "the specified range.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_lrange,
+    .nargs = 3,
+};
+
+static const cmd_keyspec ks_lset[] = {
+    {NULL, CMD_KS_RW | CMD_KS_UPDATE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_lset[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"index", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"element", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_meta meta_lset = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_LIST) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_lset,
+    .nkeyspecs = 1,
+    .summary = "Overwrite the element at a position of a list",
+    .since = "1.0.0",
+    .group = "list",
+    .complexity = "O(N) where N is the length of the list. Setting either the first or the last "
+                  "element of the list is O(1).",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_lset,
+    .nargs = 3,
+};
+
+static const cmd_keyspec ks_lrem[] = {
+    {NULL, CMD_KS_RW | CMD_KS_DELETE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_lrem[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"count", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"element", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_meta meta_lrem = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_LIST) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_lrem,
+    .nkeyspecs = 1,
+    .summary = "Remove occurrences of an element from a list",
+    .since = "1.0.0",
+    .group = "list",
+    .complexity =
+        "O(N+M) where N is the length of the list and M is the number of elements removed.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_lrem,
+    .nargs = 3,
+};
+
+static const cmd_keyspec ks_ltrim[] = {
+    {NULL, CMD_KS_RW | CMD_KS_DELETE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_ltrim[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"start", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"stop", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_meta meta_ltrim = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_LIST) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_ltrim,
+    .nkeyspecs = 1,
+    .summary = "Keep only the elements between two positions of a list",
+    .since = "1.0.0",
+    .group = "list",
+    .complexity = "O(N) where N is the number of elements to be removed by the operation.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_ltrim,
+    .nargs = 3,
+};
+
+static const cmd_keyspec ks_lpos[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_lpos[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"element", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"rank", "integer", -1, "RANK", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"num-matches", "integer", -1, "COUNT", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"len", "integer", -1, "MAXLEN", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+};
+static const cmd_meta meta_lpos = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_LIST) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_lpos,
+    .nkeyspecs = 1,
+    .summary = "Find the positions of an element in a list",
+    .since = "6.0.6",
+    .group = "list",
+    .complexity = "O(N) where N is the number of elements in the list, for the average case. When "
+                  "searching for elements near the head or the tail of the list, or when the "
+                  "MAXLEN option is provided, the command may run in constant time.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_lpos,
+    .nargs = 5,
+};
+
+static const cmd_keyspec ks_lmove[] = {
+    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_DELETE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1,
+     0},
+    {NULL, CMD_KS_RW | CMD_KS_INSERT, CMD_BS_INDEX, 2, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_lmove_2[] = {
+    {"left", "pure-token", -1, "LEFT", NULL, NULL, 0, NULL, 0},
+    {"right", "pure-token", -1, "RIGHT", NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_lmove_3[] = {
+    {"left", "pure-token", -1, "LEFT", NULL, NULL, 0, NULL, 0},
+    {"right", "pure-token", -1, "RIGHT", NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_lmove[] = {
+    {"source", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"destination", "key", 1, NULL, NULL, NULL, 0, NULL, 0},
+    {"wherefrom", "oneof", -1, NULL, NULL, NULL, 0, args_lmove_2, 2},
+    {"whereto", "oneof", -1, NULL, NULL, NULL, 0, args_lmove_3, 2},
+};
+static const cmd_meta meta_lmove = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_LIST) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_lmove,
+    .nkeyspecs = 2,
+    .summary = "Take an element from one end of a list and put it at an end of another",
+    .since = "6.2.0",
+    .group = "list",
+    .complexity = "O(1)",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_lmove,
+    .nargs = 4,
+};
+
+static const cmd_keyspec ks_rpoplpush[] = {
+    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_DELETE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1,
+     0},
+    {NULL, CMD_KS_RW | CMD_KS_INSERT, CMD_BS_INDEX, 2, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_rpoplpush[] = {
+    {"source", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"destination", "key", 1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_meta meta_rpoplpush = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_LIST) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_rpoplpush,
+    .nkeyspecs = 2,
+    .summary = "Take the last element of a list and put it at the head of another",
+    .since = "1.2.0",
+    .group = "list",
+    .complexity = "O(1)",
+    .doc_flags = CMD_DOC_DEPRECATED,
+    .deprecated_since = "6.2.0",
+    .replaced_by = "`LMOVE` with the `RIGHT` and `LEFT` arguments",
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_rpoplpush,
+    .nargs = 2,
+};
+
+static const cmd_keyspec ks_lmpop[] = {
+    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_DELETE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_KEYNUM, 0, 1,
+     1},
+};
+static const cmd_arg args_lmpop_2[] = {
+    {"left", "pure-token", -1, "LEFT", NULL, NULL, 0, NULL, 0},
+    {"right", "pure-token", -1, "RIGHT", NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_lmpop[] = {
+    {"numkeys", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"key", "key", 0, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+    {"where", "oneof", -1, NULL, NULL, NULL, 0, args_lmpop_2, 2},
+    {"count", "integer", -1, "COUNT", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+};
+static const cmd_meta meta_lmpop = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_LIST) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_lmpop,
+    .nkeyspecs = 1,
+    .summary = "Take elements from the first non-empty list among several keys",
+    .since = "7.0.0",
+    .group = "list",
+    .complexity =
+        "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_lmpop,
+    .nargs = 4,
+};
+
+static const cmd_keyspec ks_sadd[] = {
+    {NULL, CMD_KS_RW | CMD_KS_INSERT, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_history hist_sadd[] = {
+    {"2.4.0", "Accepts multiple `member` arguments."},
+};
+static const cmd_arg args_sadd[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"member", "string", -1, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+};
+static const cmd_meta meta_sadd = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_SET) | CMD_ACL_BIT(CMD_ACL_FAST),
+    .tips = NULL,
+    .keyspecs = ks_sadd,
+    .nkeyspecs = 1,
+    .summary = "Puts one or more members into a set, creating the set if needed.",
+    .since = "1.0.0",
+    .group = "set",
+    .complexity = "O(1) for each element added, so O(N) to add N elements when the command is "
+                  "called with multiple arguments.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = hist_sadd,
+    .nhistory = 1,
+    .args = args_sadd,
+    .nargs = 2,
+};
+
+static const cmd_keyspec ks_srem[] = {
+    {NULL, CMD_KS_RW | CMD_KS_DELETE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_history hist_srem[] = {
+    {"2.4.0", "Accepts multiple `member` arguments."},
+};
+static const cmd_arg args_srem[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"member", "string", -1, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+};
+static const cmd_meta meta_srem = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_SET) | CMD_ACL_BIT(CMD_ACL_FAST),
+    .tips = NULL,
+    .keyspecs = ks_srem,
+    .nkeyspecs = 1,
+    .summary = "Takes members out of a set; the key goes away once the set is empty.",
+    .since = "1.0.0",
+    .group = "set",
+    .complexity = "O(N) where N is the number of members to be removed.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = hist_srem,
+    .nhistory = 1,
+    .args = args_srem,
+    .nargs = 2,
+};
+
+static const cmd_keyspec ks_scard[] = {
+    {NULL, CMD_KS_RO, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_scard[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_meta meta_scard = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_SET) | CMD_ACL_BIT(CMD_ACL_FAST),
+    .tips = NULL,
+    .keyspecs = ks_scard,
+    .nkeyspecs = 1,
+    .summary = "Tells how many members a set has.",
+    .since = "1.0.0",
+    .group = "set",
+    .complexity = "O(1)",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_scard,
+    .nargs = 1,
+};
+
+static const cmd_keyspec ks_sismember[] = {
+    {NULL, CMD_KS_RO, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_sismember[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"member", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_meta meta_sismember = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_SET) | CMD_ACL_BIT(CMD_ACL_FAST),
+    .tips = NULL,
+    .keyspecs = ks_sismember,
+    .nkeyspecs = 1,
+    .summary = "Tells whether a value belongs to a set.",
+    .since = "1.0.0",
+    .group = "set",
+    .complexity = "O(1)",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_sismember,
+    .nargs = 2,
+};
+
+static const cmd_keyspec ks_smismember[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_smismember[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"member", "string", -1, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+};
+static const cmd_meta meta_smismember = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_SET) | CMD_ACL_BIT(CMD_ACL_FAST),
+    .tips = NULL,
+    .keyspecs = ks_smismember,
+    .nkeyspecs = 1,
+    .summary = "Tells, for each of several values, whether it belongs to a set.",
+    .since = "6.2.0",
+    .group = "set",
+    .complexity = "O(N) where N is the number of elements being checked for membership",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_smismember,
+    .nargs = 2,
+};
+
+static const char *const tips_smembers[] = {"nondeterministic_output_order", NULL};
+static const cmd_keyspec ks_smembers[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_smembers[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_meta meta_smembers = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_SET) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = tips_smembers,
+    .keyspecs = ks_smembers,
+    .nkeyspecs = 1,
+    .summary = "Lists every member of a set.",
+    .since = "1.0.0",
+    .group = "set",
+    .complexity = "O(N) where N is the set cardinality.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_smembers,
+    .nargs = 1,
+};
+
+static const char *const tips_spop[] = {"nondeterministic_output", NULL};
+static const cmd_keyspec ks_spop[] = {
+    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_DELETE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1,
+     0},
+};
+static const cmd_history hist_spop[] = {
+    {"3.2.0", "Added the `count` argument."},
+};
+static const cmd_arg args_spop[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"count", "integer", -1, NULL, "3.2.0", NULL, CMD_ARG_OPTIONAL, NULL, 0},
+};
+static const cmd_meta meta_spop = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_SET) | CMD_ACL_BIT(CMD_ACL_FAST),
+    .tips = tips_spop,
+    .keyspecs = ks_spop,
+    .nkeyspecs = 1,
+    .summary = "Removes and returns one or more randomly chosen members of a set.",
+    .since = "1.0.0",
+    .group = "set",
+    .complexity =
+        "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = hist_spop,
+    .nhistory = 1,
+    .args = args_spop,
+    .nargs = 2,
+};
+
+static const char *const tips_srandmember[] = {"nondeterministic_output", NULL};
+static const cmd_keyspec ks_srandmember[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_history hist_srandmember[] = {
+    {"2.6.0", "Added the optional `count` argument."},
+};
+static const cmd_arg args_srandmember[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"count", "integer", -1, NULL, "2.6.0", NULL, CMD_ARG_OPTIONAL, NULL, 0},
+};
+static const cmd_meta meta_srandmember = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_SET) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = tips_srandmember,
+    .keyspecs = ks_srandmember,
+    .nkeyspecs = 1,
+    .summary = "Returns randomly chosen members of a set without removing them.",
+    .since = "1.0.0",
+    .group = "set",
+    .complexity = "Without the count argument O(1), otherwise O(N) where N is the absolute value "
+                  "of the passed count.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = hist_srandmember,
+    .nhistory = 1,
+    .args = args_srandmember,
+    .nargs = 2,
+};
+
+static const cmd_keyspec ks_smove[] = {
+    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_DELETE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1,
+     0},
+    {NULL, CMD_KS_RW | CMD_KS_INSERT, CMD_BS_INDEX, 2, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_smove[] = {
+    {"source", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"destination", "key", 1, NULL, NULL, NULL, 0, NULL, 0},
+    {"member", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_meta meta_smove = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_SET) | CMD_ACL_BIT(CMD_ACL_FAST),
+    .tips = NULL,
+    .keyspecs = ks_smove,
+    .nkeyspecs = 2,
+    .summary = "Transfers a member from one set to another.",
+    .since = "1.0.0",
+    .group = "set",
+    .complexity = "O(1)",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_smove,
+    .nargs = 3,
+};
+
+static const char *const tips_sinter[] = {"nondeterministic_output_order", NULL};
+static const cmd_keyspec ks_sinter[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, -1, 1, 0},
+};
+static const cmd_arg args_sinter[] = {
+    {"key", "key", 0, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+};
+static const cmd_meta meta_sinter = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_SET) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = tips_sinter,
+    .keyspecs = ks_sinter,
+    .nkeyspecs = 1,
+    .summary = "Lists the members that all of the given sets share.",
+    .since = "1.0.0",
+    .group = "set",
+    .complexity = "O(N*M) worst case where N is the cardinality of the smallest set and M is the "
+                  "number of sets.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_sinter,
+    .nargs = 1,
+};
+
+static const cmd_keyspec ks_sintercard[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_KEYNUM, 0, 1, 1},
+};
+static const cmd_arg args_sintercard[] = {
+    {"numkeys", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"key", "key", 0, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+    {"limit", "integer", -1, "LIMIT", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+};
+static const cmd_meta meta_sintercard = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_SET) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_sintercard,
+    .nkeyspecs = 1,
+    .summary =
+        "Counts the members that all of the given sets share, optionally stopping at a limit.",
+    .since = "7.0.0",
+    .group = "set",
+    .complexity = "O(N*M) worst case where N is the cardinality of the smallest set and M is the "
+                  "number of sets.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_sintercard,
+    .nargs = 3,
+};
+
+static const char *const tips_sunion[] = {"nondeterministic_output_order", NULL};
+static const cmd_keyspec ks_sunion[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, -1, 1, 0},
+};
+static const cmd_arg args_sunion[] = {
+    {"key", "key", 0, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+};
+static const cmd_meta meta_sunion = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_SET) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = tips_sunion,
+    .keyspecs = ks_sunion,
+    .nkeyspecs = 1,
+    .summary = "Lists the members found in any of the given sets.",
+    .since = "1.0.0",
+    .group = "set",
+    .complexity = "O(N) where N is the total number of elements in all given sets.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_sunion,
+    .nargs = 1,
+};
+
+static const char *const tips_sdiff[] = {"nondeterministic_output_order", NULL};
+static const cmd_keyspec ks_sdiff[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, -1, 1, 0},
+};
+static const cmd_arg args_sdiff[] = {
+    {"key", "key", 0, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+};
+static const cmd_meta meta_sdiff = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_SET) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = tips_sdiff,
+    .keyspecs = ks_sdiff,
+    .nkeyspecs = 1,
+    .summary = "Lists the members of the first set that none of the other sets have.",
+    .since = "1.0.0",
+    .group = "set",
+    .complexity = "O(N) where N is the total number of elements in all given sets.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_sdiff,
+    .nargs = 1,
+};
+
+static const cmd_keyspec ks_sinterstore[] = {
+    {NULL, CMD_KS_RW | CMD_KS_UPDATE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 2, NULL, 0, CMD_FK_RANGE, -1, 1, 0},
+};
+static const cmd_arg args_sinterstore[] = {
+    {"destination", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"key", "key", 1, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+};
+static const cmd_meta meta_sinterstore = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_SET) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_sinterstore,
+    .nkeyspecs = 2,
+    .summary = "Saves the members shared by all given sets under a destination key.",
+    .since = "1.0.0",
+    .group = "set",
+    .complexity = "O(N*M) worst case where N is the cardinality of the smallest set and M is the "
+                  "number of sets.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_sinterstore,
+    .nargs = 2,
+};
+
+static const cmd_keyspec ks_sunionstore[] = {
+    {NULL, CMD_KS_OW | CMD_KS_UPDATE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 2, NULL, 0, CMD_FK_RANGE, -1, 1, 0},
+};
+static const cmd_arg args_sunionstore[] = {
+    {"destination", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"key", "key", 1, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+};
+static const cmd_meta meta_sunionstore = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_SET) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_sunionstore,
+    .nkeyspecs = 2,
+    .summary = "Saves the members found in any of the given sets under a destination key.",
+    .since = "1.0.0",
+    .group = "set",
+    .complexity = "O(N) where N is the total number of elements in all given sets.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_sunionstore,
+    .nargs = 2,
+};
+
+static const cmd_keyspec ks_sdiffstore[] = {
+    {NULL, CMD_KS_OW | CMD_KS_UPDATE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 2, NULL, 0, CMD_FK_RANGE, -1, 1, 0},
+};
+static const cmd_arg args_sdiffstore[] = {
+    {"destination", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"key", "key", 1, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+};
+static const cmd_meta meta_sdiffstore = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_SET) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_sdiffstore,
+    .nkeyspecs = 2,
+    .summary =
+        "Saves the members of the first set missing from the others under a destination key.",
+    .since = "1.0.0",
+    .group = "set",
+    .complexity = "O(N) where N is the total number of elements in all given sets.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_sdiffstore,
+    .nargs = 2,
+};
+
+static const char *const tips_sscan[] = {"nondeterministic_output", NULL};
+static const cmd_keyspec ks_sscan[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_sscan[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"cursor", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"pattern", "pattern", -1, "MATCH", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"count", "integer", -1, "COUNT", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+};
+static const cmd_meta meta_sscan = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_SET) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = tips_sscan,
+    .keyspecs = ks_sscan,
+    .nkeyspecs = 1,
+    .summary = "Walks the members of a set incrementally with a cursor.",
+    .since = "2.8.0",
+    .group = "set",
+    .complexity =
+        "O(1) for every call. O(N) for a complete iteration, including enough command calls for "
+        "the cursor to return back to 0. N is the number of elements inside the collection..",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_sscan,
+    .nargs = 4,
+};
+
+static const cmd_keyspec ks_sort[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+    {"For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from "
+     "the content of the key we sort",
+     CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_UNKNOWN, 0, NULL, 0, CMD_FK_UNKNOWN, 0, 0, 0},
+    {"For the optional STORE keyword. It is marked 'unknown' because the keyword can appear "
+     "anywhere in the argument array",
+     CMD_KS_OW | CMD_KS_UPDATE, CMD_BS_UNKNOWN, 0, NULL, 0, CMD_FK_UNKNOWN, 0, 0, 0},
+};
+static const cmd_arg args_sort_2[] = {
+    {"offset", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"count", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_sort_4[] = {
+    {"asc", "pure-token", -1, "ASC", NULL, NULL, 0, NULL, 0},
+    {"desc", "pure-token", -1, "DESC", NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_sort[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"pattern", "pattern", 1, "BY", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"offset_count", "block", -1, "LIMIT", NULL, NULL, CMD_ARG_OPTIONAL, args_sort_2, 2},
+    {"pattern", "pattern", 1, "GET", NULL, NULL,
+     CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE | CMD_ARG_MULTIPLE_TOKEN, NULL, 0},
+    {"order", "oneof", -1, NULL, NULL, NULL, CMD_ARG_OPTIONAL, args_sort_4, 2},
+    {"sorting", "pure-token", -1, "ALPHA", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"destination", "key", 2, "STORE", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+};
+static const cmd_meta meta_sort = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_SET) | CMD_ACL_BIT(CMD_ACL_SORTEDSET) |
+           CMD_ACL_BIT(CMD_ACL_LIST) | CMD_ACL_BIT(CMD_ACL_SLOW) | CMD_ACL_BIT(CMD_ACL_DANGEROUS),
+    .tips = NULL,
+    .keyspecs = ks_sort,
+    .nkeyspecs = 3,
+    .summary = "Orders the members of a list, set or sorted set, optionally by other keys' values, "
+               "fetching other keys per member and saving the result as a list.",
+    .since = "1.0.0",
+    .group = "generic",
+    .complexity =
+        "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the "
+        "number of returned elements. When the elements are not sorted, complexity is O(N).",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_sort,
+    .nargs = 7,
+};
+
+static const cmd_keyspec ks_sort_ro[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+    {"For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from "
+     "the content of the key we sort",
+     CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_UNKNOWN, 0, NULL, 0, CMD_FK_UNKNOWN, 0, 0, 0},
+};
+static const cmd_arg args_sort_ro_2[] = {
+    {"offset", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"count", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_sort_ro_4[] = {
+    {"asc", "pure-token", -1, "ASC", NULL, NULL, 0, NULL, 0},
+    {"desc", "pure-token", -1, "DESC", NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_sort_ro[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"pattern", "pattern", 1, "BY", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"offset_count", "block", -1, "LIMIT", NULL, NULL, CMD_ARG_OPTIONAL, args_sort_ro_2, 2},
+    {"pattern", "pattern", 1, "GET", NULL, NULL,
+     CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE | CMD_ARG_MULTIPLE_TOKEN, NULL, 0},
+    {"order", "oneof", -1, NULL, NULL, NULL, CMD_ARG_OPTIONAL, args_sort_ro_4, 2},
+    {"sorting", "pure-token", -1, "ALPHA", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+};
+static const cmd_meta meta_sort_ro = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_SET) | CMD_ACL_BIT(CMD_ACL_SORTEDSET) |
+           CMD_ACL_BIT(CMD_ACL_LIST) | CMD_ACL_BIT(CMD_ACL_SLOW) | CMD_ACL_BIT(CMD_ACL_DANGEROUS),
+    .tips = NULL,
+    .keyspecs = ks_sort_ro,
+    .nkeyspecs = 2,
+    .summary =
+        "The read-only form of SORT: orders a list, set or sorted set without a STORE destination.",
+    .since = "7.0.0",
+    .group = "generic",
+    .complexity =
+        "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the "
+        "number of returned elements. When the elements are not sorted, complexity is O(N).",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_sort_ro,
+    .nargs = 6,
+};
+
+static const cmd_keyspec ks_zadd[] = {
+    {NULL, CMD_KS_RW | CMD_KS_UPDATE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_history hist_zadd[] = {
+    {"2.4.0", "Accepts multiple elements."},
+    {"3.0.2", "Added the `XX`, `NX`, `CH` and `INCR` options."},
+    {"6.2.0", "Added the `GT` and `LT` options."},
+};
+static const cmd_arg args_zadd_1[] = {
+    {"nx", "pure-token", -1, "NX", NULL, NULL, 0, NULL, 0},
+    {"xx", "pure-token", -1, "XX", NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_zadd_2[] = {
+    {"gt", "pure-token", -1, "GT", NULL, NULL, 0, NULL, 0},
+    {"lt", "pure-token", -1, "LT", NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_zadd_5[] = {
+    {"score", "double", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"member", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_zadd[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"condition", "oneof", -1, NULL, "3.0.2", NULL, CMD_ARG_OPTIONAL, args_zadd_1, 2},
+    {"comparison", "oneof", -1, NULL, "6.2.0", NULL, CMD_ARG_OPTIONAL, args_zadd_2, 2},
+    {"change", "pure-token", -1, "CH", "3.0.2", NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"increment", "pure-token", -1, "INCR", "3.0.2", NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"score_member", "block", -1, NULL, NULL, NULL, CMD_ARG_MULTIPLE, args_zadd_5, 2},
+};
+static const cmd_meta meta_zadd = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_SORTEDSET) | CMD_ACL_BIT(CMD_ACL_FAST),
+    .tips = NULL,
+    .keyspecs = ks_zadd,
+    .nkeyspecs = 1,
+    .summary = "Add members with scores to a sorted set, or change their scores",
+    .since = "1.2.0",
+    .group = "sorted-set",
+    .complexity =
+        "O(log(N)) for each item added, where N is the number of elements in the sorted set.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = hist_zadd,
+    .nhistory = 3,
+    .args = args_zadd,
+    .nargs = 6,
+};
+
+static const cmd_keyspec ks_zincrby[] = {
+    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_UPDATE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1,
+     0},
+};
+static const cmd_arg args_zincrby[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"increment", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"member", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_meta meta_zincrby = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_SORTEDSET) | CMD_ACL_BIT(CMD_ACL_FAST),
+    .tips = NULL,
+    .keyspecs = ks_zincrby,
+    .nkeyspecs = 1,
+    .summary = "Add an amount to the score of one member of a sorted set",
+    .since = "1.2.0",
+    .group = "sorted-set",
+    .complexity = "O(log(N)) where N is the number of elements in the sorted set.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_zincrby,
+    .nargs = 3,
+};
+
+static const cmd_keyspec ks_zrem[] = {
+    {NULL, CMD_KS_RW | CMD_KS_DELETE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_history hist_zrem[] = {
+    {"2.4.0", "Accepts multiple elements."},
+};
+static const cmd_arg args_zrem[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"member", "string", -1, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+};
+static const cmd_meta meta_zrem = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_SORTEDSET) | CMD_ACL_BIT(CMD_ACL_FAST),
+    .tips = NULL,
+    .keyspecs = ks_zrem,
+    .nkeyspecs = 1,
+    .summary = "Remove members from a sorted set",
+    .since = "1.2.0",
+    .group = "sorted-set",
+    .complexity = "O(M*log(N)) with N being the number of elements in the sorted set and M the "
+                  "number of elements to be removed.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = hist_zrem,
+    .nhistory = 1,
+    .args = args_zrem,
+    .nargs = 2,
+};
+
+static const cmd_keyspec ks_zcard[] = {
+    {NULL, CMD_KS_RO, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_zcard[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_meta meta_zcard = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_SORTEDSET) | CMD_ACL_BIT(CMD_ACL_FAST),
+    .tips = NULL,
+    .keyspecs = ks_zcard,
+    .nkeyspecs = 1,
+    .summary = "Number of members in a sorted set",
+    .since = "1.2.0",
+    .group = "sorted-set",
+    .complexity = "O(1)",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_zcard,
+    .nargs = 1,
+};
+
+static const cmd_keyspec ks_zscore[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_zscore[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"member", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_meta meta_zscore = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_SORTEDSET) | CMD_ACL_BIT(CMD_ACL_FAST),
+    .tips = NULL,
+    .keyspecs = ks_zscore,
+    .nkeyspecs = 1,
+    .summary = "Score of one member of a sorted set",
+    .since = "1.2.0",
+    .group = "sorted-set",
+    .complexity = "O(1)",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_zscore,
+    .nargs = 2,
+};
+
+static const cmd_keyspec ks_zmscore[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_zmscore[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"member", "string", -1, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+};
+static const cmd_meta meta_zmscore = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_SORTEDSET) | CMD_ACL_BIT(CMD_ACL_FAST),
+    .tips = NULL,
+    .keyspecs = ks_zmscore,
+    .nkeyspecs = 1,
+    .summary = "Scores of several members of a sorted set",
+    .since = "6.2.0",
+    .group = "sorted-set",
+    .complexity = "O(N) where N is the number of members being requested.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_zmscore,
+    .nargs = 2,
+};
+
+static const cmd_keyspec ks_zrank[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_zrank[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"member", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_meta meta_zrank = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_SORTEDSET) | CMD_ACL_BIT(CMD_ACL_FAST),
+    .tips = NULL,
+    .keyspecs = ks_zrank,
+    .nkeyspecs = 1,
+    .summary = "Position of a member in a sorted set, lowest score first",
+    .since = "2.0.0",
+    .group = "sorted-set",
+    .complexity = "O(log(N))",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_zrank,
+    .nargs = 2,
+};
+
+static const cmd_keyspec ks_zrevrank[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_zrevrank[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"member", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_meta meta_zrevrank = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_SORTEDSET) | CMD_ACL_BIT(CMD_ACL_FAST),
+    .tips = NULL,
+    .keyspecs = ks_zrevrank,
+    .nkeyspecs = 1,
+    .summary = "Position of a member in a sorted set, highest score first",
+    .since = "2.0.0",
+    .group = "sorted-set",
+    .complexity = "O(log(N))",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_zrevrank,
+    .nargs = 2,
+};
+
+static const cmd_keyspec ks_zcount[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_zcount[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"min", "double", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"max", "double", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_meta meta_zcount = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_SORTEDSET) | CMD_ACL_BIT(CMD_ACL_FAST),
+    .tips = NULL,
+    .keyspecs = ks_zcount,
+    .nkeyspecs = 1,
+    .summary = "Number of members whose score lies in an interval",
+    .since = "2.0.0",
+    .group = "sorted-set",
+    .complexity = "O(log(N)) with N being the number of elements in the sorted set.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_zcount,
+    .nargs = 3,
+};
+
+static const cmd_keyspec ks_zlexcount[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_zlexcount[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"min", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"max", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_meta meta_zlexcount = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_SORTEDSET) | CMD_ACL_BIT(CMD_ACL_FAST),
+    .tips = NULL,
+    .keyspecs = ks_zlexcount,
+    .nkeyspecs = 1,
+    .summary = "Number of members that lie in a lexicographic interval",
+    .since = "2.8.9",
+    .group = "sorted-set",
+    .complexity = "O(log(N)) with N being the number of elements in the sorted set.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_zlexcount,
+    .nargs = 3,
+};
+
+static const cmd_keyspec ks_zrange[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_history hist_zrange[] = {
+    {"6.2.0", "Added the `REV`, `BYSCORE`, `BYLEX` and `LIMIT` options."},
+};
+static const cmd_arg args_zrange_3[] = {
+    {"byscore", "pure-token", -1, "BYSCORE", NULL, NULL, 0, NULL, 0},
+    {"bylex", "pure-token", -1, "BYLEX", NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_zrange_5[] = {
+    {"offset", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"count", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_zrange[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"start", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"stop", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"sortby", "oneof", -1, NULL, "6.2.0", NULL, CMD_ARG_OPTIONAL, args_zrange_3, 2},
+    {"rev", "pure-token", -1, "REV", "6.2.0", NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"offset_count", "block", -1, "LIMIT", "6.2.0", NULL, CMD_ARG_OPTIONAL, args_zrange_5, 2},
+    {"withscores", "pure-token", -1, "WITHSCORES", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+};
+static const cmd_meta meta_zrange = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_SORTEDSET) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_zrange,
+    .nkeyspecs = 1,
+    .summary = "Members in a range of positions, scores or names, either direction",
+    .since = "1.2.0",
+    .group = "sorted-set",
+    .complexity = "O(log(N)+M) with N being the number of elements in the sorted set and M the "
+                  "number of elements returned.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = hist_zrange,
+    .nhistory = 1,
+    .args = args_zrange,
+    .nargs = 7,
+};
+
+static const cmd_keyspec ks_zrevrange[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_zrevrange[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"start", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"stop", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"withscores", "pure-token", -1, "WITHSCORES", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+};
+static const cmd_meta meta_zrevrange = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_SORTEDSET) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_zrevrange,
+    .nkeyspecs = 1,
+    .summary = "Members in a range of positions, highest score first",
+    .since = "1.2.0",
+    .group = "sorted-set",
+    .complexity = "O(log(N)+M) with N being the number of elements in the sorted set and M the "
+                  "number of elements returned.",
+    .doc_flags = CMD_DOC_DEPRECATED,
+    .deprecated_since = "6.2.0",
+    .replaced_by = "`ZRANGE` with the `REV` argument",
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_zrevrange,
+    .nargs = 4,
+};
+
+static const cmd_keyspec ks_zrangebyscore[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_history hist_zrangebyscore[] = {
+    {"2.0.0", "Added the `WITHSCORES` modifier."},
+};
+static const cmd_arg args_zrangebyscore_4[] = {
+    {"offset", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"count", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_zrangebyscore[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"min", "double", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"max", "double", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"withscores", "pure-token", -1, "WITHSCORES", "2.0.0", NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"offset_count", "block", -1, "LIMIT", NULL, NULL, CMD_ARG_OPTIONAL, args_zrangebyscore_4, 2},
+};
+static const cmd_meta meta_zrangebyscore = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_SORTEDSET) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_zrangebyscore,
+    .nkeyspecs = 1,
+    .summary = "Members whose score lies in an interval, lowest first",
+    .since = "1.0.5",
+    .group = "sorted-set",
+    .complexity = "O(log(N)+M) with N being the number of elements in the sorted set and M the "
+                  "number of elements being returned. If M is constant (e.g. always asking for the "
+                  "first 10 elements with LIMIT), you can consider it O(log(N)).",
+    .doc_flags = CMD_DOC_DEPRECATED,
+    .deprecated_since = "6.2.0",
+    .replaced_by = "`ZRANGE` with the `BYSCORE` argument",
+    .history = hist_zrangebyscore,
+    .nhistory = 1,
+    .args = args_zrangebyscore,
+    .nargs = 5,
+};
+
+static const cmd_keyspec ks_zrevrangebyscore[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_history hist_zrevrangebyscore[] = {
+    {"2.1.6", "`min` and `max` can be exclusive."},
+};
+static const cmd_arg args_zrevrangebyscore_4[] = {
+    {"offset", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"count", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_zrevrangebyscore[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"max", "double", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"min", "double", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"withscores", "pure-token", -1, "WITHSCORES", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"offset_count", "block", -1, "LIMIT", NULL, NULL, CMD_ARG_OPTIONAL, args_zrevrangebyscore_4,
+     2},
+};
+static const cmd_meta meta_zrevrangebyscore = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_SORTEDSET) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_zrevrangebyscore,
+    .nkeyspecs = 1,
+    .summary = "Members whose score lies in an interval, highest first",
+    .since = "2.2.0",
+    .group = "sorted-set",
+    .complexity = "O(log(N)+M) with N being the number of elements in the sorted set and M the "
+                  "number of elements being returned. If M is constant (e.g. always asking for the "
+                  "first 10 elements with LIMIT), you can consider it O(log(N)).",
+    .doc_flags = CMD_DOC_DEPRECATED,
+    .deprecated_since = "6.2.0",
+    .replaced_by = "`ZRANGE` with the `REV` and `BYSCORE` arguments",
+    .history = hist_zrevrangebyscore,
+    .nhistory = 1,
+    .args = args_zrevrangebyscore,
+    .nargs = 5,
+};
+
+static const cmd_keyspec ks_zrangebylex[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_zrangebylex_3[] = {
+    {"offset", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"count", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_zrangebylex[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"min", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"max", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"offset_count", "block", -1, "LIMIT", NULL, NULL, CMD_ARG_OPTIONAL, args_zrangebylex_3, 2},
+};
+static const cmd_meta meta_zrangebylex = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_SORTEDSET) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_zrangebylex,
+    .nkeyspecs = 1,
+    .summary = "Members that lie in a lexicographic interval, ascending",
+    .since = "2.8.9",
+    .group = "sorted-set",
+    .complexity = "O(log(N)+M) with N being the number of elements in the sorted set and M the "
+                  "number of elements being returned. If M is constant (e.g. always asking for the "
+                  "first 10 elements with LIMIT), you can consider it O(log(N)).",
+    .doc_flags = CMD_DOC_DEPRECATED,
+    .deprecated_since = "6.2.0",
+    .replaced_by = "`ZRANGE` with the `BYLEX` argument",
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_zrangebylex,
+    .nargs = 4,
+};
+
+static const cmd_keyspec ks_zrevrangebylex[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_zrevrangebylex_3[] = {
+    {"offset", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"count", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_zrevrangebylex[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"max", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"min", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"offset_count", "block", -1, "LIMIT", NULL, NULL, CMD_ARG_OPTIONAL, args_zrevrangebylex_3, 2},
+};
+static const cmd_meta meta_zrevrangebylex = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_SORTEDSET) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_zrevrangebylex,
+    .nkeyspecs = 1,
+    .summary = "Members that lie in a lexicographic interval, descending",
+    .since = "2.8.9",
+    .group = "sorted-set",
+    .complexity = "O(log(N)+M) with N being the number of elements in the sorted set and M the "
+                  "number of elements being returned. If M is constant (e.g. always asking for the "
+                  "first 10 elements with LIMIT), you can consider it O(log(N)).",
+    .doc_flags = CMD_DOC_DEPRECATED,
+    .deprecated_since = "6.2.0",
+    .replaced_by = "`ZRANGE` with the `REV` and `BYLEX` arguments",
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_zrevrangebylex,
+    .nargs = 4,
+};
+
+static const cmd_keyspec ks_zrangestore[] = {
+    {NULL, CMD_KS_OW | CMD_KS_UPDATE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 2, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_zrangestore_4[] = {
+    {"byscore", "pure-token", -1, "BYSCORE", NULL, NULL, 0, NULL, 0},
+    {"bylex", "pure-token", -1, "BYLEX", NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_zrangestore_6[] = {
+    {"offset", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"count", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_zrangestore[] = {
+    {"dst", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"src", "key", 1, NULL, NULL, NULL, 0, NULL, 0},
+    {"min", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"max", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"sortby", "oneof", -1, NULL, NULL, NULL, CMD_ARG_OPTIONAL, args_zrangestore_4, 2},
+    {"rev", "pure-token", -1, "REV", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"offset_count", "block", -1, "LIMIT", NULL, NULL, CMD_ARG_OPTIONAL, args_zrangestore_6, 2},
+};
+static const cmd_meta meta_zrangestore = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_SORTEDSET) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_zrangestore,
+    .nkeyspecs = 2,
+    .summary = "Save a range of a sorted set as a new sorted set",
+    .since = "6.2.0",
+    .group = "sorted-set",
+    .complexity = "O(log(N)+M) with N being the number of elements in the sorted set and M the "
+                  "number of elements stored into the destination key.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_zrangestore,
+    .nargs = 7,
+};
+
+static const cmd_keyspec ks_zremrangebyrank[] = {
+    {NULL, CMD_KS_RW | CMD_KS_DELETE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_zremrangebyrank[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"start", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"stop", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_meta meta_zremrangebyrank = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_SORTEDSET) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_zremrangebyrank,
+    .nkeyspecs = 1,
+    .summary = "Remove the members in a range of positions",
+    .since = "2.0.0",
+    .group = "sorted-set",
+    .complexity = "O(log(N)+M) with N being the number of elements in the sorted set and M the "
+                  "number of elements removed by the operation.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_zremrangebyrank,
+    .nargs = 3,
+};
+
+static const cmd_keyspec ks_zremrangebyscore[] = {
+    {NULL, CMD_KS_RW | CMD_KS_DELETE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_zremrangebyscore[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"min", "double", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"max", "double", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_meta meta_zremrangebyscore = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_SORTEDSET) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_zremrangebyscore,
+    .nkeyspecs = 1,
+    .summary = "Remove the members whose score lies in an interval",
+    .since = "1.2.0",
+    .group = "sorted-set",
+    .complexity = "O(log(N)+M) with N being the number of elements in the sorted set and M the "
+                  "number of elements removed by the operation.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_zremrangebyscore,
+    .nargs = 3,
+};
+
+static const cmd_keyspec ks_zremrangebylex[] = {
+    {NULL, CMD_KS_RW | CMD_KS_DELETE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_zremrangebylex[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"min", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"max", "string", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_meta meta_zremrangebylex = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_SORTEDSET) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_zremrangebylex,
+    .nkeyspecs = 1,
+    .summary = "Remove the members that lie in a lexicographic interval",
+    .since = "2.8.9",
+    .group = "sorted-set",
+    .complexity = "O(log(N)+M) with N being the number of elements in the sorted set and M the "
+                  "number of elements removed by the operation.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_zremrangebylex,
+    .nargs = 3,
+};
+
+static const cmd_keyspec ks_zpopmin[] = {
+    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_DELETE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1,
+     0},
+};
+static const cmd_arg args_zpopmin[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"count", "integer", -1, NULL, NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+};
+static const cmd_meta meta_zpopmin = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_SORTEDSET) | CMD_ACL_BIT(CMD_ACL_FAST),
+    .tips = NULL,
+    .keyspecs = ks_zpopmin,
+    .nkeyspecs = 1,
+    .summary = "Take the members with the lowest scores out of a sorted set",
+    .since = "5.0.0",
+    .group = "sorted-set",
+    .complexity = "O(log(N)*M) with N being the number of elements in the sorted set, and M being "
+                  "the number of elements popped.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_zpopmin,
+    .nargs = 2,
+};
+
+static const cmd_keyspec ks_zpopmax[] = {
+    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_DELETE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1,
+     0},
+};
+static const cmd_arg args_zpopmax[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"count", "integer", -1, NULL, NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+};
+static const cmd_meta meta_zpopmax = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_SORTEDSET) | CMD_ACL_BIT(CMD_ACL_FAST),
+    .tips = NULL,
+    .keyspecs = ks_zpopmax,
+    .nkeyspecs = 1,
+    .summary = "Take the members with the highest scores out of a sorted set",
+    .since = "5.0.0",
+    .group = "sorted-set",
+    .complexity = "O(log(N)*M) with N being the number of elements in the sorted set, and M being "
+                  "the number of elements popped.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_zpopmax,
+    .nargs = 2,
+};
+
+static const cmd_keyspec ks_zmpop[] = {
+    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_DELETE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_KEYNUM, 0, 1,
+     1},
+};
+static const cmd_arg args_zmpop_2[] = {
+    {"min", "pure-token", -1, "MIN", NULL, NULL, 0, NULL, 0},
+    {"max", "pure-token", -1, "MAX", NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_zmpop[] = {
+    {"numkeys", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"key", "key", 0, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+    {"where", "oneof", -1, NULL, NULL, NULL, 0, args_zmpop_2, 2},
+    {"count", "integer", -1, "COUNT", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+};
+static const cmd_meta meta_zmpop = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_SORTEDSET) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_zmpop,
+    .nkeyspecs = 1,
+    .summary = "Take members from the first non-empty sorted set of several keys",
+    .since = "7.0.0",
+    .group = "sorted-set",
+    .complexity = "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number "
+                  "of elements in the sorted set, and M being the number of elements popped.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_zmpop,
+    .nargs = 4,
+};
+
+static const char *const tips_zrandmember[] = {"nondeterministic_output", NULL};
+static const cmd_keyspec ks_zrandmember[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_zrandmember_1[] = {
+    {"count", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"withscores", "pure-token", -1, "WITHSCORES", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+};
+static const cmd_arg args_zrandmember[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"options", "block", -1, NULL, NULL, NULL, CMD_ARG_OPTIONAL, args_zrandmember_1, 2},
+};
+static const cmd_meta meta_zrandmember = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_SORTEDSET) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = tips_zrandmember,
+    .keyspecs = ks_zrandmember,
+    .nkeyspecs = 1,
+    .summary = "Pick random members of a sorted set",
+    .since = "6.2.0",
+    .group = "sorted-set",
+    .complexity = "O(N) where N is the number of elements returned",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_zrandmember,
+    .nargs = 2,
+};
+
+static const char *const tips_zscan[] = {"nondeterministic_output", NULL};
+static const cmd_keyspec ks_zscan[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_zscan[] = {
+    {"key", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"cursor", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"pattern", "pattern", -1, "MATCH", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"count", "integer", -1, "COUNT", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+};
+static const cmd_meta meta_zscan = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_SORTEDSET) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = tips_zscan,
+    .keyspecs = ks_zscan,
+    .nkeyspecs = 1,
+    .summary = "Walk the members and scores of a sorted set in steps",
+    .since = "2.8.0",
+    .group = "sorted-set",
+    .complexity =
+        "O(1) for every call. O(N) for a complete iteration, including enough command calls for "
+        "the cursor to return back to 0. N is the number of elements inside the collection..",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_zscan,
+    .nargs = 4,
+};
+
+static const cmd_keyspec ks_zunion[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_KEYNUM, 0, 1, 1},
+};
+static const cmd_arg args_zunion_3[] = {
+    {"sum", "pure-token", -1, "SUM", NULL, NULL, 0, NULL, 0},
+    {"min", "pure-token", -1, "MIN", NULL, NULL, 0, NULL, 0},
+    {"max", "pure-token", -1, "MAX", NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_zunion[] = {
+    {"numkeys", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"key", "key", 0, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+    {"weight", "integer", -1, "WEIGHTS", NULL, NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE, NULL, 0},
+    {"aggregate", "oneof", -1, "AGGREGATE", NULL, NULL, CMD_ARG_OPTIONAL, args_zunion_3, 3},
+    {"withscores", "pure-token", -1, "WITHSCORES", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+};
+static const cmd_meta meta_zunion = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_SORTEDSET) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_zunion,
+    .nkeyspecs = 1,
+    .summary = "Members of any of several sorted sets, with combined scores",
+    .since = "6.2.0",
+    .group = "sorted-set",
+    .complexity = "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, "
+                  "and M being the number of elements in the resulting sorted set.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_zunion,
+    .nargs = 5,
+};
+
+static const cmd_keyspec ks_zinter[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_KEYNUM, 0, 1, 1},
+};
+static const cmd_arg args_zinter_3[] = {
+    {"sum", "pure-token", -1, "SUM", NULL, NULL, 0, NULL, 0},
+    {"min", "pure-token", -1, "MIN", NULL, NULL, 0, NULL, 0},
+    {"max", "pure-token", -1, "MAX", NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_zinter[] = {
+    {"numkeys", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"key", "key", 0, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+    {"weight", "integer", -1, "WEIGHTS", NULL, NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE, NULL, 0},
+    {"aggregate", "oneof", -1, "AGGREGATE", NULL, NULL, CMD_ARG_OPTIONAL, args_zinter_3, 3},
+    {"withscores", "pure-token", -1, "WITHSCORES", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+};
+static const cmd_meta meta_zinter = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_SORTEDSET) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_zinter,
+    .nkeyspecs = 1,
+    .summary = "Members present in all of several sorted sets, with combined scores",
+    .since = "6.2.0",
+    .group = "sorted-set",
+    .complexity = "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K "
+                  "being the number of input sorted sets and M being the number of elements in the "
+                  "resulting sorted set.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_zinter,
+    .nargs = 5,
+};
+
+static const cmd_keyspec ks_zdiff[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_KEYNUM, 0, 1, 1},
+};
+static const cmd_arg args_zdiff[] = {
+    {"numkeys", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"key", "key", 0, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+    {"withscores", "pure-token", -1, "WITHSCORES", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+};
+static const cmd_meta meta_zdiff = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_SORTEDSET) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_zdiff,
+    .nkeyspecs = 1,
+    .summary = "Members of the first sorted set missing from the others",
+    .since = "6.2.0",
+    .group = "sorted-set",
+    .complexity = "O(L + (N-K)log(N)) worst case where L is the total number of elements in all "
+                  "the sets, N is the size of the first set, and K is the size of the result set.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_zdiff,
+    .nargs = 3,
+};
+
+static const cmd_keyspec ks_zintercard[] = {
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_KEYNUM, 0, 1, 1},
+};
+static const cmd_arg args_zintercard[] = {
+    {"numkeys", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"key", "key", 0, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+    {"limit", "integer", -1, "LIMIT", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+};
+static const cmd_meta meta_zintercard = {
+    .acl = CMD_ACL_BIT(CMD_ACL_READ) | CMD_ACL_BIT(CMD_ACL_SORTEDSET) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_zintercard,
+    .nkeyspecs = 1,
+    .summary = "Count the members present in all of several sorted sets",
+    .since = "7.0.0",
+    .group = "sorted-set",
+    .complexity = "O(N*K) worst case with N being the smallest input sorted set, K being the "
+                  "number of input sorted sets.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_zintercard,
+    .nargs = 3,
+};
+
+static const cmd_keyspec ks_zunionstore[] = {
+    {NULL, CMD_KS_OW | CMD_KS_UPDATE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 2, NULL, 0, CMD_FK_KEYNUM, 0, 1, 1},
+};
+static const cmd_arg args_zunionstore_4[] = {
+    {"sum", "pure-token", -1, "SUM", NULL, NULL, 0, NULL, 0},
+    {"min", "pure-token", -1, "MIN", NULL, NULL, 0, NULL, 0},
+    {"max", "pure-token", -1, "MAX", NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_zunionstore[] = {
+    {"destination", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"numkeys", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"key", "key", 1, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+    {"weight", "integer", -1, "WEIGHTS", NULL, NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE, NULL, 0},
+    {"aggregate", "oneof", -1, "AGGREGATE", NULL, NULL, CMD_ARG_OPTIONAL, args_zunionstore_4, 3},
+};
+static const cmd_meta meta_zunionstore = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_SORTEDSET) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_zunionstore,
+    .nkeyspecs = 2,
+    .summary = "Save the union of several sorted sets under a key",
+    .since = "2.0.0",
+    .group = "sorted-set",
+    .complexity = "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, "
+                  "and M being the number of elements in the resulting sorted set.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_zunionstore,
+    .nargs = 5,
+};
+
+static const cmd_keyspec ks_zinterstore[] = {
+    {NULL, CMD_KS_OW | CMD_KS_UPDATE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 2, NULL, 0, CMD_FK_KEYNUM, 0, 1, 1},
+};
+static const cmd_arg args_zinterstore_4[] = {
+    {"sum", "pure-token", -1, "SUM", NULL, NULL, 0, NULL, 0},
+    {"min", "pure-token", -1, "MIN", NULL, NULL, 0, NULL, 0},
+    {"max", "pure-token", -1, "MAX", NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_zinterstore[] = {
+    {"destination", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"numkeys", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"key", "key", 1, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+    {"weight", "integer", -1, "WEIGHTS", NULL, NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE, NULL, 0},
+    {"aggregate", "oneof", -1, "AGGREGATE", NULL, NULL, CMD_ARG_OPTIONAL, args_zinterstore_4, 3},
+};
+static const cmd_meta meta_zinterstore = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_SORTEDSET) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_zinterstore,
+    .nkeyspecs = 2,
+    .summary = "Save the intersection of several sorted sets under a key",
+    .since = "2.0.0",
+    .group = "sorted-set",
+    .complexity = "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K "
+                  "being the number of input sorted sets and M being the number of elements in the "
+                  "resulting sorted set.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_zinterstore,
+    .nargs = 5,
+};
+
+static const cmd_keyspec ks_zdiffstore[] = {
+    {NULL, CMD_KS_OW | CMD_KS_UPDATE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+    {NULL, CMD_KS_RO | CMD_KS_ACCESS, CMD_BS_INDEX, 2, NULL, 0, CMD_FK_KEYNUM, 0, 1, 1},
+};
+static const cmd_arg args_zdiffstore[] = {
+    {"destination", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"numkeys", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"key", "key", 1, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+};
+static const cmd_meta meta_zdiffstore = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_SORTEDSET) | CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = NULL,
+    .keyspecs = ks_zdiffstore,
+    .nkeyspecs = 2,
+    .summary = "Save the difference of sorted sets under a key",
+    .since = "6.2.0",
+    .group = "sorted-set",
+    .complexity = "O(L + (N-K)log(N)) worst case where L is the total number of elements in all "
+                  "the sets, N is the size of the first set, and K is the size of the result set.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_zdiffstore,
+    .nargs = 3,
+};
+
 const cmd_meta_ref cmd_meta_refs[] = {
     {"get", &meta_get, 2, CMD_READONLY | CMD_FAST, 1, 1, 1},
     {"set", &meta_set, -3, CMD_WRITE | CMD_DENYOOM, 1, 1, 1},
@@ -2862,5 +5892,103 @@ const cmd_meta_ref cmd_meta_refs[] = {
     {"config|rewrite", &meta_config_rewrite, 2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
      0, 0, 0},
     {"config|help", &meta_config_help, 2, CMD_LOADING | CMD_STALE, 0, 0, 0},
+    {"geoadd", &meta_geoadd, -5, CMD_WRITE | CMD_DENYOOM, 1, 1, 1},
+    {"geodist", &meta_geodist, -4, CMD_READONLY, 1, 1, 1},
+    {"geohash", &meta_geohash, -2, CMD_READONLY, 1, 1, 1},
+    {"geopos", &meta_geopos, -2, CMD_READONLY, 1, 1, 1},
+    {"georadius", &meta_georadius, -6, CMD_WRITE | CMD_DENYOOM | CMD_MOVABLE_KEYS, 1, 1, 1},
+    {"georadiusbymember", &meta_georadiusbymember, -5, CMD_WRITE | CMD_DENYOOM | CMD_MOVABLE_KEYS,
+     1, 1, 1},
+    {"georadius_ro", &meta_georadius_ro, -6, CMD_READONLY, 1, 1, 1},
+    {"georadiusbymember_ro", &meta_georadiusbymember_ro, -5, CMD_READONLY, 1, 1, 1},
+    {"geosearch", &meta_geosearch, -7, CMD_READONLY, 1, 1, 1},
+    {"geosearchstore", &meta_geosearchstore, -8, CMD_WRITE | CMD_DENYOOM, 1, 2, 1},
+    {"hset", &meta_hset, -4, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1},
+    {"hsetnx", &meta_hsetnx, 4, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1},
+    {"hget", &meta_hget, 3, CMD_READONLY | CMD_FAST, 1, 1, 1},
+    {"hmget", &meta_hmget, -3, CMD_READONLY | CMD_FAST, 1, 1, 1},
+    {"hmset", &meta_hmset, -4, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1},
+    {"hdel", &meta_hdel, -3, CMD_WRITE | CMD_FAST, 1, 1, 1},
+    {"hexists", &meta_hexists, 3, CMD_READONLY | CMD_FAST, 1, 1, 1},
+    {"hlen", &meta_hlen, 2, CMD_READONLY | CMD_FAST, 1, 1, 1},
+    {"hstrlen", &meta_hstrlen, 3, CMD_READONLY | CMD_FAST, 1, 1, 1},
+    {"hincrby", &meta_hincrby, 4, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1},
+    {"hincrbyfloat", &meta_hincrbyfloat, 4, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1},
+    {"hkeys", &meta_hkeys, 2, CMD_READONLY, 1, 1, 1},
+    {"hvals", &meta_hvals, 2, CMD_READONLY, 1, 1, 1},
+    {"hgetall", &meta_hgetall, 2, CMD_READONLY, 1, 1, 1},
+    {"hscan", &meta_hscan, -3, CMD_READONLY, 1, 1, 1},
+    {"hrandfield", &meta_hrandfield, -2, CMD_READONLY, 1, 1, 1},
+    {"pfadd", &meta_pfadd, -2, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1},
+    {"pfcount", &meta_pfcount, -2, CMD_READONLY, 1, -1, 1},
+    {"pfmerge", &meta_pfmerge, -2, CMD_WRITE | CMD_DENYOOM, 1, -1, 1},
+    {"lpush", &meta_lpush, -3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1},
+    {"rpush", &meta_rpush, -3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1},
+    {"lpushx", &meta_lpushx, -3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1},
+    {"rpushx", &meta_rpushx, -3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1},
+    {"lpop", &meta_lpop, -2, CMD_WRITE | CMD_FAST, 1, 1, 1},
+    {"rpop", &meta_rpop, -2, CMD_WRITE | CMD_FAST, 1, 1, 1},
+    {"llen", &meta_llen, 2, CMD_READONLY | CMD_FAST, 1, 1, 1},
+    {"lindex", &meta_lindex, 3, CMD_READONLY, 1, 1, 1},
+    {"linsert", &meta_linsert, 5, CMD_WRITE | CMD_DENYOOM, 1, 1, 1},
+    {"lrange", &meta_lrange, 4, CMD_READONLY, 1, 1, 1},
+    {"lset", &meta_lset, 4, CMD_WRITE | CMD_DENYOOM, 1, 1, 1},
+    {"lrem", &meta_lrem, 4, CMD_WRITE, 1, 1, 1},
+    {"ltrim", &meta_ltrim, 4, CMD_WRITE, 1, 1, 1},
+    {"lpos", &meta_lpos, -3, CMD_READONLY, 1, 1, 1},
+    {"lmove", &meta_lmove, 5, CMD_WRITE | CMD_DENYOOM, 1, 2, 1},
+    {"rpoplpush", &meta_rpoplpush, 3, CMD_WRITE | CMD_DENYOOM, 1, 2, 1},
+    {"lmpop", &meta_lmpop, -4, CMD_WRITE | CMD_MOVABLE_KEYS, 0, 0, 0},
+    {"sadd", &meta_sadd, -3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1},
+    {"srem", &meta_srem, -3, CMD_WRITE | CMD_FAST, 1, 1, 1},
+    {"scard", &meta_scard, 2, CMD_READONLY | CMD_FAST, 1, 1, 1},
+    {"sismember", &meta_sismember, 3, CMD_READONLY | CMD_FAST, 1, 1, 1},
+    {"smismember", &meta_smismember, -3, CMD_READONLY | CMD_FAST, 1, 1, 1},
+    {"smembers", &meta_smembers, 2, CMD_READONLY, 1, 1, 1},
+    {"spop", &meta_spop, -2, CMD_WRITE | CMD_FAST, 1, 1, 1},
+    {"srandmember", &meta_srandmember, -2, CMD_READONLY, 1, 1, 1},
+    {"smove", &meta_smove, 4, CMD_WRITE | CMD_FAST, 1, 2, 1},
+    {"sinter", &meta_sinter, -2, CMD_READONLY, 1, -1, 1},
+    {"sintercard", &meta_sintercard, -3, CMD_READONLY | CMD_MOVABLE_KEYS, 0, 0, 0},
+    {"sunion", &meta_sunion, -2, CMD_READONLY, 1, -1, 1},
+    {"sdiff", &meta_sdiff, -2, CMD_READONLY, 1, -1, 1},
+    {"sinterstore", &meta_sinterstore, -3, CMD_WRITE | CMD_DENYOOM, 1, -1, 1},
+    {"sunionstore", &meta_sunionstore, -3, CMD_WRITE | CMD_DENYOOM, 1, -1, 1},
+    {"sdiffstore", &meta_sdiffstore, -3, CMD_WRITE | CMD_DENYOOM, 1, -1, 1},
+    {"sscan", &meta_sscan, -3, CMD_READONLY, 1, 1, 1},
+    {"sort", &meta_sort, -2, CMD_WRITE | CMD_DENYOOM | CMD_MOVABLE_KEYS, 1, 1, 1},
+    {"sort_ro", &meta_sort_ro, -2, CMD_READONLY | CMD_MOVABLE_KEYS, 1, 1, 1},
+    {"zadd", &meta_zadd, -4, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1},
+    {"zincrby", &meta_zincrby, 4, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1},
+    {"zrem", &meta_zrem, -3, CMD_WRITE | CMD_FAST, 1, 1, 1},
+    {"zcard", &meta_zcard, 2, CMD_READONLY | CMD_FAST, 1, 1, 1},
+    {"zscore", &meta_zscore, 3, CMD_READONLY | CMD_FAST, 1, 1, 1},
+    {"zmscore", &meta_zmscore, -3, CMD_READONLY | CMD_FAST, 1, 1, 1},
+    {"zrank", &meta_zrank, 3, CMD_READONLY | CMD_FAST, 1, 1, 1},
+    {"zrevrank", &meta_zrevrank, 3, CMD_READONLY | CMD_FAST, 1, 1, 1},
+    {"zcount", &meta_zcount, 4, CMD_READONLY | CMD_FAST, 1, 1, 1},
+    {"zlexcount", &meta_zlexcount, 4, CMD_READONLY | CMD_FAST, 1, 1, 1},
+    {"zrange", &meta_zrange, -4, CMD_READONLY, 1, 1, 1},
+    {"zrevrange", &meta_zrevrange, -4, CMD_READONLY, 1, 1, 1},
+    {"zrangebyscore", &meta_zrangebyscore, -4, CMD_READONLY, 1, 1, 1},
+    {"zrevrangebyscore", &meta_zrevrangebyscore, -4, CMD_READONLY, 1, 1, 1},
+    {"zrangebylex", &meta_zrangebylex, -4, CMD_READONLY, 1, 1, 1},
+    {"zrevrangebylex", &meta_zrevrangebylex, -4, CMD_READONLY, 1, 1, 1},
+    {"zrangestore", &meta_zrangestore, -5, CMD_WRITE | CMD_DENYOOM, 1, 2, 1},
+    {"zremrangebyrank", &meta_zremrangebyrank, 4, CMD_WRITE, 1, 1, 1},
+    {"zremrangebyscore", &meta_zremrangebyscore, 4, CMD_WRITE, 1, 1, 1},
+    {"zremrangebylex", &meta_zremrangebylex, 4, CMD_WRITE, 1, 1, 1},
+    {"zpopmin", &meta_zpopmin, -2, CMD_WRITE | CMD_FAST, 1, 1, 1},
+    {"zpopmax", &meta_zpopmax, -2, CMD_WRITE | CMD_FAST, 1, 1, 1},
+    {"zmpop", &meta_zmpop, -4, CMD_WRITE | CMD_MOVABLE_KEYS, 0, 0, 0},
+    {"zrandmember", &meta_zrandmember, -2, CMD_READONLY, 1, 1, 1},
+    {"zscan", &meta_zscan, -3, CMD_READONLY, 1, 1, 1},
+    {"zunion", &meta_zunion, -3, CMD_READONLY | CMD_MOVABLE_KEYS, 0, 0, 0},
+    {"zinter", &meta_zinter, -3, CMD_READONLY | CMD_MOVABLE_KEYS, 0, 0, 0},
+    {"zdiff", &meta_zdiff, -3, CMD_READONLY | CMD_MOVABLE_KEYS, 0, 0, 0},
+    {"zintercard", &meta_zintercard, -3, CMD_READONLY | CMD_MOVABLE_KEYS, 0, 0, 0},
+    {"zunionstore", &meta_zunionstore, -4, CMD_WRITE | CMD_DENYOOM | CMD_MOVABLE_KEYS, 1, 1, 1},
+    {"zinterstore", &meta_zinterstore, -4, CMD_WRITE | CMD_DENYOOM | CMD_MOVABLE_KEYS, 1, 1, 1},
+    {"zdiffstore", &meta_zdiffstore, -4, CMD_WRITE | CMD_DENYOOM | CMD_MOVABLE_KEYS, 1, 1, 1},
     {NULL, NULL, 0, 0, 0, 0, 0},
 };
