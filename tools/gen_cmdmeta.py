@@ -42,7 +42,7 @@ COMMANDS = [
     ("rename", None), ("renamenx", None), ("copy", None), ("move", None),
     ("object", ["encoding", "refcount", "idletime", "freq", "help"]),
     ("memory", ["usage", "help"]),
-    ("multi", None), ("exec", None), ("discard", None),
+    ("multi", None), ("exec", None), ("discard", None), ("watch", None), ("unwatch", None),
     ("ping", None), ("echo", None), ("quit", None), ("reset", None), ("hello", None),
     ("auth", None), ("select", None),
     ("client", ["id", "setname", "getname", "setinfo", "info", "reply", "no-evict",
@@ -95,6 +95,8 @@ OVERRIDES = {
 
 # One-line summaries, in our own words.
 SUMMARY = {
+    "watch": "Abort the next EXEC if any of the given keys changes before it",
+    "unwatch": "Stop watching every key watched by this connection",
     "get": "Read the string stored at a key",
     "set": "Store a string at a key, with optional expiry and conditions",
     "setnx": "Store a string only when the key is absent",

@@ -19,6 +19,7 @@
 
 #include "cmd.h"
 #include "handlers.h"
+#include "watch.h"
 
 /* ------------------------------------------------------------------ */
 /* Shared helpers                                                     */
@@ -153,6 +154,7 @@ void cmd_reset(rt_ctx *c) {
     shard_state *ss = ctx_ss(c);
     if (cs) {
         multi_discard(cs);
+        watch_forget(c->shard, cs);
         free(cs->name);
         cs->name = NULL;
         if (cs->monitor) {

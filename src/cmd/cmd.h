@@ -83,6 +83,10 @@ struct cmd_def {
 
 /* The command table (cmd_table.c). */
 void cmd_table_init(void);
+/* The argv indexes of a request's keys (getkeys, else the key range) into
+ * keys (room for argc). Returns how many, or -1 after writing getkeys'
+ * error into err. */
+int cmd_key_positions(const cmd_def *cmd, int argc, rt_arg *argv, int *keys, rbuf *err);
 /* Find a command by name (any case). NULL if unknown. */
 const cmd_def *cmd_lookup(const char *name, size_t len);
 /* Find a subcommand of a container (any case). NULL if unknown. */
@@ -111,8 +115,10 @@ typedef struct shard_state {
     uint64_t total_commands;
     uint64_t stat_numconnections;
     uint64_t stat_rejected_conn;
-    uint64_t dirty; /* writes since start (rdb_changes_since_last_save) */
-    int monitors;   /* connections of this shard in MONITOR mode */
+    uint64_t dirty;       /* writes since start (rdb_changes_since_last_save) */
+    int monitors;         /* connections of this shard in MONITOR mode */
+    struct dict *watched; /* WATCHed keys of this shard (watch.c), NULL if none yet */
+    uint64_t watch_mark;  /* dirty before the running tx op (watch.c) */
 } shard_state;
 
 /* The command layer's state of one connection (rt's conn data). */
@@ -126,6 +132,7 @@ typedef struct client_state {
     const cmd_def *last_cmd;   /* for CLIENT LIST cmd= */
     struct multi_state *multi; /* commands queued since MULTI; NULL outside MULTI */
     int in_exec;               /* a queued command is running inside EXEC */
+    struct watch_list *watch;  /* WATCHed keys (watch.c); NULL if none */
 } client_state;
 
 /* MULTI/EXEC (dispatch.c). Forget the queued commands of a client (DISCARD,

@@ -1812,6 +1812,48 @@ static const cmd_meta meta_discard = {
     .nargs = 0,
 };
 
+static const cmd_keyspec ks_watch[] = {
+    {NULL, CMD_KS_RO, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, -1, 1, 0},
+};
+static const cmd_arg args_watch[] = {
+    {"key", "key", 0, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+};
+static const cmd_meta meta_watch = {
+    .acl = CMD_ACL_BIT(CMD_ACL_FAST) | CMD_ACL_BIT(CMD_ACL_TRANSACTION),
+    .tips = NULL,
+    .keyspecs = ks_watch,
+    .nkeyspecs = 1,
+    .summary = "Abort the next EXEC if any of the given keys changes before it",
+    .since = "2.2.0",
+    .group = "transactions",
+    .complexity = "O(1) for every key.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_watch,
+    .nargs = 1,
+};
+
+static const cmd_meta meta_unwatch = {
+    .acl = CMD_ACL_BIT(CMD_ACL_FAST) | CMD_ACL_BIT(CMD_ACL_TRANSACTION),
+    .tips = NULL,
+    .keyspecs = NULL,
+    .nkeyspecs = 0,
+    .summary = "Stop watching every key watched by this connection",
+    .since = "2.2.0",
+    .group = "transactions",
+    .complexity = "O(1)",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = NULL,
+    .nargs = 0,
+};
+
 static const char *const tips_ping[] = {"request_policy:all_shards",
                                         "response_policy:all_succeeded", NULL};
 static const cmd_arg args_ping[] = {
@@ -5836,6 +5878,10 @@ const cmd_meta_ref cmd_meta_refs[] = {
      0, 0},
     {"exec", &meta_exec, 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_SKIP_SLOWLOG, 0, 0, 0},
     {"discard", &meta_discard, 1,
+     CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_ALLOW_BUSY, 0, 0, 0},
+    {"watch", &meta_watch, -2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_ALLOW_BUSY,
+     1, -1, 1},
+    {"unwatch", &meta_unwatch, 1,
      CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_ALLOW_BUSY, 0, 0, 0},
     {"ping", &meta_ping, -1, CMD_FAST, 0, 0, 0},
     {"echo", &meta_echo, 2, CMD_LOADING | CMD_STALE | CMD_FAST, 0, 0, 0},

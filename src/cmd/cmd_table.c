@@ -16,6 +16,7 @@
 #include "cmd.h"
 #include "cmd_meta.h"
 #include "handlers.h"
+#include "watch.h"
 
 #include "cmd_rows.h"
 
@@ -130,6 +131,10 @@ static cmd_def cmd_table[] = {
     CONTAINER("memory", -2, 0, NULL, memory_subs),
     LOCAL("multi", 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_ALLOW_BUSY,
           cmd_multi),
+    ROW("watch", -2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_ALLOW_BUSY, 1, -1, 1,
+        NULL, CMD_ROUTE_ALL, NULL, cmd_watch_multi, NULL, NULL),
+    LOCAL("unwatch", 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_ALLOW_BUSY,
+          cmd_unwatch),
     ALL("exec", 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_SKIP_SLOWLOG, cmd_exec_multi),
     LOCAL("discard", 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_ALLOW_BUSY,
           cmd_discard),
@@ -238,6 +243,17 @@ void cmd_table_init(void) {
     /* The index must keep free slots for probing to end. */
     if (2 * ntop > CMD_HASH_SLOTS) abort();
     cmd_ready = 1;
+}
+
+int cmd_key_positions(const cmd_def *cmd, int argc, rt_arg *argv, int *keys, rbuf *err) {
+    if (cmd->getkeys) return cmd->getkeys(argc, argv, keys, err);
+    int n = 0;
+    if (cmd->first_key <= 0) return 0;
+    int last = cmd->last_key < 0 ? argc + cmd->last_key : cmd->last_key;
+    int step = cmd->key_step > 0 ? cmd->key_step : 1;
+    for (int i = cmd->first_key; i <= last && i < argc; i += step)
+        keys[n++] = i;
+    return n;
 }
 
 const cmd_def *cmd_lookup(const char *name, size_t len) {

@@ -19,6 +19,7 @@
 #include <strings.h>
 
 #include "cmd.h"
+#include "watch.h"
 
 /* Redis replies this refcount for its shared small integers. */
 #define KS_SHARED_REFCOUNT 2147483647LL
@@ -598,12 +599,14 @@ static int ks_flush_lazy(rt_ctx *c) {
 static void op_flushdb(rt_ctx *c) {
     db *d = store_db(ctx_store(c), c->tx->db);
     ss_dirty(c, db_size(d));
+    watch_touch_db(ctx_ss(c), c->tx->db);
     db_flush_lazy(d, ks_flush_lazy(c));
 }
 
 static void op_flushall(rt_ctx *c) {
     store *st = ctx_store(c);
     int lazy = ks_flush_lazy(c);
+    watch_touch_db(ctx_ss(c), -1);
     for (int i = 0; i < st->ndb; i++) {
         ss_dirty(c, db_size(store_db(st, i)));
         db_flush_lazy(store_db(st, i), lazy);
@@ -633,6 +636,7 @@ static void op_swapdb(rt_ctx *c) {
         return;
     }
     p->n = 0;
+    if (s->a != s->b) watch_touch_swapdb(ctx_ss(c), s->a, s->b);
     store_swapdb(st, s->a, s->b);
 }
 

@@ -220,6 +220,7 @@ static void tx_run_op(rt_shard *s, rt_msg *m) {
     ctx.part = i;
     if (s->r->ops->op_begin) s->r->ops->op_begin(&ctx);
     m->u.tx.op(&ctx);
+    if (s->r->ops->op_end) s->r->ops->op_end(&ctx);
 }
 
 /* Participant and coordinator handling of MSG_TX_* (shard s's thread). A
