@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "../common/log.h"
+#include "../store/list.h"
 #include "cmd.h"
 #include "handlers.h"
 #include "monitor.h"
@@ -361,6 +362,15 @@ void cmd_debug(rt_ctx *c) {
         log_msg(LL_WARNING, "DEBUG LOG: %.*s", (int)(c->argv[2].len > 900 ? 900 : c->argv[2].len),
                 c->argv[2].p);
         rw_ok(c->reply);
+    } else if (c->argc == 3 && arg_is(sub, "quicklist-packed-threshold")) {
+        unsigned long long sz;
+        arg_cstr(&c->argv[2], num, sizeof(num));
+        if (c->argv[2].len >= sizeof(num) || !config_parse_mem(num, &sz) ||
+            !list_set_packed_threshold(sz))
+            rw_error(c->reply,
+                     "ERR argument must be a memory value bigger than 1 and smaller than 4gb");
+        else
+            rw_ok(c->reply);
     } else if (c->argc == 3 && arg_is(sub, "set-active-expire")) {
         arg_cstr(&c->argv[2], num, sizeof(num));
         int on = atoi(num);

@@ -515,7 +515,7 @@ static int parse_ll(const char *s, long long *out) {
 
 /* Redis's memtoull: digits then an optional unit b, k, kb, m, mb, g, gb
  * (any case). "k" alone is 0; overflow saturates like strtoull. */
-static int parse_mem(const char *s, unsigned long long *out) {
+int config_parse_mem(const char *s, unsigned long long *out) {
     size_t n = strlen(s), digits = 0;
     while (digits < n && isdigit((unsigned char)s[digits]))
         digits++;
@@ -708,7 +708,7 @@ static int parse_value(const config *c, int i, int argc, char **argv, int loadin
     }
     case T_MEM: {
         unsigned long long u;
-        if (!parse_mem(v, &u)) return reason(err, errlen, "argument must be a memory value");
+        if (!config_parse_mem(v, &u)) return reason(err, errlen, "argument must be a memory value");
         if (u < (unsigned long long)d->min || u > d->max)
             return reason(err, errlen, "argument must be between %lld and %llu inclusive", d->min,
                           d->max);
@@ -805,8 +805,8 @@ static int parse_value(const config *c, int i, int argc, char **argv, int loadin
             unsigned long long h, s;
             char *end;
             long long secs = strtoll(argv[k + 3], &end, 10);
-            if (!parse_mem(argv[k + 1], &h) || !parse_mem(argv[k + 2], &s) || end == argv[k + 3] ||
-                *end || secs < 0)
+            if (!config_parse_mem(argv[k + 1], &h) || !config_parse_mem(argv[k + 2], &s) ||
+                end == argv[k + 3] || *end || secs < 0)
                 return reason(
                     err, errlen,
                     "Error in hard, soft or soft_seconds setting in buffer limit configuration.");
@@ -861,7 +861,7 @@ static int parse_value(const config *c, int i, int argc, char **argv, int loadin
             return 0;
         }
         unsigned long long u;
-        if (!parse_mem(v, &u) || u > LLONG_MAX)
+        if (!config_parse_mem(v, &u) || u > LLONG_MAX)
             return reason(err, errlen, "argument must be a memory or percent value");
         char tmp[32];
         snprintf(tmp, sizeof(tmp), "%llu", u);

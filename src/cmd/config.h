@@ -84,6 +84,9 @@ int config_set(config *c, const char *name, const char *value, char *err, size_t
  * buf (truncated to cap). Returns 0, or -1 if the name is unknown. */
 int config_get_text(const config *c, const char *name, char *buf, size_t cap);
 /* Rewrite the file the server was started with. Returns 0 or -1. */
+/* A memory amount as redis.conf writes it (digits, then b, k, kb, m, mb, g
+ * or gb in any case). Returns 1 and sets *out, or 0 if malformed. */
+int config_parse_mem(const char *s, unsigned long long *out);
 int config_rewrite(const config *c, const char *path, char *err, size_t errlen);
 
 #endif

@@ -13,6 +13,7 @@
  */
 #include "list.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,8 +43,23 @@ static int ql_size_ok(const quicklist *q, size_t bytes) {
     return bytes <= (size_t)4096 << (level - 1);
 }
 
+/* Elements of at least this many bytes get a node of their own ("plain"
+ * nodes in Redis); DEBUG QUICKLIST-PACKED-THRESHOLD sets it for the whole
+ * process. Read with relaxed loads: it only steers node placement. */
+static _Atomic size_t ql_packed_threshold = (size_t)1 << 30;
+
+int list_set_packed_threshold(unsigned long long sz) {
+    if (sz > (1ULL << 32) - (1ULL << 20)) return 0;
+    if (sz == 0) sz = 1ULL << 30;
+    atomic_store_explicit(&ql_packed_threshold, (size_t)sz, memory_order_relaxed);
+    return 1;
+}
+
 /* Whether node n may take one more entry reckoned at `add` bytes. */
 static int ql_node_allows(const quicklist *q, const ql_node *n, size_t add) {
+    size_t thr = atomic_load_explicit(&ql_packed_threshold, memory_order_relaxed);
+    if (add - QL_ENTRY_ESTIMATE(0) >= thr) return 0;
+    if (n->count == 1 && lp_bytes(n->lp) >= thr) return 0; /* holds a big element */
     if (!ql_size_ok(q, lp_bytes(n->lp) + add)) return 0;
     return q->fill < 0 || n->count < (uint32_t)q->fill;
 }

@@ -113,4 +113,9 @@ static inline char *list_pop(obj *o, int where, size_t *len) {
     return ql_pop(list_ql(o), where, len);
 }
 
+/* DEBUG QUICKLIST-PACKED-THRESHOLD: elements of at least sz bytes get a node
+ * of their own (0 restores the default, 1 GiB). Returns 0 if sz is not below
+ * 4 GiB - 1 MiB (Redis's bound). Any thread. */
+int list_set_packed_threshold(unsigned long long sz);
+
 #endif

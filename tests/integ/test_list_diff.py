@@ -475,3 +475,22 @@ def test_lmove_atomic_across_shards(diff):
                      check.call_parsed("LRANGE", d, "0", "-1"))
         assert got == sorted([b"e%d" % i for i in range(n)] + [b"f%d" % i for i in range(n)])
     check.close()
+
+
+def test_debug_quicklist_packed_threshold(diff):
+    # Elements at or above the threshold get nodes of their own; replies are
+    # unchanged whatever the node layout.
+    try:
+        diff.check("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "5gb")
+        diff.check("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "abc")
+        diff.check("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "1b")
+        big = "x" * 600
+        cmds = [("RPUSH", "pl", "a", big, "b", big + "1", "")]
+        cmds += [("LINSERT", "pl", "BEFORE", big, "mid"), ("LSET", "pl", "0", big + "2"),
+                 ("LPOS", "pl", big), ("LINDEX", "pl", "3"), ("LRANGE", "pl", "0", "-1"),
+                 ("LTRIM", "pl", "1", "-2"), ("LREM", "pl", "0", "b"), ("LPOP", "pl"),
+                 ("RPOP", "pl"), ("LRANGE", "pl", "0", "-1"), ("LLEN", "pl")]
+        diff.check_many(cmds)
+        diff.check("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "0")
+    finally:
+        diff.both("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "0")
