@@ -191,18 +191,28 @@ static uint64_t rand_next(uint64_t *s) {
     return x >> 32 | x << 32;
 }
 
+/* Rejection sampling: a random bucket and a random slot below RANDOM_SLOTS;
+ * a miss (empty slot) draws again. Every element of a chain of at most
+ * RANDOM_SLOTS entries is equally likely, whatever its chain's length
+ * (picking a bucket and then a member of its chain would favour short
+ * chains). Longer chains, rare at load <= 1, use their length as the bound.
+ * Expected draws: RANDOM_SLOTS / load, at most 64 at the lowest load. */
+#define RANDOM_SLOTS 8
+
 dict_entry *dict_random(const dict *d, uint64_t *rng) {
     if (d->used == 0) return NULL;
-    dict_entry *e;
-    do {
-        e = d->table[rand_next(rng) & (d->size - 1)];
-    } while (e == NULL);
-    size_t len = 0;
-    for (dict_entry *x = e; x; x = x->next)
-        len++;
-    for (size_t i = rand_next(rng) % len; i > 0; i--)
-        e = e->next;
-    return e;
+    for (;;) {
+        dict_entry *e = d->table[rand_next(rng) & (d->size - 1)];
+        if (e == NULL) continue;
+        size_t len = 0;
+        for (dict_entry *x = e; x; x = x->next)
+            len++;
+        size_t j = rand_next(rng) % (len > RANDOM_SLOTS ? len : RANDOM_SLOTS);
+        if (j >= len) continue;
+        while (j-- > 0)
+            e = e->next;
+        return e;
+    }
 }
 
 static uint64_t rev64(uint64_t v) {
