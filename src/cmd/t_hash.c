@@ -158,18 +158,39 @@ static void cmd_hexists(rt_ctx *c) {
     rw_int(c->reply, o && hash_exists(o, c->argv[2].p, c->argv[2].len));
 }
 
+/* An HINCRBY/HINCRBYFLOAT write in progress: the hash (created: new, not
+ * yet in the db) and the field's current value (v NULL if absent; it may
+ * point into tmp). */
+typedef struct hincr {
+    obj *o;
+    int created;
+    const char *v;
+    size_t vlen;
+    char tmp[24];
+} hincr;
+
+/* The first half: the hash for a write (as hash_for_write) and the value
+ * of field argv[2]. Returns -1 after replying. */
+static int hincr_begin(rt_ctx *c, hincr *h) {
+    if (hash_for_write(c, &h->o, &h->created) < 0) return -1;
+    h->v = hash_get(h->o, c->argv[2].p, c->argv[2].len, &h->vlen, h->tmp);
+    return 0;
+}
+
+/* The second half: field argv[2] becomes val[0..n). */
+static void hincr_finish(rt_ctx *c, hincr *h, const char *val, int n) {
+    hash_set(h->o, c->argv[2].p, c->argv[2].len, val, (size_t)n, &ctx_store(c)->enc);
+    hash_store_new(c, h->o, h->created);
+    ss_dirty(c, 1);
+}
+
 /* HINCRBY key field increment */
 static void cmd_hincrby(rt_ctx *c) {
     long long incr, cur = 0;
     if (arg_ll_or_reply(c->reply, &c->argv[3], &incr, NULL) < 0) return;
-    obj *o;
-    int created;
-    if (hash_for_write(c, &o, &created) < 0) return;
-    const rt_arg *f = &c->argv[2];
-    char tmp[24];
-    size_t vlen;
-    const char *v = hash_get(o, f->p, f->len, &vlen, tmp);
-    if (v && !util_str2ll(v, vlen, &cur)) {
+    hincr h;
+    if (hincr_begin(c, &h) < 0) return;
+    if (h.v && !util_str2ll(h.v, h.vlen, &cur)) {
         rw_error(c->reply, "ERR hash value is not an integer");
         return;
     }
@@ -180,10 +201,7 @@ static void cmd_hincrby(rt_ctx *c) {
     }
     cur += incr;
     char buf[24];
-    int n = util_ll2str(buf, sizeof(buf), cur);
-    hash_set(o, f->p, f->len, buf, (size_t)n, &ctx_store(c)->enc);
-    hash_store_new(c, o, created);
-    ss_dirty(c, 1);
+    hincr_finish(c, &h, buf, util_ll2str(buf, sizeof(buf), cur));
     rw_int(c->reply, cur);
 }
 
@@ -196,14 +214,9 @@ static void cmd_hincrbyfloat(rt_ctx *c) {
         rw_error(c->reply, "ERR value is NaN or Infinity");
         return;
     }
-    obj *o;
-    int created;
-    if (hash_for_write(c, &o, &created) < 0) return;
-    const rt_arg *f = &c->argv[2];
-    char tmp[24];
-    size_t vlen;
-    const char *v = hash_get(o, f->p, f->len, &vlen, tmp);
-    if (v && !util_str2ld(v, vlen, &cur)) {
+    hincr h;
+    if (hincr_begin(c, &h) < 0) return;
+    if (h.v && !util_str2ld(h.v, h.vlen, &cur)) {
         rw_error(c->reply, "ERR hash value is not a float");
         return;
     }
@@ -214,9 +227,7 @@ static void cmd_hincrbyfloat(rt_ctx *c) {
     }
     char buf[5 * 1024 + 64];
     int n = util_ld2str(buf, sizeof(buf), cur);
-    hash_set(o, f->p, f->len, buf, (size_t)n, &ctx_store(c)->enc);
-    hash_store_new(c, o, created);
-    ss_dirty(c, 1);
+    hincr_finish(c, &h, buf, n);
     rw_bulk(c->reply, buf, (size_t)n);
 }
 
@@ -314,15 +325,6 @@ static void hrand_emit(rbuf *r, int withvalues, const char *f, size_t flen, cons
     if (withvalues) rw_bulk(r, v, vlen);
 }
 
-static uint64_t hrand_next(uint64_t *s) {
-    uint64_t x = *s ? *s : 0x9E3779B97F4A7C15ULL;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    *s = x;
-    return x;
-}
-
 /* Mark a uniformly random subset of count of the indexes [0, size) in sel
  * (size bytes): sel[i] is 1 when index i is chosen. Needs count <= size.
  * Rejection sampling over the smaller of the subset and its complement, so
@@ -337,7 +339,7 @@ static void hrand_subset(unsigned char *sel, size_t size, size_t count, uint64_t
         want = size - count;
     }
     for (size_t got = 0; got < want;) {
-        size_t i = (size_t)(hrand_next(rng) % size);
+        size_t i = (size_t)(hash_rand_next(rng) % size);
         if (sel[i] != mark) {
             sel[i] = mark;
             got++;

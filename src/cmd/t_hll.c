@@ -186,23 +186,34 @@ static void pfcount_one(rt_ctx *c) {
     rw_int(c->reply, (long long)card);
 }
 
+/* Fold the registers of every key argv[1..] (all on this shard) into
+ * *max, a new HLL_REGISTERS array the caller frees; *dense: whether any of
+ * them was dense. Returns PF_OK, or the error of the first bad key. */
+static int pf_gather_local(rt_ctx *c, uint8_t **max, int *dense) {
+    *max = calloc(1, HLL_REGISTERS);
+    int *idx = malloc(sizeof(int) * (size_t)c->argc);
+    if (*max == NULL || idx == NULL) abort();
+    for (int j = 1; j < c->argc; j++)
+        idx[j - 1] = j;
+    int bad = 0;
+    *dense = 0;
+    int err = pf_gather(c, c->argv, idx, c->argc - 1, *max, dense, &bad);
+    free(idx);
+    return err;
+}
+
 static void cmd_pfcount(rt_ctx *c) {
     if (c->argc == 2) {
         pfcount_one(c);
         return;
     }
-    uint8_t *max = calloc(1, HLL_REGISTERS);
-    int *idx = malloc(sizeof(int) * (size_t)c->argc);
-    if (max == NULL || idx == NULL) abort();
-    for (int j = 1; j < c->argc; j++)
-        idx[j - 1] = j;
-    int dense = 0, bad = 0;
-    int err = pf_gather(c, c->argv, idx, c->argc - 1, max, &dense, &bad);
+    uint8_t *max;
+    int dense;
+    int err = pf_gather_local(c, &max, &dense);
     if (err != PF_OK)
         pf_reply_error(c->reply, err);
     else
         rw_int(c->reply, (long long)hll_count_raw(max));
-    free(idx);
     free(max);
 }
 
@@ -269,18 +280,13 @@ static void cmd_pfcount_multi(rt_tx *tx) {
 /* PFMERGE destkey [sourcekey ...] (the destination is a source too) */
 
 static void cmd_pfmerge(rt_ctx *c) {
-    uint8_t *max = calloc(1, HLL_REGISTERS);
-    int *idx = malloc(sizeof(int) * (size_t)c->argc);
-    if (max == NULL || idx == NULL) abort();
-    for (int j = 1; j < c->argc; j++)
-        idx[j - 1] = j;
-    int dense = 0, bad = 0;
-    int err = pf_gather(c, c->argv, idx, c->argc - 1, max, &dense, &bad);
+    uint8_t *max;
+    int dense;
+    int err = pf_gather_local(c, &max, &dense);
     if (err != PF_OK)
         pf_reply_error(c->reply, err);
     else
         pf_store(c, &c->argv[1], max, dense, c->reply);
-    free(idx);
     free(max);
 }
 

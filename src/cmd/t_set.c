@@ -659,27 +659,39 @@ static void spop_count(rt_ctx *c) {
     ss_dirty(c, (uint64_t)count);
 }
 
-static void cmd_spop(rt_ctx *c) {
+/* SPOP and SRANDMEMBER up to the reply of one member: with a count
+ * (argc 3) with_count serves the request; more arguments are a syntax
+ * error; else a random member of the set at argv[1] (looked up for a write
+ * when write is 1) is replied in *m, or a null for an absent key. Returns
+ * the set when a member was replied, else NULL. */
+static obj *rand_member_reply(rt_ctx *c, void (*with_count)(rt_ctx *), int write, set_member *m) {
     if (c->argc == 3) {
-        spop_count(c);
-        return;
+        with_count(c);
+        return NULL;
     }
     if (c->argc > 3) {
         rw_error(c->reply, ERR_SYNTAX);
-        return;
+        return NULL;
     }
-    const rt_arg *key = &c->argv[1];
     obj *o;
-    if (lookup_write(c, key, OBJ_SET, &o, c->reply) < 0) return;
+    int rc = write ? lookup_write(c, &c->argv[1], OBJ_SET, &o, c->reply)
+                   : lookup_read(c, &c->argv[1], OBJ_SET, &o, c->reply);
+    if (rc < 0) return NULL;
     if (o == NULL) {
         rw_null(c->reply);
-        return;
+        return NULL;
     }
+    set_random(o, &ctx_store(c)->rng, m);
+    reply_member(c->reply, m);
+    return o;
+}
+
+static void cmd_spop(rt_ctx *c) {
     set_member m;
-    set_random(o, &ctx_store(c)->rng, &m);
-    reply_member(c->reply, &m);
+    obj *o = rand_member_reply(c, spop_count, 1, &m);
+    if (o == NULL) return;
     set_remove(o, m.p, m.len);
-    if (set_len(o) == 0) db_del(ctx_cdb(c), key->p, key->len);
+    if (set_len(o) == 0) db_del(ctx_cdb(c), c->argv[1].p, c->argv[1].len);
     ss_dirty(c, 1);
 }
 
@@ -745,23 +757,8 @@ static void srandmember_count(rt_ctx *c) {
 }
 
 static void cmd_srandmember(rt_ctx *c) {
-    if (c->argc == 3) {
-        srandmember_count(c);
-        return;
-    }
-    if (c->argc > 3) {
-        rw_error(c->reply, ERR_SYNTAX);
-        return;
-    }
-    obj *o;
-    if (lookup_read(c, &c->argv[1], OBJ_SET, &o, c->reply) < 0) return;
-    if (o == NULL) {
-        rw_null(c->reply);
-        return;
-    }
     set_member m;
-    set_random(o, &ctx_store(c)->rng, &m);
-    reply_member(c->reply, &m);
+    rand_member_reply(c, srandmember_count, 0, &m);
 }
 
 /* ---------------------------------------------------------------------- */

@@ -94,5 +94,8 @@ void hash_sampler_free(hash_sampler *s);
  * xorshift64 state (nonzero). */
 void hash_sampler_pick(hash_sampler *s, uint64_t *rng, const char **f, size_t *flen, const char **v,
                        size_t *vlen);
+/* Step the xorshift64 state *s (0 counts as a fixed nonzero seed) and
+ * return the new state: the sampler's generator, also HRANDFIELD's. */
+uint64_t hash_rand_next(uint64_t *s);
 
 #endif

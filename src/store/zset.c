@@ -105,6 +105,25 @@ static int lex_range_empty(const zlex_range *r) {
     return c > 0 || (c == 0 && (r->minex || r->maxex));
 }
 
+/* A score range or a lex range (exactly one of sr, lr is set), so that one
+ * seek, walk and span serve the BYSCORE and the BYLEX requests. */
+typedef struct zbound {
+    const zscore_range *sr;
+    const zlex_range *lr;
+} zbound;
+
+static int zbound_empty(const zbound *b) {
+    return b->sr ? score_range_empty(b->sr) : lex_range_empty(b->lr);
+}
+/* Whether the member m (score s) is past b's min / before b's max; a score
+ * range looks only at s, a lex range only at m. */
+static int zbound_gte_min(const zbound *b, const char *m, size_t ml, double s) {
+    return b->sr ? score_gte_min(s, b->sr) : lex_gte_min(m, ml, b->lr);
+}
+static int zbound_lte_max(const zbound *b, const char *m, size_t ml, double s) {
+    return b->sr ? score_lte_max(s, b->sr) : lex_lte_max(m, ml, b->lr);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Skiplist. */
 
@@ -273,36 +292,22 @@ static zsl_node *zsl_at_rank(const zset_big *z, size_t r) {
     return NULL;
 }
 
-/* First node with a score >= / > r's min (ignoring max); NULL if none. */
-static zsl_node *zsl_first_ge_min(const zset_big *z, const zscore_range *r) {
+/* First node past b's min (ignoring its max); NULL if none. */
+static zsl_node *zsl_first_in(const zset_big *z, const zbound *b) {
     zsl_node *x = z->head;
     for (int i = z->level - 1; i >= 0; i--)
-        while (x->lv[i].fwd && !score_gte_min(x->lv[i].fwd->score, r))
+        while (x->lv[i].fwd &&
+               !zbound_gte_min(b, x->lv[i].fwd->m, x->lv[i].fwd->mlen, x->lv[i].fwd->score))
             x = x->lv[i].fwd;
     return x->lv[0].fwd;
 }
 
-/* Last node with a score <= / < r's max (ignoring min); NULL if none. */
-static zsl_node *zsl_last_le_max(const zset_big *z, const zscore_range *r) {
+/* Last node before b's max (ignoring its min); NULL if none. */
+static zsl_node *zsl_last_in(const zset_big *z, const zbound *b) {
     zsl_node *x = z->head;
     for (int i = z->level - 1; i >= 0; i--)
-        while (x->lv[i].fwd && score_lte_max(x->lv[i].fwd->score, r))
-            x = x->lv[i].fwd;
-    return x == z->head ? NULL : x;
-}
-
-static zsl_node *zsl_first_lex(const zset_big *z, const zlex_range *r) {
-    zsl_node *x = z->head;
-    for (int i = z->level - 1; i >= 0; i--)
-        while (x->lv[i].fwd && !lex_gte_min(x->lv[i].fwd->m, x->lv[i].fwd->mlen, r))
-            x = x->lv[i].fwd;
-    return x->lv[0].fwd;
-}
-
-static zsl_node *zsl_last_lex(const zset_big *z, const zlex_range *r) {
-    zsl_node *x = z->head;
-    for (int i = z->level - 1; i >= 0; i--)
-        while (x->lv[i].fwd && lex_lte_max(x->lv[i].fwd->m, x->lv[i].fwd->mlen, r))
+        while (x->lv[i].fwd &&
+               zbound_lte_max(b, x->lv[i].fwd->m, x->lv[i].fwd->mlen, x->lv[i].fwd->score))
             x = x->lv[i].fwd;
     return x == z->head ? NULL : x;
 }
@@ -329,6 +334,20 @@ static double zl_score_at(const lp *l, lp_pos p) {
     memcpy(buf, e.s, n);
     buf[n] = '\0';
     return strtod(buf, NULL);
+}
+
+/* What b compares of the pair whose member entry is at p, reading only that:
+ * the score for a score range (*e left empty), the member for a lex range
+ * (*s left 0). */
+static void zl_key(const lp *l, lp_pos p, const zbound *b, lp_entry *e, double *s) {
+    if (b->sr) {
+        e->s = NULL;
+        e->len = 0;
+        *s = zl_score_at(l, lp_next(l, p));
+    } else {
+        lp_get(l, p, e);
+        *s = 0;
+    }
 }
 
 int zset_score_text(char *buf, size_t cap, double score) {
@@ -436,48 +455,20 @@ static void zit_seek_rank(zit *it, const obj *o, long rank, int rev) {
     }
 }
 
-/* Position it on the first member within r in the order chosen by rev (the
+/* Position it on the first member within b in the order chosen by rev (the
  * member must still be checked against the other end); at the end if none. */
-static void zit_seek_score(zit *it, const obj *o, const zscore_range *r, int rev) {
-    it->o = o;
-    it->rev = rev;
-    if (o->enc == OBJ_ENC_LISTPACK) {
-        const lp *l = o->v.ptr;
-        if (!rev) {
-            lp_pos p = lp_first(l);
-            while (p != LP_NONE) {
-                lp_pos sp = lp_next(l, p);
-                if (score_gte_min(zl_score_at(l, sp), r)) break;
-                p = lp_next(l, sp);
-            }
-            it->p = p;
-        } else {
-            lp_pos sp = lp_last(l);
-            lp_pos p = LP_NONE;
-            while (sp != LP_NONE) {
-                p = lp_prev(l, sp);
-                if (score_lte_max(zl_score_at(l, sp), r)) break;
-                sp = lp_prev(l, p);
-                p = LP_NONE;
-            }
-            it->p = p;
-        }
-    } else {
-        it->n = rev ? zsl_last_le_max(o->v.ptr, r) : zsl_first_ge_min(o->v.ptr, r);
-    }
-}
-
-static void zit_seek_lex(zit *it, const obj *o, const zlex_range *r, int rev) {
+static void zit_seek_in(zit *it, const obj *o, const zbound *b, int rev) {
     it->o = o;
     it->rev = rev;
     if (o->enc == OBJ_ENC_LISTPACK) {
         const lp *l = o->v.ptr;
         lp_entry e;
+        double s;
         if (!rev) {
             lp_pos p = lp_first(l);
             while (p != LP_NONE) {
-                lp_get(l, p, &e);
-                if (lex_gte_min(e.s, e.len, r)) break;
+                zl_key(l, p, b, &e, &s);
+                if (zbound_gte_min(b, e.s, e.len, s)) break;
                 p = lp_next(l, lp_next(l, p));
             }
             it->p = p;
@@ -486,15 +477,15 @@ static void zit_seek_lex(zit *it, const obj *o, const zlex_range *r, int rev) {
             lp_pos p = LP_NONE;
             while (sp != LP_NONE) {
                 p = lp_prev(l, sp);
-                lp_get(l, p, &e);
-                if (lex_lte_max(e.s, e.len, r)) break;
+                zl_key(l, p, b, &e, &s);
+                if (zbound_lte_max(b, e.s, e.len, s)) break;
                 sp = lp_prev(l, p);
                 p = LP_NONE;
             }
             it->p = p;
         }
     } else {
-        it->n = rev ? zsl_last_lex(o->v.ptr, r) : zsl_first_lex(o->v.ptr, r);
+        it->n = rev ? zsl_last_in(o->v.ptr, b) : zsl_first_in(o->v.ptr, b);
     }
 }
 
@@ -688,18 +679,20 @@ void zset_range_rank(const obj *o, long start, long end, int rev, zset_visit_fn 
     }
 }
 
-size_t zset_range_score(const obj *o, const zscore_range *r, int rev, long offset, long limit,
-                        zset_visit_fn fn, void *priv) {
-    if (score_range_empty(r)) return 0;
+/* Visit the members within b in the order chosen by rev, skipping offset of
+ * them and stopping after limit (negative: no limit). Returns how many. */
+static size_t zset_range_in(const obj *o, const zbound *b, int rev, long offset, long limit,
+                            zset_visit_fn fn, void *priv) {
+    if (zbound_empty(b)) return 0;
     zit it;
-    zit_seek_score(&it, o, r, rev);
+    zit_seek_in(&it, o, b, rev);
     size_t n = 0;
     for (; zit_valid(&it) && limit != 0; zit_next(&it)) {
         const char *m;
         size_t ml;
         double s;
         zit_get(&it, &m, &ml, &s);
-        if (!(rev ? score_gte_min(s, r) : score_lte_max(s, r))) break;
+        if (!(rev ? zbound_gte_min(b, m, ml, s) : zbound_lte_max(b, m, ml, s))) break;
         if (offset > 0) {
             offset--;
             continue;
@@ -709,70 +702,33 @@ size_t zset_range_score(const obj *o, const zscore_range *r, int rev, long offse
         if (limit > 0) limit--;
     }
     return n;
+}
+
+size_t zset_range_score(const obj *o, const zscore_range *r, int rev, long offset, long limit,
+                        zset_visit_fn fn, void *priv) {
+    zbound b = {r, NULL};
+    return zset_range_in(o, &b, rev, offset, limit, fn, priv);
 }
 
 size_t zset_range_lex(const obj *o, const zlex_range *r, int rev, long offset, long limit,
                       zset_visit_fn fn, void *priv) {
-    if (lex_range_empty(r)) return 0;
-    zit it;
-    zit_seek_lex(&it, o, r, rev);
-    size_t n = 0;
-    for (; zit_valid(&it) && limit != 0; zit_next(&it)) {
-        const char *m;
-        size_t ml;
-        double s;
-        zit_get(&it, &m, &ml, &s);
-        if (!(rev ? lex_gte_min(m, ml, r) : lex_lte_max(m, ml, r))) break;
-        if (offset > 0) {
-            offset--;
-            continue;
-        }
-        fn(priv, m, ml, s);
-        n++;
-        if (limit > 0) limit--;
-    }
-    return n;
+    zbound b = {NULL, r};
+    return zset_range_in(o, &b, rev, offset, limit, fn, priv);
 }
 
-/* Ascending rank of the first member within r and how many are within it. */
-static size_t zset_score_span(const obj *o, const zscore_range *r, size_t *first) {
+/* Ascending rank of the first member within b and how many are within it. */
+static size_t zset_span(const obj *o, const zbound *b, size_t *first) {
     *first = 0;
-    if (score_range_empty(r)) return 0;
-    if (o->enc == OBJ_ENC_LISTPACK) {
-        const lp *l = o->v.ptr;
-        size_t idx = 0, n = 0;
-        for (lp_pos p = lp_first(l); p != LP_NONE; idx++) {
-            lp_pos sp = lp_next(l, p);
-            double s = zl_score_at(l, sp);
-            if (!score_lte_max(s, r)) break;
-            if (score_gte_min(s, r)) {
-                if (n == 0) *first = idx;
-                n++;
-            }
-            p = lp_next(l, sp);
-        }
-        return n;
-    }
-    const zset_big *z = o->v.ptr;
-    zsl_node *a = zsl_first_ge_min(z, r);
-    if (a == NULL || !score_lte_max(a->score, r)) return 0;
-    zsl_node *b = zsl_last_le_max(z, r);
-    size_t ra = zsl_rank_of(z, a), rb = zsl_rank_of(z, b);
-    *first = ra - 1;
-    return rb - ra + 1;
-}
-
-static size_t zset_lex_span(const obj *o, const zlex_range *r, size_t *first) {
-    *first = 0;
-    if (lex_range_empty(r)) return 0;
+    if (zbound_empty(b)) return 0;
     if (o->enc == OBJ_ENC_LISTPACK) {
         const lp *l = o->v.ptr;
         size_t idx = 0, n = 0;
         lp_entry e;
+        double s;
         for (lp_pos p = lp_first(l); p != LP_NONE; idx++) {
-            lp_get(l, p, &e);
-            if (!lex_lte_max(e.s, e.len, r)) break;
-            if (lex_gte_min(e.s, e.len, r)) {
+            zl_key(l, p, b, &e, &s);
+            if (!zbound_lte_max(b, e.s, e.len, s)) break;
+            if (zbound_gte_min(b, e.s, e.len, s)) {
                 if (n == 0) *first = idx;
                 n++;
             }
@@ -781,22 +737,24 @@ static size_t zset_lex_span(const obj *o, const zlex_range *r, size_t *first) {
         return n;
     }
     const zset_big *z = o->v.ptr;
-    zsl_node *a = zsl_first_lex(z, r);
-    if (a == NULL || !lex_lte_max(a->m, a->mlen, r)) return 0;
-    zsl_node *b = zsl_last_lex(z, r);
-    size_t ra = zsl_rank_of(z, a), rb = zsl_rank_of(z, b);
+    zsl_node *a = zsl_first_in(z, b);
+    if (a == NULL || !zbound_lte_max(b, a->m, a->mlen, a->score)) return 0;
+    zsl_node *last = zsl_last_in(z, b);
+    size_t ra = zsl_rank_of(z, a), rb = zsl_rank_of(z, last);
     *first = ra - 1;
     return rb - ra + 1;
 }
 
 size_t zset_count_score(const obj *o, const zscore_range *r) {
     size_t first;
-    return zset_score_span(o, r, &first);
+    zbound b = {r, NULL};
+    return zset_span(o, &b, &first);
 }
 
 size_t zset_count_lex(const obj *o, const zlex_range *r) {
     size_t first;
-    return zset_lex_span(o, r, &first);
+    zbound b = {NULL, r};
+    return zset_span(o, &b, &first);
 }
 
 size_t zset_del_range_rank(obj *o, long start, long end) {
@@ -830,16 +788,21 @@ size_t zset_del_range_rank(obj *o, long start, long end) {
     return n;
 }
 
-size_t zset_del_range_score(obj *o, const zscore_range *r) {
-    size_t first, n = zset_score_span(o, r, &first);
+/* Delete the members within b. Returns how many. */
+static size_t zset_del_in(obj *o, const zbound *b) {
+    size_t first, n = zset_span(o, b, &first);
     if (n) zset_del_range_rank(o, (long)first, (long)(first + n - 1));
     return n;
 }
 
+size_t zset_del_range_score(obj *o, const zscore_range *r) {
+    zbound b = {r, NULL};
+    return zset_del_in(o, &b);
+}
+
 size_t zset_del_range_lex(obj *o, const zlex_range *r) {
-    size_t first, n = zset_lex_span(o, r, &first);
-    if (n) zset_del_range_rank(o, (long)first, (long)(first + n - 1));
-    return n;
+    zbound b = {NULL, r};
+    return zset_del_in(o, &b);
 }
 
 void zset_foreach(const obj *o, zset_visit_fn fn, void *priv) {

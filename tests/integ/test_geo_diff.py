@@ -12,6 +12,7 @@ import random
 import threading
 
 from conftest import HOST
+from diff_util import background, run
 from respclient import RespConn
 
 CITIES = [
@@ -24,10 +25,6 @@ CITIES = [
     (-179.9, 0.5, "Dateline2"), (0, 85.05112878, "North"), (0, -85.05112878, "South"),
     (0, 0, "Origin"), (13.361389, 38.115556, "Palermo2"),
 ]
-
-
-def run(diff, *cmds):
-    return diff.check_many(list(cmds))
 
 
 def load(diff, key="geo"):
@@ -266,17 +263,12 @@ def test_search_store_atomic(diff):
             seen.add(int(r.call_parsed("ZCARD", "dst")))
         r.close()
 
-    t = threading.Thread(target=reader)
-    t.start()
-    try:
+    with background(stop, reader):
         for i in range(300):
             if i % 2:
                 c.call("GEOSEARCHSTORE", "dst", "src", "FROMLONLAT", "10", "40", "BYRADIUS", "1000", "km")
             else:
                 c.call("GEOSEARCHSTORE", "dst", "src", "FROMLONLAT", "-100", "0", "BYRADIUS", "1", "km")
-    finally:
-        stop.set()
-        t.join()
     c.close()
     p, _ = diff.both("ZCARD", "dst")
     if not p.startswith(b"-ERR unknown"):

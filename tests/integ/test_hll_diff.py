@@ -13,11 +13,8 @@ import random
 import threading
 
 from conftest import HOST
+from diff_util import background, run
 from respclient import RespConn
-
-
-def run(diff, *cmds):
-    return diff.check_many(list(cmds))
 
 
 def add_many(diff, key, elems, chunk=500):
@@ -254,14 +251,9 @@ def test_pfmerge_is_atomic_across_shards(diff):
             seen.add(int(r.call_parsed("PFCOUNT", "dst")))
         r.close()
 
-    t = threading.Thread(target=reader)
-    t.start()
-    try:
+    with background(stop, reader):
         for _ in range(300):
             assert c.call("DEL", "dst").startswith(b":")
             assert c.call("PFMERGE", "dst", *keys) == b"+OK\r\n"
-    finally:
-        stop.set()
-        t.join()
     c.close()
     assert seen <= {0, full}, seen

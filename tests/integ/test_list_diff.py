@@ -19,16 +19,12 @@ import threading
 
 import pytest
 
+from diff_util import run, run_threads
 from respclient import RespConn, parse
 
 HOST = "127.0.0.1"
 BIN = b"a\x00b\r\nc\xff\x00"
 PAIRS = [("src%d" % i, "dst%d" % i) for i in range(8)]
-
-
-def run(diff, *cmds):
-    """Pipeline cmds (tuples) to both servers and compare every reply."""
-    return diff.check_many(list(cmds))
 
 
 @pytest.fixture
@@ -458,14 +454,7 @@ def test_lmove_atomic_across_shards(diff):
         finally:
             c.close()
 
-    threads = [threading.Thread(target=writer, args=(w,)) for w in range(3)]
-    threads.append(threading.Thread(target=reader))
-    for t in threads:
-        t.start()
-    stop.wait(4.0)
-    stop.set()
-    for t in threads:
-        t.join()
+    run_threads(4.0, stop, [(writer, w) for w in range(3)] + [(reader,)])
     assert errors == []
     assert bad == []
     assert len(moves) > 100 and len(reads) > 100, (len(moves), len(reads))

@@ -16,8 +16,8 @@ half-applied command would break.
 """
 
 import threading
-import time
 
+from diff_util import run, run_threads
 from respclient import ErrorReply, parse
 
 BIN1 = b"a\x00b"
@@ -30,11 +30,6 @@ PAIRS = [("a", "b"), ("s1", "s2"), ("foo", "bar"), ("x", "y"), ("src", "dst"),
          ("set-A", "set-B")]
 TRIPLES = [("a", "b", "c"), ("s1", "s2", "s3"), ("p", "q", "r"), ("u", "v", "w"),
            ("k1", "k2", "k3"), ("red", "green", "blue")]
-
-
-def run(diff, *cmds):
-    """Pipeline cmds (tuples) to both servers and compare every reply."""
-    return diff.check_many(list(cmds))
 
 
 def _canon(v):
@@ -553,15 +548,7 @@ def test_smove_atomic(diff):
             if int(x) + int(y) != 1:
                 raise AssertionError("MULTI saw m in %d sets" % (int(x) + int(y)))
 
-    threads = [threading.Thread(target=_hammer, args=(port, writer, stop, errors))]
-    threads += [threading.Thread(target=_hammer, args=(port, reader, stop, errors))
-                for _ in range(2)]
-    for t in threads:
-        t.start()
-    time.sleep(2.0)
-    stop.set()
-    for t in threads:
-        t.join()
+    run_threads(2.0, stop, [(_hammer, port, fn, stop, errors) for fn in (writer, reader, reader)])
     assert not errors, errors[:3]
 
 
@@ -604,12 +591,5 @@ def test_store_atomic(diff):
             if n != 20 or members != universe:
                 raise AssertionError("MULTI union %r" % (sorted(members),))
 
-    threads = [threading.Thread(target=_hammer, args=(port, fn, stop, errors))
-               for fn in (mover, storer, reader)]
-    for t in threads:
-        t.start()
-    time.sleep(2.0)
-    stop.set()
-    for t in threads:
-        t.join()
+    run_threads(2.0, stop, [(_hammer, port, fn, stop, errors) for fn in (mover, storer, reader)])
     assert not errors, errors[:3]

@@ -16,13 +16,10 @@ import threading
 
 import pytest
 
+from diff_util import background, run
 from respclient import ErrorReply, RespConn, parse
 
 BIN = [b"a\x00b", b"a\x00c", b"\xff", b"\xfe\x00", b"", b"a", b"a\r\n", b"\x00"]
-
-
-def run(diff, *cmds):
-    diff.check_many([list(c) for c in cmds])
 
 
 def has_command(diff, name):
@@ -617,9 +614,7 @@ def test_atomic_against_mset(diff):
             w.call("MSET", *args)
         w.close()
 
-    t = threading.Thread(target=writer)
-    t.start()
-    try:
+    with background(stop, writer):
         for i in range(300):
             if i % 2:
                 got = parse(c.call("SORT", "l", "BY", "w_*", "GET", "w_*"))
@@ -628,10 +623,7 @@ def test_atomic_against_mset(diff):
                 got = parse(c.call("LRANGE", "snap", "0", "-1"))
             if len(set(got)) != 1:
                 errors.append(got)
-    finally:
-        stop.set()
-        t.join()
-        c.close()
+    c.close()
     assert not errors, errors[:3]
 
 

@@ -20,16 +20,12 @@ import threading
 
 import pytest
 
+from diff_util import run, run_threads
 from respclient import RespConn
 
 HOST = "127.0.0.1"
 BIN = b"a\x00b\r\nc\xff\x00"
 KEYSETS = [("ka%d" % i, "kb%d" % i, "kc%d" % i) for i in range(6)]
-
-
-def run(diff, *cmds):
-    """Pipeline cmds (tuples) to both servers and compare every reply."""
-    return diff.check_many(list(cmds))
 
 
 @pytest.fixture
@@ -561,13 +557,6 @@ def test_store_atomic_across_shards(diff):
         finally:
             c.close()
 
-    ths = [threading.Thread(target=writer, args=(i,)) for i in range(3)]
-    ths.append(threading.Thread(target=reader))
-    for t in ths:
-        t.start()
-    threading.Event().wait(2.0)
-    stop.set()
-    for t in ths:
-        t.join()
+    run_threads(2.0, stop, [(writer, i) for i in range(3)] + [(reader,)])
     assert not errors, errors
     assert not bad, bad[:5]

@@ -17,16 +17,8 @@
 #include "store/hash.h"
 #include "unit.h"
 
-static uint64_t rng_state = 0x2545F4914F6CDD1DULL;
-
-static uint64_t rnd(void) {
-    uint64_t x = rng_state;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    rng_state = x;
-    return x;
-}
+#define REF_SEED 0x2545F4914F6CDD1DULL
+#include "ref_util.h"
 
 #define MAXS 300
 

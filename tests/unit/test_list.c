@@ -22,14 +22,8 @@ typedef struct ref_list {
     size_t n, cap;
 } ref_list;
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t rnd(void) {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
+#define REF_SEED 0x9e3779b97f4a7c15ULL
+#include "ref_util.h"
 
 static size_t rnd_below(size_t n) {
     return n ? (size_t)(rnd() % n) : 0;

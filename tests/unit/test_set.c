@@ -23,16 +23,8 @@
 #include "store/set.h"
 #include "unit.h"
 
-static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
-
-static uint64_t rnd(void) {
-    uint64_t x = rng_state;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    rng_state = x;
-    return x;
-}
+#define REF_SEED 0x9E3779B97F4A7C15ULL
+#include "ref_util.h"
 
 /* ---- intset -------------------------------------------------------------- */
 

@@ -20,14 +20,8 @@ typedef struct ref_el {
 
 static ref_el ref[MAXM];
 static int nref;
-static uint64_t rng = 88172645463325252ULL;
-
-static uint64_t rnd(void) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+#define REF_SEED 88172645463325252ULL
+#include "ref_util.h"
 
 static int ref_cmp(const void *a, const void *b) {
     const ref_el *x = a, *y = b;
