@@ -32,7 +32,7 @@ MAIN_OBJ := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(MAIN_SRC))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all unit unit-bins test integ asan tsan fmt clean
+.PHONY: all unit unit-bins test integ asan tsan fmt clean bench
 
 all: $(BUILD)/percore-server
 
@@ -43,7 +43,7 @@ $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) tests/unit/unit.h
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Isrc -o $@ $< $(LIB_OBJS) $(LDFLAGS) $(LDLIBS)
 
@@ -58,6 +58,10 @@ test:
 
 integ: all
 	@/usr/bin/python3 -m pytest -q tests/integ
+
+# percore vs redis-server benchmark: bench/RESULTS.md (BENCH_QUICK=1: a quick check).
+bench: all
+	@bench/run
 
 asan:
 	$(MAKE) SAN=asan all unit-bins
