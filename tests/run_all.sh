@@ -5,6 +5,7 @@
 #   3. ASan+UBSan build (build-asan/): unit tests and the integration suite
 #   4. TSan build (build-tsan/): the ring, lazy-free and runtime unit tests (the latter
 #      with a toy command set) and the cross-shard pipeline stress module
+#   5. the benchmark suite in quick mode (it must run; numbers unchecked)
 # Each stage's counts are added up; the last line printed is the total as
 # "N passed, N failed". A build that fails, or a test program that dies
 # without reporting, counts as one failure. Exits non-zero if anything failed.
@@ -129,6 +130,16 @@ if build tsan -j"$JOBS" SAN=tsan all build-tsan/tests/test_rt build-tsan/tests/t
     integ integ-tsan build-tsan/percore-server tests/integ/test_pipeline_stress.py
 fi
 unset TSAN_OPTIONS PERCORE_PREFIX
+
+# 4. The benchmark suite in its quick mode: it must run and read back
+# everything it wrote (its numbers are not checked; bench/RESULTS.md is
+# made by a full `make bench`).
+banner "bench-quick: BENCH_QUICK=1 bench/run"
+if BENCH_QUICK=1 bench/run; then
+    add bench-quick 1 0
+else
+    add bench-quick 0 1
+fi
 
 banner "summary ($(( $(date +%s) - start )) s)"
 printf '%s\n' "${summary[@]}"
