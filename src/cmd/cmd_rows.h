@@ -36,6 +36,6 @@
 
 /* The per-type tables (cmd_table.c lists them in cmd_type_tables). */
 extern cmd_def cmd_rows_hash[], cmd_rows_list[], cmd_rows_set[], cmd_rows_zset[], cmd_rows_hll[],
-    cmd_rows_geo[], cmd_rows_sort[];
+    cmd_rows_geo[], cmd_rows_sort[], cmd_rows_block[];
 
 #endif

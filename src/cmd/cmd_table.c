@@ -210,8 +210,8 @@ static void cmd_attach_meta(cmd_def *c) {
 
 /* The core table first, then each type's rows (cmd_rows.h). */
 static cmd_def *const cmd_type_tables[] = {
-    cmd_table,     cmd_rows_hash, cmd_rows_list, cmd_rows_set,
-    cmd_rows_zset, cmd_rows_hll,  cmd_rows_geo,  cmd_rows_sort,
+    cmd_table,    cmd_rows_hash, cmd_rows_list, cmd_rows_set,   cmd_rows_zset,
+    cmd_rows_hll, cmd_rows_geo,  cmd_rows_sort, cmd_rows_block,
 };
 
 /* Hand out ids, set parents and meta, and build the lookup index. Call once
