@@ -354,8 +354,10 @@ static void str_set_generic(rt_ctx *c, int flags, const rt_arg *key, const rt_ar
         else
             rw_null(c->reply);
         found = old != NULL;
-    } else {
+    } else if (flags & (SF_NX | SF_XX)) {
         found = db_find(d, key->p, key->len) != NULL;
+    } else {
+        found = 0; /* a plain SET does not care */
     }
     if (((flags & SF_NX) && found) || ((flags & SF_XX) && !found)) {
         if (!(flags & SF_GET)) {
@@ -366,7 +368,7 @@ static void str_set_generic(rt_ctx *c, int flags, const rt_arg *key, const rt_ar
         }
         return;
     }
-    db_set(d, key->p, key->len, obj_new_string_enc(val->p, val->len), (flags & SF_KEEPTTL) != 0);
+    db_set_str(d, key->p, key->len, val->p, val->len, (flags & SF_KEEPTTL) != 0);
     if (when >= 0) db_set_expire(d, key->p, key->len, when);
     ss_dirty(c, 1);
     if (!(flags & SF_GET)) {
@@ -528,7 +530,7 @@ static void mset_store(rt_ctx *c, const rt_arg *argv, const int *keys, int n) {
     db *d = ctx_cdb(c);
     for (int k = 0; k < n; k++) {
         const rt_arg *key = &argv[keys[k]], *val = &argv[keys[k] + 1];
-        db_set(d, key->p, key->len, obj_new_string_enc(val->p, val->len), 0);
+        db_set_str(d, key->p, key->len, val->p, val->len, 0);
     }
     ss_dirty(c, (uint64_t)n);
 }
@@ -619,7 +621,7 @@ void cmd_append(rt_ctx *c) {
     size_t total;
     obj *o = db_find(d, key->p, key->len);
     if (o == NULL) {
-        db_set(d, key->p, key->len, obj_new_string_enc(val->p, val->len), 0);
+        db_set_str(d, key->p, key->len, val->p, val->len, 0);
         total = val->len;
     } else {
         if (o->type != OBJ_STRING) {
@@ -749,7 +751,9 @@ static void str_incr_generic(rt_ctx *c, long long incr) {
         return;
     }
     v += incr;
-    if (o)
+    if (o && o->enc == OBJ_ENC_INT)
+        o->v.i = v; /* in place, as Redis does for an unshared integer */
+    else if (o)
         db_replace(d, key->p, key->len, obj_new_int(v));
     else
         db_set(d, key->p, key->len, obj_new_int(v), 0);

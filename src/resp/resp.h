@@ -97,8 +97,12 @@ typedef struct rbuf {
 } rbuf;
 
 void rb_init(rbuf *b, int resp);
-void rb_free(rbuf *b);                  /* frees memory, leaves b empty */
-void rb_reserve(rbuf *b, size_t extra); /* ensure cap >= len + extra */
+void rb_free(rbuf *b);               /* frees memory, leaves b empty */
+void rb_grow(rbuf *b, size_t extra); /* rb_reserve's slow path */
+/* Ensure cap >= len + extra. */
+static inline void rb_reserve(rbuf *b, size_t extra) {
+    if (b->cap - b->len < extra) rb_grow(b, extra);
+}
 void rb_append(rbuf *b, const void *p, size_t n);
 void rb_clear(rbuf *b); /* len = 0, keeps memory */
 /* Append printf-formatted text of any length (no RESP framing). */

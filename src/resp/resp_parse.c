@@ -191,6 +191,25 @@ static int resp_str2ll(const char *s, size_t n, long long *out) {
 static long long resp_find_eol(resp_parser *p, const char *buf, size_t len, char c) {
     size_t from = p->scan;
     if (from >= len) return -1;
+    /* Header lines are short: look at the first bytes one by one before
+     * paying for two library scans. */
+    size_t lim = len - from < 32 ? len : from + 32;
+    for (size_t i = from; i < lim; i++) {
+        char ch = buf[i];
+        if (ch == c) {
+            p->scan = i;
+            return (long long)i;
+        }
+        if (ch == '\0') {
+            p->scan = i;
+            return -1;
+        }
+    }
+    from = lim;
+    if (from >= len) {
+        p->scan = len;
+        return -1;
+    }
     const char *hit = memchr(buf + from, c, len - from);
     size_t end = hit ? (size_t)(hit - buf) : len;
     const char *nul = memchr(buf + from, '\0', end - from);
@@ -200,6 +219,28 @@ static long long resp_find_eol(resp_parser *p, const char *buf, size_t len, char
     }
     p->scan = end;
     return hit ? (long long)end : -1;
+}
+
+/* Fast path for a complete header line "<tag><n>\r<any byte>" at buf[at]
+ * where n is 1 to 18 digits without a leading zero (no overflow possible).
+ * Returns the index of the '\r' and sets *out, or -1 when the line has any
+ * other shape or is not complete yet: the general path then handles it with
+ * Redis's exact rules, which give the same result for lines this accepts. */
+static inline long long resp_fast_hdr(const char *buf, size_t len, size_t at, char tag,
+                                      long long *out) {
+    const char *q = buf + at;
+    size_t avail = len - at;
+    if (avail < 4 || q[0] != tag || q[1] < '1' || q[1] > '9') return -1;
+    long long v = q[1] - '0';
+    size_t i = 2;
+    size_t lim = avail < 19 ? avail : 19; /* at most 18 digits */
+    while (i < lim && (unsigned)(q[i] - '0') <= 9) {
+        v = v * 10 + (q[i] - '0');
+        i++;
+    }
+    if (i + 1 >= avail || q[i] != '\r') return -1;
+    *out = v;
+    return (long long)(at + i);
 }
 
 static int resp_fail(resp_parser *p, const char *msg) {
@@ -346,9 +387,17 @@ static int resp_parse_inline(resp_parser *p, const char *buf, size_t len) {
 
 /* Read "*<count>\r?" at the start of the request. */
 static int resp_parse_mbulk_hdr(resp_parser *p, const char *buf, size_t len) {
-    long long cr = resp_find_eol(p, buf, len, '\r');
     long long ll;
-
+    long long cr = resp_fast_hdr(buf, len, 0, '*', &ll);
+    if (cr >= 0 && ll <= INT_MAX && (ll <= RESP_UNAUTH_MAX_MBULK || !p->unauthenticated)) {
+        p->pos = (size_t)cr + 2;
+        p->mbulk_left = ll;
+        p->bulk_len = -1;
+        p->scan = p->pos;
+        p->state = RESP_ST_BULK;
+        return RESP_INCOMPLETE;
+    }
+    cr = resp_find_eol(p, buf, len, '\r');
     if (cr < 0) {
         if (len > RESP_INLINE_MAX)
             return resp_fail(p, "ERR Protocol error: too big mbulk count string");
@@ -372,10 +421,49 @@ static int resp_parse_mbulk_hdr(resp_parser *p, const char *buf, size_t len) {
 static int resp_parse_bulks(resp_parser *p, const char *buf, size_t len) {
     long long total = p->argc + p->mbulk_left;
 
+    /* Fast loop over complete elements with a short header while the span
+     * array has room, on local copies of the progress (stores through argv
+     * would otherwise force reloads). It stops at anything else, leaving
+     * the element to the general loop below, which handles it the same way
+     * from the same state. */
+    if (p->bulk_len < 0 && p->argv) {
+        size_t pos = p->pos;
+        long long left = p->mbulk_left;
+        int argc = p->argc, cap = p->argv_cap;
+        resp_span *av = p->argv;
+        long long maxb = p->max_bulk_len;
+        if (p->unauthenticated && maxb > RESP_UNAUTH_MAX_BULK) maxb = RESP_UNAUTH_MAX_BULK;
+        while (left > 0 && argc < cap) {
+            long long ll;
+            long long cr = resp_fast_hdr(buf, len, pos, '$', &ll);
+            if (cr < 0 || ll > maxb) break;
+            size_t start = (size_t)cr + 2;
+            if ((unsigned long long)(len - start) < (unsigned long long)ll + 2) break;
+            av[argc].off = start;
+            av[argc].len = (size_t)ll;
+            argc++;
+            pos = start + (size_t)ll + 2;
+            left--;
+        }
+        if (pos != p->pos) {
+            p->pos = pos;
+            p->scan = pos;
+            p->mbulk_left = left;
+            p->argc = argc;
+        }
+    }
+
     while (p->mbulk_left > 0) {
         if (p->bulk_len < 0) {
-            long long cr = resp_find_eol(p, buf, len, '\r');
             long long ll;
+            long long cr = resp_fast_hdr(buf, len, p->pos, '$', &ll);
+            if (cr >= 0 && ll <= p->max_bulk_len &&
+                (ll <= RESP_UNAUTH_MAX_BULK || !p->unauthenticated)) {
+                p->pos = (size_t)cr + 2;
+                p->bulk_len = ll;
+                goto payload;
+            }
+            cr = resp_find_eol(p, buf, len, '\r');
 
             if (cr < 0) {
                 if (len - p->pos > RESP_INLINE_MAX)
@@ -399,6 +487,7 @@ static int resp_parse_bulks(resp_parser *p, const char *buf, size_t len) {
             p->pos = (size_t)cr + 2;
             p->bulk_len = ll;
         }
+    payload:
         if ((unsigned long long)(len - p->pos) < (unsigned long long)p->bulk_len + 2)
             return RESP_INCOMPLETE;
         resp_argv_push(p, p->pos, (size_t)p->bulk_len, total);

@@ -28,7 +28,7 @@ void rb_free(rbuf *b) {
     b->cap = 0;
 }
 
-void rb_reserve(rbuf *b, size_t extra) {
+void rb_grow(rbuf *b, size_t extra) {
     if (b->cap - b->len >= extra) return;
     size_t need = b->len + extra;
     if (need < b->len) {
@@ -58,11 +58,30 @@ void rb_clear(rbuf *b) {
     b->len = 0;
 }
 
+/* Write the decimal digits of v ending just before `end`; returns the first
+ * digit's address. The caller's buffer holds at least 20 bytes before end. */
+static char *rw_utoa_back(char *end, unsigned long long v) {
+    do {
+        *--end = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return end;
+}
+
 /* Append "<prefix><v>\r\n", the form of every length header and integer. */
 static void rw_prefixed_ll(rbuf *b, char prefix, long long v) {
     char tmp[32];
-    int n = snprintf(tmp, sizeof(tmp), "%c%lld\r\n", prefix, v);
-    rb_append(b, tmp, (size_t)n);
+    char *end = tmp + sizeof(tmp);
+    *--end = '\n';
+    *--end = '\r';
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    char *p = rw_utoa_back(end, u);
+    if (v < 0) *--p = '-';
+    *--p = prefix;
+    size_t n = (size_t)(tmp + sizeof(tmp) - p);
+    rb_reserve(b, n);
+    memcpy(b->buf + b->len, p, n);
+    b->len += n;
 }
 
 void rw_simple(rbuf *b, const char *s) {
@@ -131,14 +150,21 @@ void rw_int(rbuf *b, long long v) {
 
 void rw_bulk(rbuf *b, const void *p, size_t n) {
     char tmp[32];
-    int h = snprintf(tmp, sizeof(tmp), "$%zu\r\n", n);
-    rb_reserve(b, (size_t)h + n + 2);
-    memcpy(b->buf + b->len, tmp, (size_t)h);
-    b->len += (size_t)h;
-    if (n) memcpy(b->buf + b->len, p, n);
-    b->len += n;
-    b->buf[b->len++] = '\r';
-    b->buf[b->len++] = '\n';
+    char *end = tmp + sizeof(tmp);
+    *--end = '\n';
+    *--end = '\r';
+    char *h = rw_utoa_back(end, n);
+    *--h = '$';
+    size_t hl = (size_t)(tmp + sizeof(tmp) - h);
+    rb_reserve(b, hl + n + 2);
+    char *w = b->buf + b->len;
+    memcpy(w, h, hl);
+    w += hl;
+    if (n) memcpy(w, p, n);
+    w += n;
+    w[0] = '\r';
+    w[1] = '\n';
+    b->len += hl + n + 2;
 }
 
 void rw_bulk_cstr(rbuf *b, const char *s) {
@@ -146,9 +172,12 @@ void rw_bulk_cstr(rbuf *b, const char *s) {
 }
 
 void rw_bulk_ll(rbuf *b, long long v) {
-    char tmp[32];
-    int n = snprintf(tmp, sizeof(tmp), "%lld", v);
-    rw_bulk(b, tmp, (size_t)n);
+    char tmp[24];
+    char *end = tmp + sizeof(tmp);
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    char *p = rw_utoa_back(end, u);
+    if (v < 0) *--p = '-';
+    rw_bulk(b, p, (size_t)(end - p));
 }
 
 void rw_null(rbuf *b) {

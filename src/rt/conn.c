@@ -27,6 +27,7 @@
 #include "../common/util.h"
 #include "../resp/resp_inline.h"
 #include "../sys/net.h"
+#include "../sys/sysio.h"
 #include "rt_int.h"
 
 static void conn_process_input(rt_conn *c);
@@ -127,7 +128,7 @@ void conn_accept(rt_shard *s, int lfd) {
 }
 
 /* Grow the slot ring so that seq fits (next_seq - flush_seq <= capacity). */
-static rt_slot *conn_slot(rt_conn *c, uint64_t seq) {
+static inline rt_slot *conn_slot(rt_conn *c, uint64_t seq) {
     uint64_t cap = c->slot_mask + 1;
     if (seq - c->flush_seq >= cap) {
         /* Full: every slot holds a pending request, so all of them move. */
@@ -166,10 +167,13 @@ static void conn_advance(rt_conn *c) {
     conn_mark_flush(c);
 }
 
+/* Hand reply rb of request seq to c. The reply's bytes move into c's slot;
+ * rb is left holding an empty buffer (the slot's previous one) that the
+ * caller may reuse or free. */
 void conn_deliver(rt_conn *c, uint64_t seq, rbuf *rb) {
     c->inflight--;
     if (c->closed) {
-        rb_free(rb);
+        rb->len = 0;
         conn_maybe_free(c);
         return;
     }
@@ -177,16 +181,32 @@ void conn_deliver(rt_conn *c, uint64_t seq, rbuf *rb) {
     rbuf t = sl->rb;
     sl->rb = *rb;
     *rb = t;
-    rb_free(rb);
+    rb->len = 0;
     sl->state = 1;
     conn_advance(c);
 }
 
-rt_msg *exec_msg_new(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt_arg *argv) {
-    rt_msg *m = malloc(sizeof(rt_msg) + sizeof(rt_arg) * (size_t)argc + argv_bytes(argc, argv));
-    memset(m, 0, sizeof(*m));
+rt_msg *exec_msg_new(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt_arg *argv,
+                     int hkey_idx, uint64_t hkey_hash) {
+    rt_shard *s = c->shard;
+    size_t room = sizeof(rt_arg) * (size_t)argc + argv_bytes(argc, argv);
+    rt_msg *m;
+    if (room <= RT_MSG_POOL_ROOM && s->msg_pool) {
+        m = s->msg_pool;
+        s->msg_pool = m->next;
+        s->msg_pool_n--;
+    } else if (room <= RT_MSG_POOL_ROOM) {
+        m = malloc(sizeof(rt_msg) + RT_MSG_POOL_ROOM);
+        m->pool_cap = RT_MSG_POOL_ROOM;
+        rb_init(&m->u.ex.reply, c->resp);
+    } else {
+        m = malloc(sizeof(rt_msg) + room);
+        m->pool_cap = 0;
+        rb_init(&m->u.ex.reply, c->resp);
+    }
+    m->next = NULL;
     m->type = MSG_EXEC;
-    m->from = c->shard->id;
+    m->from = s->id;
     m->u.ex.conn = c;
     m->u.ex.seq = seq;
     m->u.ex.proc = plan->proc;
@@ -196,14 +216,42 @@ rt_msg *exec_msg_new(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt
     m->u.ex.argc = argc;
     m->u.ex.argv = (rt_arg *)(m + 1);
     argv_fill(m->u.ex.argv, argc, argv);
-    rb_init(&m->u.ex.reply, c->resp);
+    m->u.ex.hkey_idx = hkey_idx;
+    m->u.ex.hkey_hash = hkey_hash;
+    m->u.ex.reply.len = 0;
+    m->u.ex.reply.resp = c->resp;
     return m;
+}
+
+void exec_msg_release(rt_shard *s, rt_msg *m) {
+    if (m->pool_cap && s->msg_pool_n < RT_MSG_POOL_MAX) {
+        if (m->u.ex.reply.cap > RT_MSG_POOL_RBUF) rb_free(&m->u.ex.reply);
+        m->u.ex.reply.len = 0;
+        m->next = s->msg_pool;
+        s->msg_pool = m;
+        s->msg_pool_n++;
+        return;
+    }
+    rb_free(&m->u.ex.reply);
+    free(m);
+}
+
+void exec_msg_pool_free(rt_shard *s) {
+    while (s->msg_pool) {
+        rt_msg *m = s->msg_pool;
+        s->msg_pool = m->next;
+        rb_free(&m->u.ex.reply);
+        free(m);
+    }
+    s->msg_pool_n = 0;
 }
 
 void exec_run(rt_shard *s, rt_msg *m) {
     rt_ctx ctx;
-    rt_ctx_init(&ctx, s, m->u.ex.argc, m->u.ex.argv, m->u.ex.cmd, &m->u.ex.reply, m->u.ex.db,
-                m->u.ex.client_id);
+    rt_ctx_init_fast(&ctx, s, m->u.ex.argc, m->u.ex.argv, m->u.ex.cmd, &m->u.ex.reply, m->u.ex.db,
+                     m->u.ex.client_id);
+    ctx.hkey_idx = m->u.ex.hkey_idx;
+    ctx.hkey_hash = m->u.ex.hkey_hash;
     m->u.ex.proc(&ctx);
     m->type = MSG_REPLY;
     shard_send(s, m->from, m);
@@ -237,12 +285,14 @@ static void conn_dispatch(rt_conn *c, int argc, rt_arg *argv) {
     r->ops->prepare(c, argc, argv, &plan, rb);
     if (plan.flags & RT_PF_CLOSE) c->close_after = 1;
     int target = s->id;
+    int hkey_idx = -1; /* argv index of the key hashed for routing */
+    uint64_t hkey_hash = 0;
     switch (plan.kind) {
     case RT_PLAN_DONE:
         break;
     case RT_PLAN_LOCAL: {
         rt_ctx ctx;
-        rt_ctx_init(&ctx, s, argc, argv, plan.cmd, rb, c->db, c->id);
+        rt_ctx_init_fast(&ctx, s, argc, argv, plan.cmd, rb, c->db, c->id);
         ctx.conn = c;
         c->cur_reply = rb;
         c->reply_override = -1;
@@ -271,7 +321,12 @@ static void conn_dispatch(rt_conn *c, int argc, rt_arg *argv) {
             int multi = 0;
             for (int i = 0; i < plan.nkeys; i++) {
                 rt_arg *k = &argv[plan.keys[i]];
-                shard_of[i] = rt_key_shard(r, k->p, k->len);
+                uint64_t h = rt_key_hash(r, k->p, k->len);
+                if (i == 0) {
+                    hkey_idx = plan.keys[0];
+                    hkey_hash = h;
+                }
+                shard_of[i] = rt_hash_shard(r, h, r->n);
                 if (shard_of[i] != shard_of[0]) multi = 1;
             }
             target = shard_of[0];
@@ -294,10 +349,12 @@ static void conn_dispatch(rt_conn *c, int argc, rt_arg *argv) {
     single:
         if (target == s->id && !s->holder) {
             rt_ctx ctx;
-            rt_ctx_init(&ctx, s, argc, argv, plan.cmd, rb, c->db, c->id);
+            rt_ctx_init_fast(&ctx, s, argc, argv, plan.cmd, rb, c->db, c->id);
+            ctx.hkey_idx = hkey_idx;
+            ctx.hkey_hash = hkey_hash;
             plan.proc(&ctx);
         } else {
-            rt_msg *m = exec_msg_new(c, seq, &plan, argc, argv);
+            rt_msg *m = exec_msg_new(c, seq, &plan, argc, argv, hkey_idx, hkey_hash);
             c->inflight++;
             if (target == s->id)
                 mq_push(&s->deferred, m);
@@ -396,10 +453,13 @@ static void conn_process_input(rt_conn *c) {
     }
     if (c->closed) return;
     if (pos) {
-        memmove(c->qbuf, c->qbuf + pos, c->qlen - pos);
+        if (c->qlen > pos) memmove(c->qbuf, c->qbuf + pos, c->qlen - pos);
         c->qlen -= pos;
     }
-    conn_set_events(c);
+    /* A connection on the flush list gets its interest set after the
+     * flush, when it is known whether output is left: setting it here would
+     * add RX_WRITE for a reply about to be written, and drop it again after. */
+    if (!c->in_flush) conn_set_events(c);
 }
 
 static void conn_read(rt_conn *c) {
@@ -411,7 +471,7 @@ static void conn_read(rt_conn *c) {
         c->qbuf = realloc(c->qbuf, ncap);
         c->qcap = ncap;
     }
-    ssize_t n = read(c->fd, c->qbuf + c->qlen, c->qcap - c->qlen);
+    ssize_t n = sys_read(c->fd, c->qbuf + c->qlen, c->qcap - c->qlen);
     if (n == 0) {
         conn_close(c, "client closed connection");
         return;
@@ -422,7 +482,7 @@ static void conn_read(rt_conn *c) {
         return;
     }
     c->qlen += (size_t)n;
-    c->last_ms = util_mstime();
+    c->last_ms = s->now_us / 1000;
     if (s->cfg.query_buf_limit > 0 && (long long)c->qlen > s->cfg.query_buf_limit) {
         log_msg(LL_WARNING,
                 "Closing client that reached max query buffer length: id=%llu addr=%s qbuf=%zu",
@@ -442,7 +502,7 @@ static void conn_read(rt_conn *c) {
 /* Write pending output. Returns -1 if the connection was closed. */
 static int conn_write(rt_conn *c) {
     while (conn_pending_out(c)) {
-        ssize_t n = write(c->fd, c->out.buf + c->out_sent, conn_pending_out(c));
+        ssize_t n = sys_write(c->fd, c->out.buf + c->out_sent, conn_pending_out(c));
         if (n < 0) {
             if (errno == EAGAIN || errno == EINTR) break;
             conn_close(c, strerror(errno));

@@ -8,12 +8,13 @@
  * produced for other shards and wake those that sleep.
  *
  * Wake-up protocol (no lost wake-ups). A consumer going to sleep does
- *     parked = 1; fence(seq_cst); if any ring non-empty: parked = 0, don't
- * sleep and a producer, after its ring pushes of the turn, does fence(seq_cst);
- * if parked: exchange(parked, 0) == 1 -> write(eventfd) With a full fence on
- * both sides, either the consumer sees the new ring tail, or the producer sees
- * parked == 1 and wakes it: never neither. Only a parked target costs a
- * syscall; a busy one finds the message on its next turn.
+ *     parked = 1; fence(seq_cst); if any ring non-empty: parked = 0, don't sleep
+ * and a producer, after its ring pushes of the turn, does
+ *     fence(seq_cst); if parked: exchange(parked, 0) == 1 -> write(eventfd)
+ * With a full fence on both sides, either the consumer sees the new ring
+ * tail, or the producer sees parked == 1 and wakes it: never neither.
+ * Only a parked target costs a syscall; a busy one finds the message on its
+ * next turn.
  */
 #include <errno.h>
 #include <sched.h>
@@ -26,6 +27,7 @@
 #include "../common/log.h"
 #include "../common/util.h"
 #include "../sys/net.h"
+#include "../sys/sysio.h"
 #include "rt_int.h"
 
 /* A full (StoreLoad) fence. ThreadSanitizer does not model standalone
@@ -33,8 +35,7 @@
  * variable instead, which x86 also executes as a full barrier. */
 #if defined(__SANITIZE_THREAD__)
 static _Atomic int rt_fence_word;
-#define rt_full_fence()                                                        \
-  atomic_fetch_add_explicit(&rt_fence_word, 0, memory_order_seq_cst)
+#define rt_full_fence() atomic_fetch_add_explicit(&rt_fence_word, 0, memory_order_seq_cst)
 #else
 #define rt_full_fence() atomic_thread_fence(memory_order_seq_cst)
 #endif
@@ -42,400 +43,408 @@ static _Atomic int rt_fence_word;
 /* Queue m for shard `to`. Order per (from, to) pair is FIFO: once a backlog
  * exists, new messages go behind it even if the ring has room again. */
 void shard_send(rt_shard *s, int to, rt_msg *m) {
-  m->from = s->id;
-  if (to == s->id) {
-    mq_push(&s->selfq, m);
-    return;
-  }
-  rt_shard *t = &s->r->shards[to];
-  if (s->backlog[to].head || ring_push(&t->in[s->id], m) < 0)
-    mq_push(&s->backlog[to], m);
-  s->touched[to] = 1;
+    m->from = s->id;
+    if (to == s->id) {
+        mq_push(&s->selfq, m);
+        return;
+    }
+    rt_shard *t = &s->r->shards[to];
+    if (s->backlog[to].head || ring_push(&t->in[s->id], m) < 0) mq_push(&s->backlog[to], m);
+    if (!s->touched[to]) {
+        s->touched[to] = 1;
+        s->ntouched++;
+    }
 }
 
 /* Move backlogs into rings and wake parked targets touched this turn. */
 static void shard_flush_outbound(rt_shard *s) {
-  rt *r = s->r;
-  int any = 0;
-  for (int j = 0; j < r->n; j++) {
-    if (!s->touched[j])
-      continue;
-    rt_shard *t = &r->shards[j];
-    while (s->backlog[j].head) {
-      if (ring_push(&t->in[s->id], s->backlog[j].head) < 0)
-        break;
-      mq_pop(&s->backlog[j]);
+    rt *r = s->r;
+    if (s->ntouched == 0) return;
+    int any = 0;
+    for (int j = 0; j < r->n; j++) {
+        if (!s->touched[j]) continue;
+        rt_shard *t = &r->shards[j];
+        while (s->backlog[j].head) {
+            if (ring_push(&t->in[s->id], s->backlog[j].head) < 0) break;
+            mq_pop(&s->backlog[j]);
+        }
+        if (s->backlog[j].head) s->more = 1; /* retry next turn */
+        any = 1;
     }
-    if (s->backlog[j].head)
-      s->more = 1; /* retry next turn */
-    any = 1;
-  }
-  if (!any)
-    return;
-  rt_full_fence();
-  for (int j = 0; j < r->n; j++) {
-    if (!s->touched[j])
-      continue;
-    rt_shard *t = &r->shards[j];
-    if (!s->backlog[j].head)
-      s->touched[j] = 0;
-    if (atomic_load_explicit(&t->parked, memory_order_relaxed) &&
-        atomic_exchange_explicit(&t->parked, 0, memory_order_seq_cst)) {
-      uint64_t one = 1;
-      ssize_t w = write(t->efd, &one, sizeof(one));
-      (void)w;
+    if (!any) return;
+    rt_full_fence();
+    for (int j = 0; j < r->n; j++) {
+        if (!s->touched[j]) continue;
+        rt_shard *t = &r->shards[j];
+        if (!s->backlog[j].head) {
+            s->touched[j] = 0;
+            s->ntouched--;
+        }
+        if (atomic_load_explicit(&t->parked, memory_order_relaxed) &&
+            atomic_exchange_explicit(&t->parked, 0, memory_order_seq_cst)) {
+            uint64_t one = 1;
+            ssize_t w = sys_write(t->efd, &one, sizeof(one));
+            (void)w;
+        }
     }
-  }
 }
 
 /* Free a message that will not be handled (teardown). A dropped broadcast
  * still runs its done callback once (with no shard) so its argument is
  * freed. */
 static void msg_free(rt_msg *m) {
-  if (m->type == MSG_EXEC || m->type == MSG_REPLY)
-    rb_free(&m->u.ex.reply);
-  if ((m->type == MSG_CALL || m->type == MSG_CALLDONE) &&
-      --*m->u.call.pending == 0) {
-    if (m->u.call.done)
-      m->u.call.done(NULL, m->u.call.arg);
-    free(m->u.call.pending);
-  }
-  free(m);
+    if (m->type == MSG_EXEC || m->type == MSG_REPLY) rb_free(&m->u.ex.reply);
+    if ((m->type == MSG_CALL || m->type == MSG_CALLDONE) && --*m->u.call.pending == 0) {
+        if (m->u.call.done) m->u.call.done(NULL, m->u.call.arg);
+        free(m->u.call.pending);
+    }
+    free(m);
 }
 
 /* Handle one message now (the held check has been made by the caller). */
 static void shard_handle_now(rt_shard *s, rt_msg *m) {
-  switch (m->type) {
-  case MSG_EXEC:
-    exec_run(s, m);
-    break;
-  case MSG_REPLY: {
-    rt_conn *c = m->u.ex.conn;
-    conn_deliver(c, m->u.ex.seq, &m->u.ex.reply);
-    msg_free(m);
-    break;
-  }
-  case MSG_CALL:
-    m->u.call.fn(s, m->u.call.arg);
-    m->type = MSG_CALLDONE;
-    shard_send(s, m->from, m);
-    break;
-  case MSG_CALLDONE:
-    if (--*m->u.call.pending == 0) {
-      if (m->u.call.done)
-        m->u.call.done(s, m->u.call.arg);
-      free(m->u.call.pending);
+    switch (m->type) {
+    case MSG_EXEC:
+        exec_run(s, m);
+        break;
+    case MSG_REPLY: {
+        rt_conn *c = m->u.ex.conn;
+        conn_deliver(c, m->u.ex.seq, &m->u.ex.reply);
+        exec_msg_release(s, m);
+        break;
     }
-    free(m);
-    break;
-  case MSG_STOP:
-    free(m);
-    break;
-  default:
-    tx_on_msg(s, m);
-    break;
-  }
+    case MSG_CALL:
+        m->u.call.fn(s, m->u.call.arg);
+        m->type = MSG_CALLDONE;
+        shard_send(s, m->from, m);
+        break;
+    case MSG_CALLDONE:
+        if (--*m->u.call.pending == 0) {
+            if (m->u.call.done) m->u.call.done(s, m->u.call.arg);
+            free(m->u.call.pending);
+        }
+        free(m);
+        break;
+    case MSG_STOP:
+        free(m);
+        break;
+    default:
+        tx_on_msg(s, m);
+        break;
+    }
 }
 
 /* Handle one incoming message: work that touches shard data waits while the
  * shard is held by a transaction (in arrival order). */
 static void shard_handle(rt_shard *s, rt_msg *m) {
-  if (s->holder && (m->type == MSG_EXEC || m->type == MSG_TX_LOCK)) {
-    mq_push(&s->deferred, m);
-    return;
-  }
-  shard_handle_now(s, m);
+    if (s->holder && (m->type == MSG_EXEC || m->type == MSG_TX_LOCK)) {
+        mq_push(&s->deferred, m);
+        return;
+    }
+    shard_handle_now(s, m);
 }
 
 /* Run deferred work after the holder released the shard, until the queue is
  * empty or a deferred lock request takes the shard again. */
 void tx_release_held(rt_shard *s) {
-  while (!s->holder && s->deferred.head)
-    shard_handle_now(s, mq_pop(&s->deferred));
+    while (!s->holder && s->deferred.head)
+        shard_handle_now(s, mq_pop(&s->deferred));
 }
 
 static void shard_drain(rt_shard *s) {
-  rt *r = s->r;
-  for (int j = 0; j < r->n; j++) {
-    if (j == s->id)
-      continue;
-    int k = 0;
-    rt_msg *m;
-    while (k < RT_DRAIN_CAP && (m = ring_pop(&s->in[j])) != NULL) {
-      shard_handle(s, m);
-      k++;
+    rt *r = s->r;
+    for (int j = 0; j < r->n; j++) {
+        if (j == s->id) continue;
+        int k = 0;
+        rt_msg *m;
+        while (k < RT_DRAIN_CAP && (m = ring_pop(&s->in[j])) != NULL) {
+            shard_handle(s, m);
+            k++;
+        }
+        if (k == RT_DRAIN_CAP) s->more = 1;
     }
-    if (k == RT_DRAIN_CAP)
-      s->more = 1;
-  }
-  /* Messages to itself; handling may queue more, so bound the turn. */
-  for (int k = 0; k < RT_DRAIN_CAP * 4 && s->selfq.head; k++)
-    shard_handle(s, mq_pop(&s->selfq));
-  if (s->selfq.head)
-    s->more = 1;
+    /* Messages to itself; handling may queue more, so bound the turn. */
+    for (int k = 0; k < RT_DRAIN_CAP * 4 && s->selfq.head; k++)
+        shard_handle(s, mq_pop(&s->selfq));
+    if (s->selfq.head) s->more = 1;
 }
 
 static int shard_inbox_empty(rt_shard *s) {
-  for (int j = 0; j < s->r->n; j++)
-    if (j != s->id && !ring_empty(&s->in[j]))
-      return 0;
-  return 1;
+    for (int j = 0; j < s->r->n; j++)
+        if (j != s->id && !ring_empty(&s->in[j])) return 0;
+    return 1;
 }
 
 static void shard_cron(rt_shard *s, int64_t now) {
-  int hz = s->cfg.hz > 0 ? s->cfg.hz : 10;
-  s->next_cron_ms = now + 1000 / hz;
-  if (!s->holder && s->r->ops->shard_cron)
-    s->r->ops->shard_cron(s, s->sdata);
-  conn_cron(s, now);
+    int hz = s->cfg.hz > 0 ? s->cfg.hz : 10;
+    s->next_cron_ms = now + 1000 / hz;
+    if (!s->holder && s->r->ops->shard_cron) s->r->ops->shard_cron(s, s->sdata);
+    conn_cron(s, now);
 }
 
 static void shard_loop(rt_shard *s) {
-  rt *r = s->r;
-  rx_event evs[256];
-  s->next_cron_ms = util_mstime();
-  while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
-    int64_t now = util_mstime();
-    int timeout = (int)(s->next_cron_ms - now);
-    if (timeout < 0)
-      timeout = 0;
-    if (s->more || s->selfq.head)
-      timeout = 0;
-    s->more = 0;
-    if (timeout > 0) {
-      atomic_store_explicit(&s->parked, 1, memory_order_seq_cst);
-      rt_full_fence();
-      if (!shard_inbox_empty(s)) {
-        atomic_store_explicit(&s->parked, 0, memory_order_relaxed);
-        timeout = 0;
-      }
+    rt *r = s->r;
+    rx_event evs[256];
+    s->now_us = util_ustime();
+    s->next_cron_ms = s->now_us / 1000;
+    while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
+        /* The cached clock: read after the last wake-up and refreshed by
+         * every command since, so at most one flush behind. */
+        int64_t now = s->now_us / 1000;
+        int timeout = (int)(s->next_cron_ms - now);
+        if (timeout < 0) timeout = 0;
+        if (s->more || s->selfq.head) timeout = 0;
+        s->more = 0;
+        if (timeout > 0) {
+            atomic_store_explicit(&s->parked, 1, memory_order_seq_cst);
+            rt_full_fence();
+            if (!shard_inbox_empty(s)) {
+                atomic_store_explicit(&s->parked, 0, memory_order_relaxed);
+                timeout = 0;
+            }
+        }
+        int n = rx_wait(s->rx, evs, 256, timeout);
+        if (timeout > 0) atomic_store_explicit(&s->parked, 0, memory_order_relaxed);
+        s->now_us = util_ustime();
+        for (int i = 0; i < n; i++) {
+            void *u = evs[i].udata;
+            if (u == &s->efd) {
+                /* A wake-up: the eventfd is edge-triggered, so its counter
+                 * is never read (2^64 wake-ups would be needed to fill it);
+                 * the rings are drained below in any case. */
+            } else if ((int *)u >= s->lfds && (int *)u < s->lfds + s->nlfds) {
+                conn_accept(s, *(int *)u);
+            } else {
+                conn_on_event((rt_conn *)u, evs[i].events);
+            }
+        }
+        shard_drain(s);
+        now = s->now_us / 1000;
+        if (now >= s->next_cron_ms) shard_cron(s, now);
+        conn_flush_all(s);
+        shard_flush_outbound(s);
     }
-    int n = rx_wait(s->rx, evs, 256, timeout);
-    if (timeout > 0)
-      atomic_store_explicit(&s->parked, 0, memory_order_relaxed);
-    for (int i = 0; i < n; i++) {
-      void *u = evs[i].udata;
-      if (u == &s->efd) {
-        uint64_t v;
-        ssize_t rd = read(s->efd, &v, sizeof(v));
-        (void)rd;
-      } else if ((int *)u >= s->lfds && (int *)u < s->lfds + s->nlfds) {
-        conn_accept(s, *(int *)u);
-      } else {
-        conn_on_event((rt_conn *)u, evs[i].events);
-      }
-    }
-    shard_drain(s);
-    now = util_mstime();
-    if (now >= s->next_cron_ms)
-      shard_cron(s, now);
-    conn_flush_all(s);
-    shard_flush_outbound(s);
-  }
 }
 
 static void *shard_thread(void *arg) {
-  rt_shard *s = arg;
-  long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-  if (ncpu > 1 && s->r->n > 1) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(s->id % ncpu, &set);
-    pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-  }
-  if (s->r->ops->shard_init)
-    s->sdata = s->r->ops->shard_init(s, s->id);
-  for (int i = 0; i < s->nlfds; i++)
-    rx_add(s->rx, s->lfds[i], RX_READ, &s->lfds[i]);
-  rx_add(s->rx, s->efd, RX_READ, &s->efd);
-  shard_loop(s);
-  return NULL;
+    rt_shard *s = arg;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    if (ncpu > 1 && s->r->n > 1) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(s->id % ncpu, &set);
+        pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+    }
+    if (s->r->ops->shard_init) s->sdata = s->r->ops->shard_init(s, s->id);
+    for (int i = 0; i < s->nlfds; i++)
+        rx_add(s->rx, s->lfds[i], RX_READ, &s->lfds[i]);
+    rx_add(s->rx, s->efd, RX_READ | RX_EDGE, &s->efd);
+    shard_loop(s);
+    return NULL;
 }
 
 rt *rt_new(const rt_config *cfg, const rt_ops *ops, char *err, size_t errlen) {
-  rt *r = calloc(1, sizeof(*r));
-  r->cfg = *cfg;
-  r->ops = ops;
-  r->n = cfg->nshards > 0 ? cfg->nshards : 1;
-  atomic_init(&r->stop, 0);
-  atomic_init(&r->nconns, 0);
-  atomic_init(&r->next_conn_id, 1);
-  r->shards = calloc((size_t)r->n, sizeof(rt_shard));
-  for (int i = 0; i < r->n; i++) {
-    rt_shard *s = &r->shards[i];
-    s->r = r;
-    s->id = i;
-    s->cfg = *cfg;
-    s->rx = rx_new(256);
-    s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    atomic_init(&s->parked, 0);
-    s->in = calloc((size_t)r->n, sizeof(spsc_ring));
-    s->backlog = calloc((size_t)r->n, sizeof(msg_queue));
-    s->touched = calloc((size_t)r->n, 1);
-    for (int j = 0; j < r->n; j++)
-      if (j != i)
-        ring_init(&s->in[j], RT_RING_SIZE);
-    s->lfds = calloc((size_t)(cfg->nbind > 0 ? cfg->nbind : 1), sizeof(int));
-    for (int b = 0; b < cfg->nbind; b++) {
-      const char *addr = cfg->bind[b];
-      int optional = addr[0] == '-';
-      if (optional)
-        addr++;
-      int fd = net_listen(addr, cfg->port, 511, err, errlen);
-      if (fd < 0) {
-        if (optional)
-          continue;
-        rt_free(r);
-        return NULL;
-      }
-      s->lfds[s->nlfds++] = fd;
+    rt *r = calloc(1, sizeof(*r));
+    r->cfg = *cfg;
+    r->ops = ops;
+    r->n = cfg->nshards > 0 ? cfg->nshards : 1;
+    atomic_init(&r->stop, 0);
+    atomic_init(&r->nconns, 0);
+    atomic_init(&r->next_conn_id, 1);
+    r->shards = calloc((size_t)r->n, sizeof(rt_shard));
+    for (int i = 0; i < r->n; i++) {
+        rt_shard *s = &r->shards[i];
+        s->r = r;
+        s->id = i;
+        s->cfg = *cfg;
+        s->rx = rx_new(256);
+        s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        atomic_init(&s->parked, 0);
+        s->in = calloc((size_t)r->n, sizeof(spsc_ring));
+        s->backlog = calloc((size_t)r->n, sizeof(msg_queue));
+        s->touched = calloc((size_t)r->n, 1);
+        for (int j = 0; j < r->n; j++)
+            if (j != i) ring_init(&s->in[j], RT_RING_SIZE);
+        s->lfds = calloc((size_t)(cfg->nbind > 0 ? cfg->nbind : 1), sizeof(int));
+        for (int b = 0; b < cfg->nbind; b++) {
+            const char *addr = cfg->bind[b];
+            int optional = addr[0] == '-';
+            if (optional) addr++;
+            int fd = net_listen(addr, cfg->port, 511, err, errlen);
+            if (fd < 0) {
+                if (optional) continue;
+                rt_free(r);
+                return NULL;
+            }
+            s->lfds[s->nlfds++] = fd;
+        }
+        if (s->nlfds == 0 && cfg->nbind > 0) {
+            snprintf(err, errlen, "Failed listening on port %d (tcp), aborting.", cfg->port);
+            rt_free(r);
+            return NULL;
+        }
     }
-    if (s->nlfds == 0 && cfg->nbind > 0) {
-      snprintf(err, errlen, "Failed listening on port %d (tcp), aborting.",
-               cfg->port);
-      rt_free(r);
-      return NULL;
-    }
-  }
-  return r;
+    return r;
 }
 
 int rt_run(rt *r) {
-  for (int i = 1; i < r->n; i++)
-    pthread_create(&r->shards[i].thread, NULL, shard_thread, &r->shards[i]);
-  shard_thread(&r->shards[0]);
-  for (int i = 1; i < r->n; i++)
-    pthread_join(r->shards[i].thread, NULL);
-  return 0;
+    for (int i = 1; i < r->n; i++)
+        pthread_create(&r->shards[i].thread, NULL, shard_thread, &r->shards[i]);
+    shard_thread(&r->shards[0]);
+    for (int i = 1; i < r->n; i++)
+        pthread_join(r->shards[i].thread, NULL);
+    return 0;
 }
 
 void rt_stop(rt *r) {
-  atomic_store(&r->stop, 1);
-  for (int i = 0; i < r->n; i++) {
-    uint64_t one = 1;
-    ssize_t w = write(r->shards[i].efd, &one, sizeof(one));
-    (void)w;
-  }
+    atomic_store(&r->stop, 1);
+    for (int i = 0; i < r->n; i++) {
+        uint64_t one = 1;
+        ssize_t w = write(r->shards[i].efd, &one, sizeof(one));
+        (void)w;
+    }
 }
 
 /* Free everything. Only after rt_run returned (all threads joined) or
  * before it ran. Messages still in flight are dropped. */
 void rt_free(rt *r) {
-  if (!r)
-    return;
-  for (int i = 0; i < r->n; i++) {
-    rt_shard *s = &r->shards[i];
-    conn_free_all(s);
-  }
-  for (int i = 0; i < r->n; i++) {
-    rt_shard *s = &r->shards[i];
-    rt_msg *m;
-    for (int j = 0; j < r->n; j++) {
-      if (j != i && s->in && s->in[j].slots) {
-        while ((m = ring_pop(&s->in[j])) != NULL)
-          msg_free(m);
-        ring_deinit(&s->in[j]);
-      }
-      if (s->backlog)
-        while ((m = mq_pop(&s->backlog[j])) != NULL)
-          msg_free(m);
+    if (!r) return;
+    for (int i = 0; i < r->n; i++) {
+        rt_shard *s = &r->shards[i];
+        conn_free_all(s);
     }
-    while ((m = mq_pop(&s->selfq)) != NULL)
-      msg_free(m);
-    while ((m = mq_pop(&s->deferred)) != NULL)
-      msg_free(m);
-    if (s->sdata && r->ops->shard_free)
-      r->ops->shard_free(s->sdata);
-    for (int k = 0; k < s->nlfds; k++)
-      close(s->lfds[k]);
-    free(s->lfds);
-    if (s->efd >= 0)
-      close(s->efd);
-    rx_free(s->rx);
-    free(s->in);
-    free(s->backlog);
-    free(s->touched);
-    free(s->keybuf);
-    free(s->argv_buf);
-    free(s->ints_buf);
-  }
-  free(r->shards);
-  free(r);
+    for (int i = 0; i < r->n; i++) {
+        rt_shard *s = &r->shards[i];
+        rt_msg *m;
+        for (int j = 0; j < r->n; j++) {
+            if (j != i && s->in && s->in[j].slots) {
+                while ((m = ring_pop(&s->in[j])) != NULL)
+                    msg_free(m);
+                ring_deinit(&s->in[j]);
+            }
+            if (s->backlog)
+                while ((m = mq_pop(&s->backlog[j])) != NULL)
+                    msg_free(m);
+        }
+        while ((m = mq_pop(&s->selfq)) != NULL)
+            msg_free(m);
+        while ((m = mq_pop(&s->deferred)) != NULL)
+            msg_free(m);
+        exec_msg_pool_free(s);
+        if (s->sdata && r->ops->shard_free) r->ops->shard_free(s->sdata);
+        for (int k = 0; k < s->nlfds; k++)
+            close(s->lfds[k]);
+        free(s->lfds);
+        if (s->efd >= 0) close(s->efd);
+        rx_free(s->rx);
+        free(s->in);
+        free(s->backlog);
+        free(s->touched);
+        free(s->keybuf);
+        free(s->argv_buf);
+        free(s->ints_buf);
+    }
+    free(r->shards);
+    free(r);
 }
 
 void rt_broadcast(rt_shard *from, void (*fn)(rt_shard *s, void *arg), void *arg,
                   void (*done)(rt_shard *s, void *arg)) {
-  int *pending = malloc(sizeof(int));
-  *pending = from->r->n;
-  for (int j = 0; j < from->r->n; j++) {
-    rt_msg *m = calloc(1, sizeof(rt_msg));
-    m->type = MSG_CALL;
-    m->u.call.fn = fn;
-    m->u.call.done = done;
-    m->u.call.arg = arg;
-    m->u.call.pending = pending;
-    shard_send(from, j, m);
-  }
+    int *pending = malloc(sizeof(int));
+    *pending = from->r->n;
+    for (int j = 0; j < from->r->n; j++) {
+        rt_msg *m = calloc(1, sizeof(rt_msg));
+        m->type = MSG_CALL;
+        m->u.call.fn = fn;
+        m->u.call.done = done;
+        m->u.call.arg = arg;
+        m->u.call.pending = pending;
+        shard_send(from, j, m);
+    }
 }
 
 size_t argv_bytes(int argc, const rt_arg *argv) {
-  size_t n = 0;
-  for (int i = 0; i < argc; i++)
-    n += argv[i].len;
-  return n;
+    size_t n = 0;
+    for (int i = 0; i < argc; i++)
+        n += argv[i].len;
+    return n;
 }
 
 void argv_fill(rt_arg *dst, int argc, const rt_arg *src) {
-  char *p = (char *)(dst + argc);
-  for (int i = 0; i < argc; i++) {
-    memcpy(p, src[i].p, src[i].len);
-    dst[i].p = p;
-    dst[i].len = src[i].len;
-    p += src[i].len;
-  }
+    char *p = (char *)(dst + argc);
+    for (int i = 0; i < argc; i++) {
+        memcpy(p, src[i].p, src[i].len);
+        dst[i].p = p;
+        dst[i].len = src[i].len;
+        p += src[i].len;
+    }
 }
 
 rt_arg *rt_argv_dup(int argc, const rt_arg *argv) {
-  rt_arg *a =
-      malloc(sizeof(rt_arg) * (size_t)argc + argv_bytes(argc, argv) + 1);
-  argv_fill(a, argc, argv);
-  return a;
+    rt_arg *a = malloc(sizeof(rt_arg) * (size_t)argc + argv_bytes(argc, argv) + 1);
+    argv_fill(a, argc, argv);
+    return a;
 }
 
-int rt_nshards(const rt *r) { return r->n; }
+int rt_nshards(const rt *r) {
+    return r->n;
+}
 
 int rt_key_shard(const rt *r, const char *key, size_t len) {
-  if (r->n == 1)
-    return 0;
-  return (int)((util_hash(key, len, r->cfg.seed) >> 32) % (uint64_t)r->n);
+    if (r->n == 1) return 0;
+    return rt_hash_shard(r, rt_key_hash(r, key, len), r->n);
 }
 
-rt *rt_of(rt_shard *s) { return s->r; }
-int rt_shard_id(const rt_shard *s) { return s->id; }
-void *rt_shard_data(rt_shard *s) { return s->sdata; }
-const rt_config *rt_cfg(const rt *r) { return &r->cfg; }
-rt_config *rt_shard_cfg(rt_shard *s) { return &s->cfg; }
+uint64_t rt_key_hash(const rt *r, const char *key, size_t len) {
+    return util_hash(key, len, r->cfg.seed);
+}
+
+int64_t rt_shard_now_us(const rt_shard *s) {
+    return s->now_us;
+}
+
+int64_t rt_shard_clock(rt_shard *s) {
+    s->now_us = util_ustime();
+    return s->now_us;
+}
+
+rt *rt_of(rt_shard *s) {
+    return s->r;
+}
+int rt_shard_id(const rt_shard *s) {
+    return s->id;
+}
+void *rt_shard_data(rt_shard *s) {
+    return s->sdata;
+}
+const rt_config *rt_cfg(const rt *r) {
+    return &r->cfg;
+}
+rt_config *rt_shard_cfg(rt_shard *s) {
+    return &s->cfg;
+}
 
 int *rt_plan_keybuf(rt_shard *s, int n) {
-  if (n > s->keybuf_cap) {
-    s->keybuf_cap = n < 64 ? 64 : n;
-    free(s->keybuf);
-    s->keybuf = malloc(sizeof(int) * (size_t)s->keybuf_cap);
-  }
-  return s->keybuf;
+    if (n > s->keybuf_cap) {
+        s->keybuf_cap = n < 64 ? 64 : n;
+        free(s->keybuf);
+        s->keybuf = malloc(sizeof(int) * (size_t)s->keybuf_cap);
+    }
+    return s->keybuf;
 }
 
 void rt_shard_pause_until(rt_shard *s, int64_t until_ms, int writes_only) {
-  s->pause_until = until_ms;
-  s->pause_writes_only = writes_only;
-  if (until_ms == 0) {
-    for (rt_conn *c = s->conns; c; c = c->next)
-      if (c->blocked)
-        conn_resume(c);
-  }
+    s->pause_until = until_ms;
+    s->pause_writes_only = writes_only;
+    if (until_ms == 0) {
+        for (rt_conn *c = s->conns; c; c = c->next)
+            if (c->blocked) conn_resume(c);
+    }
 }
 
-int rt_shard_nconns(const rt_shard *s) { return s->nconns; }
+int rt_shard_nconns(const rt_shard *s) {
+    return s->nconns;
+}
 long rt_total_conns(const rt *r) {
-  return atomic_load_explicit(&((rt *)r)->nconns, memory_order_relaxed);
+    return atomic_load_explicit(&((rt *)r)->nconns, memory_order_relaxed);
 }

@@ -37,8 +37,8 @@
 #include "../resp/resp.h"
 
 typedef struct rt_arg {
-  const char *p;
-  size_t len;
+    const char *p;
+    size_t len;
 } rt_arg;
 
 typedef struct rt rt;
@@ -49,69 +49,72 @@ typedef struct rt_ctx rt_ctx;
 
 /* The execution context of one request (or of one tx op on one shard). */
 struct rt_ctx {
-  rt_shard *shard; /* the shard running this code */
-  int shard_id;
-  void *sdata; /* that shard's state (from ops->shard_init) */
-  int argc;
-  rt_arg *argv;    /* borrowed for the duration of the call */
-  const void *cmd; /* plan.cmd, as prepare() set it */
-  rbuf *reply;     /* append the reply here (its resp = the client's) */
-  int db;          /* the client's selected database at dispatch */
-  uint64_t client_id;
-  rt_conn *conn; /* RT_PLAN_LOCAL only; NULL everywhere else */
-  rt_tx *tx;     /* set inside a tx op */
-  int part;      /* index of this shard in tx->part[] inside a tx op */
+    rt_shard *shard; /* the shard running this code */
+    int shard_id;
+    void *sdata; /* that shard's state (from ops->shard_init) */
+    int argc;
+    rt_arg *argv;    /* borrowed for the duration of the call */
+    const void *cmd; /* plan.cmd, as prepare() set it */
+    rbuf *reply;     /* append the reply here (its resp = the client's) */
+    int db;          /* the client's selected database at dispatch */
+    uint64_t client_id;
+    rt_conn *conn; /* RT_PLAN_LOCAL only; NULL everywhere else */
+    rt_tx *tx;     /* set inside a tx op */
+    int part;      /* index of this shard in tx->part[] inside a tx op */
+    /* The hash of argv[hkey_idx] (rt_key_hash) when the runtime computed it
+     * for routing, so the store need not hash that key again; hkey_idx < 0
+     * when there is none. */
+    int hkey_idx;
+    uint64_t hkey_hash;
 };
 
 enum { RT_PLAN_DONE, RT_PLAN_LOCAL, RT_PLAN_SHARD, RT_PLAN_KEYS, RT_PLAN_ALL };
 
 /* Plan flags. */
-#define RT_PF_CLOSE                                                            \
-  1u /* close the connection once this reply is written (QUIT) */
+#define RT_PF_CLOSE 1u /* close the connection once this reply is written (QUIT) */
 
 typedef struct rt_plan {
-  int kind;
-  unsigned flags;
-  const void *cmd;          /* opaque to the runtime, copied into ctx->cmd */
-  void (*proc)(rt_ctx *c);  /* single-shard body */
-  void (*multi)(rt_tx *tx); /* multi-shard body (coordinator side) */
-  int shard;                /* RT_PLAN_SHARD */
-  int nkeys;                /* RT_PLAN_KEYS */
-  int *keys;                /* argv indexes; points into rt_plan_keybuf() */
-  /* RT_PLAN_ALL only: take just these shards (ascending, borrowed for the
-   * call) instead of every shard. nshards 0 = every shard. */
-  const int *shards;
-  int nshards;
-  /* Initial tx->state of a transaction plan; owned by the tx's command. */
-  void *state;
+    int kind;
+    unsigned flags;
+    const void *cmd;          /* opaque to the runtime, copied into ctx->cmd */
+    void (*proc)(rt_ctx *c);  /* single-shard body */
+    void (*multi)(rt_tx *tx); /* multi-shard body (coordinator side) */
+    int shard;                /* RT_PLAN_SHARD */
+    int nkeys;                /* RT_PLAN_KEYS */
+    int *keys;                /* argv indexes; points into rt_plan_keybuf() */
+    /* RT_PLAN_ALL only: take just these shards (ascending, borrowed for the
+     * call) instead of every shard. nshards 0 = every shard. */
+    const int *shards;
+    int nshards;
+    /* Initial tx->state of a transaction plan; owned by the tx's command. */
+    void *state;
 } rt_plan;
 
 /* One shard taking part in a transaction. */
 typedef struct rt_part {
-  int shard;
-  int nkeys;
-  int *keys;   /* argv indexes of the keys on this shard, in argv order */
-  rbuf out;    /* free scratch for the op on that shard (resp = client's) */
-  long long n; /* free scratch */
-  void *ptr;   /* free scratch; the command frees what it puts here */
+    int shard;
+    int nkeys;
+    int *keys;   /* argv indexes of the keys on this shard, in argv order */
+    rbuf out;    /* free scratch for the op on that shard (resp = client's) */
+    long long n; /* free scratch */
+    void *ptr;   /* free scratch; the command frees what it puts here */
 } rt_part;
 
 struct rt_tx {
-  /* The request, owned by the tx (copied out of the connection). */
-  int argc;
-  rt_arg *argv;
-  const void *cmd;
-  int db;
-  int resp;
-  uint64_t client_id;
-  rbuf reply; /* the final reply; rt_tx_done() sends it */
-  int nparts;
-  rt_part *part; /* sorted by shard id */
-  void *state;   /* command-owned scratch; freed by the command */
-  void (*next)(
-      rt_tx *tx); /* continuation run on the coordinator after rt_tx_run */
-  /* Runtime-private fields follow. */
-  struct rt_tx_priv *priv;
+    /* The request, owned by the tx (copied out of the connection). */
+    int argc;
+    rt_arg *argv;
+    const void *cmd;
+    int db;
+    int resp;
+    uint64_t client_id;
+    rbuf reply; /* the final reply; rt_tx_done() sends it */
+    int nparts;
+    rt_part *part;           /* sorted by shard id */
+    void *state;             /* command-owned scratch; freed by the command */
+    void (*next)(rt_tx *tx); /* continuation run on the coordinator after rt_tx_run */
+    /* Runtime-private fields follow. */
+    struct rt_tx_priv *priv;
 };
 
 /* Run op once on every part's shard (in parallel), each with a ctx whose tx
@@ -120,22 +123,19 @@ struct rt_tx {
  * in the next. An op must only write its own part (tx->part[ctx->part]). */
 void rt_tx_run(rt_tx *tx, void (*op)(rt_ctx *c), void (*next)(rt_tx *tx));
 /* As rt_tx_run, but only on part index `part`. */
-void rt_tx_run_one(rt_tx *tx, int part, void (*op)(rt_ctx *c),
-                   void (*next)(rt_tx *tx));
+void rt_tx_run_one(rt_tx *tx, int part, void (*op)(rt_ctx *c), void (*next)(rt_tx *tx));
 /* Run proc on shard `shard` (one of tx's parts) with a request of its own:
  * argv/argc/db/cmd as given (borrowed until next runs), the reply appended to
  * out (owned by the caller, lives on the coordinator). Then next(tx) runs on
  * the coordinator. For running queued commands inside EXEC. */
-void rt_tx_exec(rt_tx *tx, int shard, int argc, rt_arg *argv, int db,
-                const void *cmd, void (*proc)(rt_ctx *c), rbuf *out,
-                void (*next)(rt_tx *tx));
+void rt_tx_exec(rt_tx *tx, int shard, int argc, rt_arg *argv, int db, const void *cmd,
+                void (*proc)(rt_ctx *c), rbuf *out, void (*next)(rt_tx *tx));
 /* Run a multi-shard body as a nested transaction over shards tx already
  * holds: the parts are the shards of keys[] (argv indexes of argv), or all of
  * tx's parts when nkeys < 0. The nested tx's reply is appended to out and
  * next(tx) runs when the nested body calls rt_tx_done. */
-void rt_tx_sub(rt_tx *tx, int argc, rt_arg *argv, int db, const void *cmd,
-               const int *keys, int nkeys, void (*multi)(rt_tx *sub), rbuf *out,
-               void (*next)(rt_tx *tx));
+void rt_tx_sub(rt_tx *tx, int argc, rt_arg *argv, int db, const void *cmd, const int *keys,
+               int nkeys, void (*multi)(rt_tx *sub), rbuf *out, void (*next)(rt_tx *tx));
 /* The requesting connection, while it is open; NULL after it closed.
  * Coordinator thread only (it is the connection's home). */
 rt_conn *rt_tx_conn(rt_tx *tx);
@@ -147,44 +147,43 @@ void rt_tx_done(rt_tx *tx);
 
 /* The command set. All callbacks run on shard threads. */
 typedef struct rt_ops {
-  /* Create/free a shard's state; runs on that shard's thread. */
-  void *(*shard_init)(rt_shard *s, int shard_id);
-  void (*shard_free)(void *sdata);
-  /* Periodic work, `hz` times a second, on each shard (active expiry...). */
-  void (*shard_cron)(rt_shard *s, void *sdata);
-  /* Per-connection state of the command set (client name, auth ...). */
-  void *(*conn_init)(rt_conn *c);
-  void (*conn_free)(rt_conn *c, void *cdata);
-  /* Decide how to run a request (home shard). May write a reply into
-   * `reply` and return RT_PLAN_DONE. argv is borrowed for the call. */
-  void (*prepare)(rt_conn *c, int argc, rt_arg *argv, rt_plan *plan,
-                  rbuf *reply);
-  /* 1 if the request would write (CLIENT PAUSE WRITE holds such requests
-   * back before they are prepared). May be NULL: nothing is a write. */
-  int (*is_write)(int argc, rt_arg *argv);
-  /* Called on a participant shard right before each tx op runs (refresh
-   * cached time ...). May be NULL. */
-  void (*op_begin)(rt_ctx *c);
-  /* Called on a participant shard right after each tx op ran (WATCH's
-   * modified-key tracking). May be NULL. */
-  void (*op_end)(rt_ctx *c);
+    /* Create/free a shard's state; runs on that shard's thread. */
+    void *(*shard_init)(rt_shard *s, int shard_id);
+    void (*shard_free)(void *sdata);
+    /* Periodic work, `hz` times a second, on each shard (active expiry...). */
+    void (*shard_cron)(rt_shard *s, void *sdata);
+    /* Per-connection state of the command set (client name, auth ...). */
+    void *(*conn_init)(rt_conn *c);
+    void (*conn_free)(rt_conn *c, void *cdata);
+    /* Decide how to run a request (home shard). May write a reply into
+     * `reply` and return RT_PLAN_DONE. argv is borrowed for the call. */
+    void (*prepare)(rt_conn *c, int argc, rt_arg *argv, rt_plan *plan, rbuf *reply);
+    /* 1 if the request would write (CLIENT PAUSE WRITE holds such requests
+     * back before they are prepared). May be NULL: nothing is a write. */
+    int (*is_write)(int argc, rt_arg *argv);
+    /* Called on a participant shard right before each tx op runs (refresh
+     * cached time ...). May be NULL. */
+    void (*op_begin)(rt_ctx *c);
+    /* Called on a participant shard right after each tx op ran (WATCH's
+     * modified-key tracking). May be NULL. */
+    void (*op_end)(rt_ctx *c);
 } rt_ops;
 
 typedef struct rt_config {
-  const char *bind[16]; /* addresses to listen on */
-  int nbind;
-  int port;
-  int nshards;
-  int hz; /* cron frequency */
-  int maxclients;
-  long long max_bulk_len;    /* proto-max-bulk-len */
-  long long query_buf_limit; /* client-query-buffer-limit */
-  long long obuf_hard; /* client-output-buffer-limit normal hard (0 = none) */
-  long long obuf_soft;
-  int obuf_soft_secs;
-  int timeout;       /* idle client timeout in seconds, 0 = never */
-  int tcp_keepalive; /* seconds, 0 = off */
-  uint64_t seed;     /* keyspace hash seed */
+    const char *bind[16]; /* addresses to listen on */
+    int nbind;
+    int port;
+    int nshards;
+    int hz; /* cron frequency */
+    int maxclients;
+    long long max_bulk_len;    /* proto-max-bulk-len */
+    long long query_buf_limit; /* client-query-buffer-limit */
+    long long obuf_hard;       /* client-output-buffer-limit normal hard (0 = none) */
+    long long obuf_soft;
+    int obuf_soft_secs;
+    int timeout;       /* idle client timeout in seconds, 0 = never */
+    int tcp_keepalive; /* seconds, 0 = off */
+    uint64_t seed;     /* keyspace hash seed */
 } rt_config;
 
 /* Create the runtime: listeners are bound here (errors are returned, not
@@ -199,9 +198,22 @@ void rt_free(rt *r);
 int rt_nshards(const rt *r);
 /* Owning shard of a key: seeded hash of the key, mod nshards. */
 int rt_key_shard(const rt *r, const char *key, size_t len);
+/* The seeded key hash rt_key_shard uses (the store's tables use the same). */
+uint64_t rt_key_hash(const rt *r, const char *key, size_t len);
+/* The shard of a key whose rt_key_hash is h. */
+static inline int rt_hash_shard(const rt *r, uint64_t h, int nshards) {
+    (void)r;
+    return nshards == 1 ? 0 : (int)((h >> 32) % (uint64_t)nshards);
+}
 rt *rt_of(rt_shard *s);
 int rt_shard_id(const rt_shard *s);
 void *rt_shard_data(rt_shard *s);
+/* The shard's cached wall clock (us): read when the shard's loop wakes up
+ * and refreshed by rt_shard_clock(), so one clock read serves a command's
+ * start and the previous one's end. Shard thread only. */
+int64_t rt_shard_now_us(const rt_shard *s);
+/* Read the wall clock, make it the shard's cached time and return it. */
+int64_t rt_shard_clock(rt_shard *s);
 /* The settings the runtime started with (read-only). */
 const rt_config *rt_cfg(const rt *r);
 /* This shard's own copy of the settings: CONFIG SET updates each shard's copy
@@ -212,19 +224,19 @@ int *rt_plan_keybuf(rt_shard *s, int n);
 
 /* Initialise a context for running a body on shard s (its thread only);
  * conn, tx and part are cleared. */
-static inline void rt_ctx_init(rt_ctx *ctx, rt_shard *s, int argc, rt_arg *argv,
-                               const void *cmd, rbuf *reply, int db,
-                               uint64_t client_id) {
-  *ctx = (rt_ctx){0};
-  ctx->shard = s;
-  ctx->shard_id = rt_shard_id(s);
-  ctx->sdata = rt_shard_data(s);
-  ctx->argc = argc;
-  ctx->argv = argv;
-  ctx->cmd = cmd;
-  ctx->reply = reply;
-  ctx->db = db;
-  ctx->client_id = client_id;
+static inline void rt_ctx_init(rt_ctx *ctx, rt_shard *s, int argc, rt_arg *argv, const void *cmd,
+                               rbuf *reply, int db, uint64_t client_id) {
+    *ctx = (rt_ctx){0};
+    ctx->shard = s;
+    ctx->shard_id = rt_shard_id(s);
+    ctx->sdata = rt_shard_data(s);
+    ctx->argc = argc;
+    ctx->argv = argv;
+    ctx->cmd = cmd;
+    ctx->reply = reply;
+    ctx->db = db;
+    ctx->client_id = client_id;
+    ctx->hkey_idx = -1;
 }
 
 /* Copy a request's arguments into one allocation (the array, then the
@@ -244,29 +256,25 @@ void *rt_conn_data(rt_conn *c); /* the command set's per-connection state */
 int rt_conn_db(const rt_conn *c);
 void rt_conn_set_db(rt_conn *c, int db);
 int rt_conn_resp(const rt_conn *c);
-void rt_conn_set_resp(rt_conn *c,
-                      int resp); /* applies to replies of later requests */
-void rt_conn_set_authenticated(
-    rt_conn *c, int yes); /* lifts the parser's pre-auth limits */
-const char *rt_conn_peer(const rt_conn *c);  /* "ip:port" */
-const char *rt_conn_local(const rt_conn *c); /* "ip:port" */
+void rt_conn_set_resp(rt_conn *c, int resp);         /* applies to replies of later requests */
+void rt_conn_set_authenticated(rt_conn *c, int yes); /* lifts the parser's pre-auth limits */
+const char *rt_conn_peer(const rt_conn *c);          /* "ip:port" */
+const char *rt_conn_local(const rt_conn *c);         /* "ip:port" */
 int rt_conn_fd(const rt_conn *c);
 int64_t rt_conn_created_ms(const rt_conn *c);
 int64_t rt_conn_last_ms(const rt_conn *c); /* last interaction */
-size_t rt_conn_qbuf(const rt_conn *c); /* query buffer bytes used / allocated */
+size_t rt_conn_qbuf(const rt_conn *c);     /* query buffer bytes used / allocated */
 size_t rt_conn_qbuf_free(const rt_conn *c);
 size_t rt_conn_obuf(const rt_conn *c);   /* pending output bytes */
 uint64_t rt_conn_cmds(const rt_conn *c); /* requests parsed so far */
 /* Close the connection after the replies already queued are written. */
 void rt_conn_close_after_reply(rt_conn *c);
-/* Stop sending replies (CLIENT REPLY OFF/SKIP): mode 0 on, 1 off, 2 skip next.
- */
+/* Stop sending replies (CLIENT REPLY OFF/SKIP): mode 0 on, 1 off, 2 skip next. */
 void rt_conn_set_reply_mode(rt_conn *c, int mode);
 /* Pause reading from every client of this shard until the given time. */
 void rt_shard_pause_until(rt_shard *s, int64_t until_ms, int writes_only);
 /* Iterate the live connections of a shard (on that shard's thread). */
-void rt_shard_foreach_conn(rt_shard *s, void (*fn)(rt_conn *c, void *arg),
-                           void *arg);
+void rt_shard_foreach_conn(rt_shard *s, void (*fn)(rt_conn *c, void *arg), void *arg);
 /* Connections on this shard, and in the whole process (relaxed counters). */
 int rt_shard_nconns(const rt_shard *s);
 long rt_total_conns(const rt *r);

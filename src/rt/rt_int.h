@@ -30,6 +30,9 @@
 #define RT_MAX_INFLIGHT 8192     /* unanswered requests per connection before it stops parsing */
 #define RT_OBUF_PAUSE (64 << 20) /* pending output above which a connection stops parsing */
 #define RT_READ_CHUNK (16 * 1024)
+#define RT_MSG_POOL_ROOM 256  /* argument room (array + bytes) of a pooled message */
+#define RT_MSG_POOL_MAX 1024  /* pooled messages kept per shard at most */
+#define RT_MSG_POOL_RBUF 4096 /* reply buffers above this are not kept */
 
 enum {
     MSG_EXEC = 1, /* run a request on the receiving shard; comes back as MSG_REPLY */
@@ -48,7 +51,8 @@ enum {
 typedef struct rt_msg {
     struct rt_msg *next; /* deferred queue / backlog link */
     int type;
-    int from; /* sending shard (where the answer goes) */
+    int from;          /* sending shard (where the answer goes) */
+    uint32_t pool_cap; /* MSG_EXEC/REPLY: argument room of a pooled message, 0 if not pooled */
     union {
         struct {           /* MSG_EXEC / MSG_REPLY */
             rt_conn *conn; /* owned by shard `from` */
@@ -59,6 +63,8 @@ typedef struct rt_msg {
             uint64_t client_id;
             int argc;
             rt_arg *argv; /* points into this allocation */
+            int hkey_idx; /* as rt_ctx.hkey_idx / hkey_hash */
+            uint64_t hkey_hash;
             rbuf reply;
         } ex;
         struct { /* MSG_TX_* */
@@ -161,6 +167,7 @@ struct rt_shard {
     spsc_ring *in;          /* in[j]: ring from shard j to this shard */
     msg_queue *backlog;     /* backlog[j]: messages for shard j that did not fit */
     unsigned char *touched; /* touched[j]: pushed to j this turn, wake it at the end */
+    int ntouched;           /* how many touched[j] are set */
     msg_queue selfq;        /* messages to itself */
     msg_queue deferred;     /* work waiting while the shard is held by a tx */
     rt_tx *holder;          /* the tx holding this shard, or NULL */
@@ -174,10 +181,17 @@ struct rt_shard {
     int *ints_buf;    /* owner shard of each key of that request */
     int ints_cap;
     int argv_cap;
+    /* Free MSG_EXEC messages of RT_MSG_POOL_ROOM argument bytes, with their
+     * reply buffers kept: a forwarded request comes back to its home shard
+     * as a reply, which returns it here, so steady cross-shard traffic
+     * allocates nothing. Owned by this shard only. */
+    rt_msg *msg_pool;
+    int msg_pool_n;
     int64_t pause_until; /* CLIENT PAUSE */
     int pause_writes_only;
     int64_t next_cron_ms;
-    int more; /* work left over: do not sleep this turn */
+    int64_t now_us; /* cached wall clock: read after each wake-up and by rt_shard_clock() */
+    int more;       /* work left over: do not sleep this turn */
 };
 
 struct rt {
@@ -189,6 +203,23 @@ struct rt {
     _Atomic long nconns;           /* relaxed: only for maxclients and INFO */
     _Atomic uint64_t next_conn_id; /* relaxed: uniqueness only */
 };
+
+/* rt_ctx_init for the runtime's own hot paths, which read the shard's
+ * fields directly instead of through the public accessors. */
+static inline void rt_ctx_init_fast(rt_ctx *ctx, rt_shard *s, int argc, rt_arg *argv,
+                                    const void *cmd, rbuf *reply, int db, uint64_t client_id) {
+    *ctx = (rt_ctx){0};
+    ctx->shard = s;
+    ctx->shard_id = s->id;
+    ctx->sdata = s->sdata;
+    ctx->argc = argc;
+    ctx->argv = argv;
+    ctx->cmd = cmd;
+    ctx->reply = reply;
+    ctx->db = db;
+    ctx->client_id = client_id;
+    ctx->hkey_idx = -1;
+}
 
 /* rt.c */
 void shard_send(rt_shard *s, int to, rt_msg *m);
@@ -206,7 +237,13 @@ void conn_cron(rt_shard *s, int64_t now_ms);
 void conn_close(rt_conn *c, const char *why);
 void conn_free_all(rt_shard *s);
 void conn_resume(rt_conn *c);
-rt_msg *exec_msg_new(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt_arg *argv);
+rt_msg *exec_msg_new(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt_arg *argv,
+                     int hkey_idx, uint64_t hkey_hash);
+/* Free a MSG_EXEC/MSG_REPLY message back on its home shard s (pooled ones
+ * go back to s's pool, keeping their reply buffer). */
+void exec_msg_release(rt_shard *s, rt_msg *m);
+/* Free every pooled message of s. */
+void exec_msg_pool_free(rt_shard *s);
 void exec_run(rt_shard *s, rt_msg *m);
 
 /* tx.c */

@@ -13,6 +13,7 @@
  * is when now_ms > deadline, as Redis does) plus active (db_active_expire
  * samples the dense expires array).
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +30,36 @@ typedef struct db_entry {
     uint32_t klen;
     char key[];
 } db_entry;
+
+/* A string value stored by db_set_str lives in its entry's allocation, right
+ * after the key (8-aligned): an obj header without its last field (v.s.cap),
+ * followed by the bytes and their NUL, at least 8 bytes of them. Such a
+ * value is "embedded": e->val == db_emb(e). The header stays a valid EMBSTR
+ * or INT obj for every reader (nothing reads v.s.cap of those encodings);
+ * obj_str_make_raw, which turns it RAW, writes v.s.cap last, over bytes it
+ * no longer uses, and that room is always allocated. An embedded value is
+ * never passed to free(): replacing it releases only what it owns (a RAW
+ * buffer), and db_take / lazy deletion hand out a standalone copy. */
+#define DB_EMB_HDR offsetof(obj, v.s.cap)
+#define DB_EMB_MIN 8        /* bytes kept after the header: room for v.s.cap */
+#define DB_EMB_KEY_MAX 4096 /* longer keys get a separate value allocation */
+
+static size_t db_emb_off(size_t klen) {
+    return (sizeof(db_entry) + klen + 7) & ~(size_t)7;
+}
+
+static obj *db_emb(const db_entry *e) {
+    return (obj *)((char *)e + db_emb_off(e->klen));
+}
+
+/* Free the value of e (what it owns, and the value itself unless it is
+ * embedded in e). */
+static void db_val_free(db_entry *e, obj *val) {
+    if (val == db_emb(e))
+        obj_free_contents(val);
+    else
+        obj_free(val);
+}
 
 typedef struct db_exp {
     db_entry *e;
@@ -61,7 +92,9 @@ static uint64_t db_rand(db *d) {
 }
 
 static uint64_t db_hash(const db *d, const char *key, size_t klen) {
-    return util_hash(key, klen, d->st->seed);
+    const store *st = d->st;
+    if (key == st->hint_key && klen == st->hint_klen) return st->hint_hash;
+    return util_hash(key, klen, st->seed);
 }
 
 /* Rebuild the bucket array with n (a power of two) buckets. */
@@ -93,8 +126,9 @@ static void db_maybe_shrink(db *d) {
 
 /* Find the entry for key without any expiry check. *pprev, when given, gets
  * the link that points at the entry (for unlinking). */
-static db_entry *db_lookup_raw(db *d, const char *key, size_t klen, db_entry ***pprev) {
-    db_entry **link = &d->buckets[db_hash(d, key, klen) & d->mask];
+static db_entry *db_lookup_raw_h(db *d, const char *key, size_t klen, uint64_t h,
+                                 db_entry ***pprev) {
+    db_entry **link = &d->buckets[h & d->mask];
     for (db_entry *e = *link; e; link = &e->next, e = e->next) {
         if (e->klen == klen && memcmp(e->key, key, klen) == 0) {
             if (pprev) *pprev = link;
@@ -102,6 +136,10 @@ static db_entry *db_lookup_raw(db *d, const char *key, size_t klen, db_entry ***
         }
     }
     return NULL;
+}
+
+static db_entry *db_lookup_raw(db *d, const char *key, size_t klen, db_entry ***pprev) {
+    return db_lookup_raw_h(d, key, klen, db_hash(d, key, klen), pprev);
 }
 
 static int db_entry_expired(const db *d, const db_entry *e) {
@@ -143,21 +181,23 @@ static obj *db_unlink(db *d, db_entry **link, db_entry *e, int keep_val) {
     obj *val = e->val;
     *link = e->next;
     db_exp_remove(d, e);
+    if (!keep_val) {
+        db_val_free(e, val);
+        val = NULL;
+    } else if (val == db_emb(e)) {
+        val = obj_move_out(val);
+    }
     free(e);
     d->count--;
-    if (!keep_val) {
-        obj_free(val);
-        val = NULL;
-    }
     db_maybe_shrink(d);
     return val;
 }
 
 /* Look key up honouring expiry: an expired key is deleted (and counted) and
  * NULL returned. *pprev as for db_lookup_raw. */
-static db_entry *db_lookup(db *d, const char *key, size_t klen, db_entry ***pprev) {
+static db_entry *db_lookup_h(db *d, const char *key, size_t klen, uint64_t h, db_entry ***pprev) {
     db_entry **link;
-    db_entry *e = db_lookup_raw(d, key, klen, &link);
+    db_entry *e = db_lookup_raw_h(d, key, klen, h, &link);
     if (e && db_entry_expired(d, e)) {
         db_unlink(d, link, e, 0);
         d->st->stats.expired_keys++;
@@ -165,6 +205,10 @@ static db_entry *db_lookup(db *d, const char *key, size_t klen, db_entry ***ppre
     }
     if (e && pprev) *pprev = link;
     return e;
+}
+
+static db_entry *db_lookup(db *d, const char *key, size_t klen, db_entry ***pprev) {
+    return db_lookup_h(d, key, klen, db_hash(d, key, klen), pprev);
 }
 
 /* Delete an entry found by a walk that did not keep its link. */
@@ -277,28 +321,91 @@ obj *db_find_exp(db *d, const char *key, size_t klen, int64_t *expire_ms) {
     return e->val;
 }
 
+/* Link a new entry (key copied, the value not set) into bucket h. `extra`
+ * bytes follow the key's aligned end (db_emb_off). */
+static db_entry *db_insert(db *d, const char *key, size_t klen, uint64_t h, size_t extra) {
+    db_entry *e = malloc(extra ? db_emb_off(klen) + extra : sizeof(*e) + klen);
+    if (e == NULL) abort();
+    e->exp_idx = -1;
+    e->klen = (uint32_t)klen;
+    if (klen) memcpy(e->key, key, klen);
+    size_t b = h & d->mask;
+    e->next = d->buckets[b];
+    d->buckets[b] = e;
+    d->count++;
+    return e;
+}
+
+static void db_grow(db *d) {
+    if (d->count > d->mask + 1) db_rehash(d, (d->mask + 1) * 2);
+}
+
 /* Takes ownership of val. An expired old entry counts as absent (so it
  * loses its TTL even with keep_ttl, as after Redis's lookupKeyWrite). */
 int db_set(db *d, const char *key, size_t klen, obj *val, int keep_ttl) {
     val->lru = store_access_init(d->st);
-    db_entry *e = db_lookup(d, key, klen, NULL);
+    uint64_t h = db_hash(d, key, klen);
+    db_entry *e = db_lookup_h(d, key, klen, h, NULL);
     if (e) {
-        if (e->val != val) obj_free(e->val);
+        if (e->val != val) db_val_free(e, e->val);
         e->val = val;
         if (!keep_ttl) db_exp_remove(d, e);
         return 0;
     }
-    e = malloc(sizeof(*e) + klen);
-    if (e == NULL) abort();
+    e = db_insert(d, key, klen, h, 0);
     e->val = val;
-    e->exp_idx = -1;
-    e->klen = (uint32_t)klen;
-    if (klen) memcpy(e->key, key, klen);
-    size_t b = db_hash(d, key, klen) & d->mask;
-    e->next = d->buckets[b];
-    d->buckets[b] = e;
-    d->count++;
-    if (d->count > d->mask + 1) db_rehash(d, (d->mask + 1) * 2);
+    db_grow(d);
+    return 1;
+}
+
+int db_set_str(db *d, const char *key, size_t klen, const char *p, size_t len, int keep_ttl) {
+    uint64_t h = db_hash(d, key, klen);
+    db_entry *e = db_lookup_h(d, key, klen, h, NULL);
+    long long iv;
+    int is_int = len <= 20 && util_str2ll(p, len, &iv);
+    if (e) {
+        obj *o = e->val;
+        if (!is_int && o->type == OBJ_STRING && o->enc == OBJ_ENC_EMBSTR && len <= o->v.s.len) {
+            /* Same encoding, fits: overwrite in place. */
+            memcpy(o->v.s.ptr, p, len);
+            o->v.s.ptr[len] = '\0';
+            o->v.s.len = len;
+            o->lru = store_access_init(d->st);
+        } else {
+            obj *nv = is_int ? obj_new_int(iv) : obj_new_string(p, len);
+            nv->lru = store_access_init(d->st);
+            db_val_free(e, o);
+            e->val = nv;
+        }
+        if (!keep_ttl) db_exp_remove(d, e);
+        return 0;
+    }
+    if (klen > DB_EMB_KEY_MAX || (!is_int && len > OBJ_EMBSTR_MAX)) {
+        obj *nv = is_int ? obj_new_int(iv) : obj_new_string(p, len);
+        nv->lru = store_access_init(d->st);
+        e = db_insert(d, key, klen, h, 0);
+        e->val = nv;
+    } else {
+        size_t room = is_int ? 0 : len + 1;
+        if (room < DB_EMB_MIN) room = DB_EMB_MIN;
+        e = db_insert(d, key, klen, h, DB_EMB_HDR + room);
+        obj *o = db_emb(e);
+        memset(o, 0, DB_EMB_HDR);
+        o->type = OBJ_STRING;
+        o->lru = store_access_init(d->st);
+        if (is_int) {
+            o->enc = OBJ_ENC_INT;
+            o->v.i = iv;
+        } else {
+            o->enc = OBJ_ENC_EMBSTR;
+            o->v.s.ptr = (char *)o + DB_EMB_HDR;
+            if (len) memcpy(o->v.s.ptr, p, len);
+            o->v.s.ptr[len] = '\0';
+            o->v.s.len = len;
+        }
+        e->val = o;
+    }
+    db_grow(d);
     return 1;
 }
 
@@ -308,7 +415,7 @@ void db_replace(db *d, const char *key, size_t klen, obj *val) {
         db_set(d, key, klen, val, 0);
         return;
     }
-    if (e->val != val) obj_free(e->val);
+    if (e->val != val) db_val_free(e, e->val);
     e->val = val;
 }
 
@@ -377,7 +484,7 @@ static void db_free_detached(void *arg) {
         db_entry *e = t->buckets[i];
         while (e) {
             db_entry *next = e->next;
-            obj_free(e->val);
+            db_val_free(e, e->val);
             free(e);
             e = next;
         }

@@ -132,15 +132,47 @@ obj *obj_dup(const obj *o) {
     return c;
 }
 
-/* Free a value and everything it owns. NULL is fine. */
-void obj_free(obj *o) {
-    if (o == NULL) return;
+/* Free what a value owns, not the value's own memory. */
+void obj_free_contents(obj *o) {
     if (o->type == OBJ_STRING) {
         if (o->enc == OBJ_ENC_RAW) free(o->v.s.ptr);
     } else {
         obj_hooks(o)->free(o);
     }
+}
+
+/* Free a value and everything it owns. NULL is fine. */
+void obj_free(obj *o) {
+    if (o == NULL) return;
+    obj_free_contents(o);
     free(o);
+}
+
+/* A standalone value taking over what o holds (o's memory is not freed and
+ * must not be used as a value afterwards). EMBSTR bytes are copied; a RAW
+ * buffer or a type's representation changes owner. Only o's type, enc,
+ * flags, lru and the fields of its encoding are read. */
+obj *obj_move_out(const obj *o) {
+    obj *c;
+    if (o->type == OBJ_STRING && o->enc == OBJ_ENC_EMBSTR) {
+        c = obj_new_string(o->v.s.ptr, o->v.s.len);
+    } else if (o->type == OBJ_STRING && o->enc == OBJ_ENC_INT) {
+        c = obj_new_int(o->v.i);
+    } else {
+        c = obj_alloc(0);
+        c->type = o->type;
+        c->enc = o->enc;
+        if (o->type == OBJ_STRING) {
+            c->v.s.ptr = o->v.s.ptr;
+            c->v.s.len = o->v.s.len;
+            c->v.s.cap = o->v.s.cap;
+        } else {
+            c->v.ptr = o->v.ptr;
+        }
+    }
+    c->lru = o->lru;
+    c->flags = o->flags;
+    return c;
 }
 
 size_t obj_elements(const obj *o) {

@@ -18,6 +18,8 @@
  *                                                                  v
  *   expires[]: { entry *, deadline_ms } dense array, one slot per key with a TTL
  *
+ * A string value stored with db_set_str is kept in its entry's allocation
+ * (after the key) instead of a separate obj allocation; db.c explains how.
  * Entries never move, so the expires array can point at them; removing a TTL
  * swaps the last slot into the hole. Active expiry samples random slots of
  * the dense array, so its cost does not depend on how many keys have no TTL.
@@ -70,8 +72,12 @@ obj *obj_new_string_enc(const void *p, size_t len); /* like Redis's tryObjectEnc
                                                         INT when p is a canonical
                                                         long long of <= 20 chars */
 obj *obj_new_int(long long v);
-obj *obj_dup(const obj *o);              /* deep copy (COPY command) */
-void obj_free(obj *o);                   /* NULL is fine */
+obj *obj_dup(const obj *o);     /* deep copy (COPY command) */
+void obj_free(obj *o);          /* NULL is fine */
+void obj_free_contents(obj *o); /* what o owns, not o's own memory */
+/* A standalone copy of o that takes over what o owns (RAW buffer, a type's
+ * representation); o's own memory is left to its owner and o is dead. */
+obj *obj_move_out(const obj *o);
 const char *obj_type_name(const obj *o); /* "string", "list", ... */
 const char *obj_enc_name(const obj *o);  /* "embstr", "int", "raw", ... */
 
@@ -139,6 +145,13 @@ typedef struct store {
     uint64_t rng;       /* for the LFU counter's probabilistic increment */
     store_enc enc;      /* encoding thresholds (CONFIG) */
     store_stats stats;
+    /* The hash of one key of the running command, already computed for
+     * routing (util_hash with this store's seed). Set by the command layer
+     * around one command, NULL otherwise: a lookup of exactly these bytes
+     * (same pointer and length) reuses it instead of hashing again. */
+    const char *hint_key;
+    size_t hint_klen;
+    uint64_t hint_hash;
 } store;
 
 store *store_new(int ndb, uint64_t seed);
@@ -164,6 +177,12 @@ obj *db_find_exp(db *d, const char *key, size_t klen, int64_t *expire_ms);
 /* Set key to val, taking ownership of val. An old value is freed. Its TTL is
  * cleared unless keep_ttl. Returns 1 if the key was new, 0 if replaced. */
 int db_set(db *d, const char *key, size_t klen, obj *val, int keep_ttl);
+/* As db_set(d, key, klen, obj_new_string_enc(p, len), keep_ttl), without
+ * the separate allocations: a new key's INT or EMBSTR value is stored in the
+ * key's own allocation, and an EMBSTR value at least as long as the new one
+ * is overwritten in place. db_find's pointer contract holds as for db_set;
+ * db_take hands out a standalone value. Returns 1 if the key was new. */
+int db_set_str(db *d, const char *key, size_t klen, const char *p, size_t len, int keep_ttl);
 /* Replace the value of an existing key in place (keeps TTL). Frees the old
  * value unless it is val itself. The key must exist. */
 void db_replace(db *d, const char *key, size_t klen, obj *val);

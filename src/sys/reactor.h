@@ -10,6 +10,9 @@
 #define RX_READ 1u
 #define RX_WRITE 2u
 #define RX_ERROR 4u
+/* rx_add only: report each new readiness once (edge-triggered), for
+ * wake-up fds that are never read. */
+#define RX_EDGE 8u
 
 typedef struct reactor reactor;
 

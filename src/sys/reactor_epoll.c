@@ -1,8 +1,10 @@
-/* reactor_epoll.c -- the epoll backend of reactor.h. Level-triggered: a
- * connection that stops reading drops RX_READ from its interest mask.
- * Used only by the shard thread that created it.
+/* reactor_epoll.c -- the epoll backend of reactor.h. Level-triggered (an fd
+ * added with RX_EDGE is edge-triggered): a connection that stops reading
+ * drops RX_READ from its interest mask. Used only by the shard thread that
+ * created it.
  */
 #include "reactor.h"
+#include "sysio.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -39,6 +41,7 @@ static uint32_t rx_mask(unsigned mask) {
     uint32_t e = 0;
     if (mask & RX_READ) e |= EPOLLIN;
     if (mask & RX_WRITE) e |= EPOLLOUT;
+    if (mask & RX_EDGE) e |= EPOLLET;
     return e;
 }
 
@@ -58,7 +61,7 @@ int rx_del(reactor *r, int fd) {
 
 int rx_wait(reactor *r, rx_event *ev, int maxev, int timeout_ms) {
     if (maxev > r->maxevents) maxev = r->maxevents;
-    int n = epoll_wait(r->epfd, r->evs, maxev, timeout_ms);
+    int n = sys_epoll_wait(r->epfd, r->evs, maxev, timeout_ms);
     if (n < 0) return 0; /* EINTR: the loop simply goes round again */
     for (int i = 0; i < n; i++) {
         unsigned m = 0;
