@@ -263,17 +263,6 @@ static void multi_queue(multi_state *ms, const cmd_def *cmd, int argc, rt_arg *a
     q->argv = rt_argv_dup(argc, argv);
 }
 
-/* Key positions of a request by its command's key range (no getkeys). */
-static int range_keys(const cmd_def *cmd, int argc, int *keys) {
-    int n = 0;
-    if (cmd->first_key <= 0) return 0;
-    int last = cmd->last_key < 0 ? argc + cmd->last_key : cmd->last_key;
-    int step = cmd->key_step > 0 ? cmd->key_step : 1;
-    for (int i = cmd->first_key; i <= last && i < argc; i += step)
-        keys[n++] = i;
-    return n;
-}
-
 static void exec_next(rt_tx *tx);
 
 /* Run queued commands until one has to go to another shard (it continues
@@ -312,8 +301,7 @@ static void exec_next(rt_tx *tx) {
             if (shard < 0) continue;
         } else {
             int *keys = malloc(sizeof(int) * (size_t)q->argc);
-            int nkeys = cmd->getkeys ? cmd->getkeys(q->argc, q->argv, keys, &ms->body)
-                                     : range_keys(cmd, q->argc, keys);
+            int nkeys = cmd_key_positions(cmd, q->argc, q->argv, keys, &ms->body);
             if (nkeys < 0) {
                 free(keys);
                 continue;
@@ -411,8 +399,7 @@ static void plan_exec(rt_conn *c, client_state *cs, rt_plan *plan, rbuf *reply) 
             break;
         }
         int *keys = malloc(sizeof(int) * (size_t)q->argc);
-        int nkeys = q->cmd->getkeys ? q->cmd->getkeys(q->argc, q->argv, keys, &scratch)
-                                    : range_keys(q->cmd, q->argc, keys);
+        int nkeys = cmd_key_positions(q->cmd, q->argc, q->argv, keys, &scratch);
         if (nkeys <= 0) use[rt_shard_id(home)] = 1;
         for (int k = 0; k < nkeys; k++)
             use[rt_key_shard(r, q->argv[keys[k]].p, q->argv[keys[k]].len)] = 1;
