@@ -187,6 +187,14 @@ static inline unsigned char cmd_fold(unsigned char ch) {
     return (ch >= 'A' && ch <= 'Z') ? (unsigned char)(ch + 32) : ch;
 }
 
+/* A table name (lower case) equals name[0..len) in any case; the caller
+ * has checked the length. */
+static inline int cmd_name_eq(const char *lower, const char *name, size_t len) {
+    for (size_t i = 0; i < len; i++)
+        if (lower[i] != (char)cmd_fold((unsigned char)name[i])) return 0;
+    return 1;
+}
+
 static inline uint32_t cmd_hash_name(const char *name, size_t len) {
     uint32_t h = 2166136261u;
     for (size_t i = 0; i < len; i++) {
@@ -262,8 +270,7 @@ const cmd_def *cmd_lookup(const char *name, size_t len) {
     for (uint32_t slot = h & (CMD_HASH_SLOTS - 1); cmd_hash[slot].cmd;
          slot = (slot + 1) & (CMD_HASH_SLOTS - 1)) {
         const cmd_slot *e = &cmd_hash[slot];
-        if (e->hash == h && e->len == len && strncasecmp(e->cmd->name, name, len) == 0)
-            return e->cmd;
+        if (e->hash == h && e->len == len && cmd_name_eq(e->cmd->name, name, len)) return e->cmd;
     }
     return NULL;
 }
