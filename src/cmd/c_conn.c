@@ -20,6 +20,7 @@
 #include "cmd.h"
 #include "handlers.h"
 #include "watch.h"
+#include "block.h"
 
 /* ------------------------------------------------------------------ */
 /* Shared helpers                                                     */
@@ -404,22 +405,48 @@ void cmd_client_no_evict(rt_ctx *c) {
     rw_ok(c->reply);
 }
 
-/* No command blocks yet, so no client can be unblocked: always 0. */
-void cmd_client_unblock(rt_ctx *c) {
-    if (c->argc != 3 && c->argc != 4) {
-        reply_subcmd_syntax(c->reply, &c->argv[0], &c->argv[1]);
+/* Op on every shard: end the wait of the client (whose home is that shard)
+ * if it is blocked; part.n = 1 if it was. */
+static void client_unblock_op(rt_ctx *c) {
+    rt_tx *tx = c->tx;
+    long long *id = tx->state;
+    int how = tx->argc == 4 && arg_is(&tx->argv[3], "error") ? BLOCK_END_ERROR : BLOCK_END_TIMEOUT;
+    tx->part[c->part].n = block_unblock(c->shard, (uint64_t)*id, how);
+}
+
+static void client_unblock_next(rt_tx *tx) {
+    long long n = 0;
+    for (int i = 0; i < tx->nparts; i++)
+        n += tx->part[i].n;
+    rw_int(&tx->reply, n);
+    free(tx->state);
+    tx->state = NULL;
+    rt_tx_done(tx);
+}
+
+/* CLIENT UNBLOCK <id> [TIMEOUT|ERROR]: 1 if that client was blocked. */
+void cmd_client_unblock_multi(rt_tx *tx) {
+    rbuf *r = &tx->reply;
+    if (tx->argc != 3 && tx->argc != 4) {
+        reply_subcmd_syntax(r, &tx->argv[0], &tx->argv[1]);
+        rt_tx_done(tx);
         return;
     }
-    if (c->argc == 4 && !arg_is(&c->argv[3], "timeout") && !arg_is(&c->argv[3], "error")) {
-        rw_error(c->reply, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+    if (tx->argc == 4 && !arg_is(&tx->argv[3], "timeout") && !arg_is(&tx->argv[3], "error")) {
+        rw_error(r, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+        rt_tx_done(tx);
         return;
     }
-    long long id;
-    if (!util_str2ll(c->argv[2].p, c->argv[2].len, &id)) {
-        rw_error(c->reply, ERR_NOT_INT);
+    long long *id = malloc(sizeof(*id));
+    if (id == NULL) abort();
+    if (!util_str2ll(tx->argv[2].p, tx->argv[2].len, id)) {
+        free(id);
+        rw_error(r, ERR_NOT_INT);
+        rt_tx_done(tx);
         return;
     }
-    rw_int(c->reply, 0);
+    tx->state = id;
+    rt_tx_run(tx, client_unblock_op, client_unblock_next);
 }
 
 static const char *const client_help_lines[] = {
@@ -664,6 +691,7 @@ static void client_kill_visit(rt_conn *conn, void *arg) {
     kill_visit *v = arg;
     if (!client_filter_match(v->f, conn, v->self_id)) return;
     rt_conn_close_after_reply(conn);
+    block_unblock(rt_conn_shard(conn), rt_conn_id(conn), BLOCK_END_KILL);
     v->killed++;
 }
 

@@ -2780,6 +2780,275 @@ static const cmd_meta meta_config_help = {
     .nargs = 0,
 };
 
+static const cmd_keyspec ks_blpop[] = {
+    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_DELETE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, -2, 1,
+     0},
+};
+static const cmd_history hist_blpop[] = {
+    {"6.0.0", "`timeout` is interpreted as a double instead of an integer."},
+};
+static const cmd_arg args_blpop[] = {
+    {"key", "key", 0, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+    {"timeout", "double", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_meta meta_blpop = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_LIST) | CMD_ACL_BIT(CMD_ACL_SLOW) |
+           CMD_ACL_BIT(CMD_ACL_BLOCKING),
+    .tips = NULL,
+    .keyspecs = ks_blpop,
+    .nkeyspecs = 1,
+    .summary =
+        "Take the head element of the first non-empty list, waiting for one if all are empty",
+    .since = "2.0.0",
+    .group = "list",
+    .complexity = "O(N) where N is the number of provided keys.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = hist_blpop,
+    .nhistory = 1,
+    .args = args_blpop,
+    .nargs = 2,
+};
+
+static const cmd_keyspec ks_brpop[] = {
+    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_DELETE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, -2, 1,
+     0},
+};
+static const cmd_history hist_brpop[] = {
+    {"6.0.0", "`timeout` is interpreted as a double instead of an integer."},
+};
+static const cmd_arg args_brpop[] = {
+    {"key", "key", 0, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+    {"timeout", "double", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_meta meta_brpop = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_LIST) | CMD_ACL_BIT(CMD_ACL_SLOW) |
+           CMD_ACL_BIT(CMD_ACL_BLOCKING),
+    .tips = NULL,
+    .keyspecs = ks_brpop,
+    .nkeyspecs = 1,
+    .summary =
+        "Take the tail element of the first non-empty list, waiting for one if all are empty",
+    .since = "2.0.0",
+    .group = "list",
+    .complexity = "O(N) where N is the number of provided keys.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = hist_brpop,
+    .nhistory = 1,
+    .args = args_brpop,
+    .nargs = 2,
+};
+
+static const cmd_keyspec ks_brpoplpush[] = {
+    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_DELETE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1,
+     0},
+    {NULL, CMD_KS_RW | CMD_KS_INSERT, CMD_BS_INDEX, 2, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_history hist_brpoplpush[] = {
+    {"6.0.0", "`timeout` is interpreted as a double instead of an integer."},
+};
+static const cmd_arg args_brpoplpush[] = {
+    {"source", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"destination", "key", 1, NULL, NULL, NULL, 0, NULL, 0},
+    {"timeout", "double", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_meta meta_brpoplpush = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_LIST) | CMD_ACL_BIT(CMD_ACL_SLOW) |
+           CMD_ACL_BIT(CMD_ACL_BLOCKING),
+    .tips = NULL,
+    .keyspecs = ks_brpoplpush,
+    .nkeyspecs = 2,
+    .summary =
+        "Move a list's tail element to another list's head, waiting while the source is empty",
+    .since = "2.2.0",
+    .group = "list",
+    .complexity = "O(1)",
+    .doc_flags = CMD_DOC_DEPRECATED,
+    .deprecated_since = "6.2.0",
+    .replaced_by = "`BLMOVE` with the `RIGHT` and `LEFT` arguments",
+    .history = hist_brpoplpush,
+    .nhistory = 1,
+    .args = args_brpoplpush,
+    .nargs = 3,
+};
+
+static const cmd_keyspec ks_blmove[] = {
+    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_DELETE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1,
+     0},
+    {NULL, CMD_KS_RW | CMD_KS_INSERT, CMD_BS_INDEX, 2, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
+};
+static const cmd_arg args_blmove_2[] = {
+    {"left", "pure-token", -1, "LEFT", NULL, NULL, 0, NULL, 0},
+    {"right", "pure-token", -1, "RIGHT", NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_blmove_3[] = {
+    {"left", "pure-token", -1, "LEFT", NULL, NULL, 0, NULL, 0},
+    {"right", "pure-token", -1, "RIGHT", NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_blmove[] = {
+    {"source", "key", 0, NULL, NULL, NULL, 0, NULL, 0},
+    {"destination", "key", 1, NULL, NULL, NULL, 0, NULL, 0},
+    {"wherefrom", "oneof", -1, NULL, NULL, NULL, 0, args_blmove_2, 2},
+    {"whereto", "oneof", -1, NULL, NULL, NULL, 0, args_blmove_3, 2},
+    {"timeout", "double", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_meta meta_blmove = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_LIST) | CMD_ACL_BIT(CMD_ACL_SLOW) |
+           CMD_ACL_BIT(CMD_ACL_BLOCKING),
+    .tips = NULL,
+    .keyspecs = ks_blmove,
+    .nkeyspecs = 2,
+    .summary = "Move an element from one end of a list to an end of another, waiting while the "
+               "source is empty",
+    .since = "6.2.0",
+    .group = "list",
+    .complexity = "O(1)",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_blmove,
+    .nargs = 5,
+};
+
+static const cmd_keyspec ks_blmpop[] = {
+    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_DELETE, CMD_BS_INDEX, 2, NULL, 0, CMD_FK_KEYNUM, 0, 1,
+     1},
+};
+static const cmd_arg args_blmpop_3[] = {
+    {"left", "pure-token", -1, "LEFT", NULL, NULL, 0, NULL, 0},
+    {"right", "pure-token", -1, "RIGHT", NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_blmpop[] = {
+    {"timeout", "double", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"numkeys", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"key", "key", 0, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+    {"where", "oneof", -1, NULL, NULL, NULL, 0, args_blmpop_3, 2},
+    {"count", "integer", -1, "COUNT", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+};
+static const cmd_meta meta_blmpop = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_LIST) | CMD_ACL_BIT(CMD_ACL_SLOW) |
+           CMD_ACL_BIT(CMD_ACL_BLOCKING),
+    .tips = NULL,
+    .keyspecs = ks_blmpop,
+    .nkeyspecs = 1,
+    .summary =
+        "Take elements from the first non-empty of several lists, waiting for one if all are empty",
+    .since = "7.0.0",
+    .group = "list",
+    .complexity =
+        "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_blmpop,
+    .nargs = 5,
+};
+
+static const cmd_keyspec ks_bzpopmin[] = {
+    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_DELETE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, -2, 1,
+     0},
+};
+static const cmd_history hist_bzpopmin[] = {
+    {"6.0.0", "`timeout` is interpreted as a double instead of an integer."},
+};
+static const cmd_arg args_bzpopmin[] = {
+    {"key", "key", 0, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+    {"timeout", "double", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_meta meta_bzpopmin = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_SORTEDSET) | CMD_ACL_BIT(CMD_ACL_FAST) |
+           CMD_ACL_BIT(CMD_ACL_BLOCKING),
+    .tips = NULL,
+    .keyspecs = ks_bzpopmin,
+    .nkeyspecs = 1,
+    .summary =
+        "Take the lowest-scored member of the first non-empty sorted set, waiting if all are empty",
+    .since = "5.0.0",
+    .group = "sorted-set",
+    .complexity = "O(log(N)) with N being the number of elements in the sorted set.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = hist_bzpopmin,
+    .nhistory = 1,
+    .args = args_bzpopmin,
+    .nargs = 2,
+};
+
+static const cmd_keyspec ks_bzpopmax[] = {
+    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_DELETE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, -2, 1,
+     0},
+};
+static const cmd_history hist_bzpopmax[] = {
+    {"6.0.0", "`timeout` is interpreted as a double instead of an integer."},
+};
+static const cmd_arg args_bzpopmax[] = {
+    {"key", "key", 0, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+    {"timeout", "double", -1, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const cmd_meta meta_bzpopmax = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_SORTEDSET) | CMD_ACL_BIT(CMD_ACL_FAST) |
+           CMD_ACL_BIT(CMD_ACL_BLOCKING),
+    .tips = NULL,
+    .keyspecs = ks_bzpopmax,
+    .nkeyspecs = 1,
+    .summary = "Take the highest-scored member of the first non-empty sorted set, waiting if all "
+               "are empty",
+    .since = "5.0.0",
+    .group = "sorted-set",
+    .complexity = "O(log(N)) with N being the number of elements in the sorted set.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = hist_bzpopmax,
+    .nhistory = 1,
+    .args = args_bzpopmax,
+    .nargs = 2,
+};
+
+static const cmd_keyspec ks_bzmpop[] = {
+    {NULL, CMD_KS_RW | CMD_KS_ACCESS | CMD_KS_DELETE, CMD_BS_INDEX, 2, NULL, 0, CMD_FK_KEYNUM, 0, 1,
+     1},
+};
+static const cmd_arg args_bzmpop_3[] = {
+    {"min", "pure-token", -1, "MIN", NULL, NULL, 0, NULL, 0},
+    {"max", "pure-token", -1, "MAX", NULL, NULL, 0, NULL, 0},
+};
+static const cmd_arg args_bzmpop[] = {
+    {"timeout", "double", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"numkeys", "integer", -1, NULL, NULL, NULL, 0, NULL, 0},
+    {"key", "key", 0, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+    {"where", "oneof", -1, NULL, NULL, NULL, 0, args_bzmpop_3, 2},
+    {"count", "integer", -1, "COUNT", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+};
+static const cmd_meta meta_bzmpop = {
+    .acl = CMD_ACL_BIT(CMD_ACL_WRITE) | CMD_ACL_BIT(CMD_ACL_SORTEDSET) | CMD_ACL_BIT(CMD_ACL_SLOW) |
+           CMD_ACL_BIT(CMD_ACL_BLOCKING),
+    .tips = NULL,
+    .keyspecs = ks_bzmpop,
+    .nkeyspecs = 1,
+    .summary = "Take the lowest or highest members of the first non-empty of several sorted sets, "
+               "waiting if all are empty",
+    .since = "7.0.0",
+    .group = "sorted-set",
+    .complexity = "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number "
+                  "of elements in the sorted set, and M being the number of elements popped.",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = args_bzmpop,
+    .nargs = 5,
+};
+
 static const cmd_keyspec ks_geoadd[] = {
     {NULL, CMD_KS_RW | CMD_KS_UPDATE, CMD_BS_INDEX, 1, NULL, 0, CMD_FK_RANGE, 0, 1, 0},
 };
@@ -5938,6 +6207,15 @@ const cmd_meta_ref cmd_meta_refs[] = {
     {"config|rewrite", &meta_config_rewrite, 2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
      0, 0, 0},
     {"config|help", &meta_config_help, 2, CMD_LOADING | CMD_STALE, 0, 0, 0},
+    {"blpop", &meta_blpop, -3, CMD_WRITE | CMD_NOSCRIPT | CMD_BLOCKING, 1, -2, 1},
+    {"brpop", &meta_brpop, -3, CMD_WRITE | CMD_NOSCRIPT | CMD_BLOCKING, 1, -2, 1},
+    {"brpoplpush", &meta_brpoplpush, 4, CMD_WRITE | CMD_DENYOOM | CMD_NOSCRIPT | CMD_BLOCKING, 1, 2,
+     1},
+    {"blmove", &meta_blmove, 6, CMD_WRITE | CMD_DENYOOM | CMD_NOSCRIPT | CMD_BLOCKING, 1, 2, 1},
+    {"blmpop", &meta_blmpop, -5, CMD_WRITE | CMD_BLOCKING | CMD_MOVABLE_KEYS, 0, 0, 0},
+    {"bzpopmin", &meta_bzpopmin, -3, CMD_WRITE | CMD_NOSCRIPT | CMD_BLOCKING | CMD_FAST, 1, -2, 1},
+    {"bzpopmax", &meta_bzpopmax, -3, CMD_WRITE | CMD_NOSCRIPT | CMD_BLOCKING | CMD_FAST, 1, -2, 1},
+    {"bzmpop", &meta_bzmpop, -5, CMD_WRITE | CMD_BLOCKING | CMD_MOVABLE_KEYS, 0, 0, 0},
     {"geoadd", &meta_geoadd, -5, CMD_WRITE | CMD_DENYOOM, 1, 1, 1},
     {"geodist", &meta_geodist, -4, CMD_READONLY, 1, 1, 1},
     {"geohash", &meta_geohash, -2, CMD_READONLY, 1, 1, 1},

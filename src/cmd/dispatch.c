@@ -14,6 +14,7 @@
 #include "expire_cron.h"
 #include "handlers.h"
 #include "watch.h"
+#include "block.h"
 #include "monitor.h"
 
 server_info g_server;
@@ -50,6 +51,7 @@ static void exec_proc(rt_ctx *c) {
     cmd->proc(c);
     st0->hint_key = NULL;
     if (ss->watched) watch_after_write(c, cmd, c->argc, c->argv, c->db, dirty);
+    if (block_slots[ss->id].nreg) block_after_write(c, dirty);
     cmd_stat *st = &ss->stats[cmd->id];
     st->calls++;
     int64_t t1 = rt_shard_clock(c->shard);
@@ -79,6 +81,7 @@ static void op_end(rt_ctx *c) {
     shard_state *ss = ctx_ss(c);
     if (ss->watched)
         watch_after_write(c, c->tx->cmd, c->tx->argc, c->tx->argv, c->tx->db, ss->watch_mark);
+    if (block_slots[ss->id].nreg) block_after_write(c, ss->watch_mark);
 }
 
 void ss_apply_config(shard_state *ss) {
@@ -122,6 +125,7 @@ static void shard_free(void *p) {
     shard_state *ss = p;
     store_free(ss->st);
     watch_table_free(ss);
+    block_shard_free(ss->id);
     config_free(&ss->cfg);
     free(ss->stats);
     free(ss);
@@ -132,6 +136,7 @@ static void shard_cron(rt_shard *s, void *p) {
     shard_state *ss = p;
     ss->st->now_ms = util_mstime();
     expire_cron(ss);
+    block_cron(s);
 }
 
 static void *conn_init(rt_conn *c) {
@@ -476,6 +481,7 @@ static void prepare(rt_conn *c, int argc, rt_arg *argv, rt_plan *plan, rbuf *rep
         if (argc < 2) {
             reply_arity_error(reply, cmd);
             reject(c, cmd);
+            if (cs->multi) cs->multi->dirty = 1;
             return;
         }
         const cmd_def *sub = cmd_lookup_sub(cmd, argv[1].p, argv[1].len);
@@ -596,6 +602,7 @@ static void prepare(rt_conn *c, int argc, rt_arg *argv, rt_plan *plan, rbuf *rep
         plan->shard = rt_shard_id(home);
         return;
     }
+    if ((cmd->flags & CMD_BLOCKING) && block_plan(home, cmd, argc, argv, keys, nkeys, plan)) return;
     plan->kind = RT_PLAN_KEYS;
     plan->keys = keys;
     plan->nkeys = nkeys;

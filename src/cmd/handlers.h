@@ -111,7 +111,7 @@ void cmd_client_pause_multi(rt_tx *tx);
 void cmd_client_reply(rt_ctx *c);
 void cmd_client_setinfo(rt_ctx *c);
 void cmd_client_setname(rt_ctx *c);
-void cmd_client_unblock(rt_ctx *c);
+void cmd_client_unblock_multi(rt_tx *tx);
 void cmd_client_unpause_multi(rt_tx *tx);
 void cmd_info_multi(rt_tx *tx);
 void cmd_time(rt_ctx *c);

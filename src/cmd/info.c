@@ -22,6 +22,7 @@
 #include "../server/version.h"
 #include "../store/lazyfree.h"
 #include "cmd.h"
+#include "block.h"
 #include "handlers.h"
 
 enum {
@@ -238,10 +239,10 @@ static void info_clients(rbuf *o, const info_req *req, long nconns) {
               "maxclients:%d\r\n"
               "client_recent_max_input_buffer:0\r\n"
               "client_recent_max_output_buffer:0\r\n"
-              "blocked_clients:0\r\n"
+              "blocked_clients:%ld\r\n"
               "tracking_clients:0\r\n"
               "clients_in_timeout_table:0\r\n",
-              nconns, req->maxclients);
+              nconns, req->maxclients, block_count());
 }
 
 static void info_memory(rbuf *o, const info_req *req) {

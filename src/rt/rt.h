@@ -144,6 +144,23 @@ rt_shard *rt_tx_coord(rt_tx *tx);
 /* Finish: the runtime sends tx->reply to the client, releases the shards and
  * frees the tx (the command must have freed its own scratch first). */
 void rt_tx_done(rt_tx *tx);
+/* Blocking commands: give back every part's shard while keeping the tx (and
+ * the connection's reply slot and request barrier) pending. Coordinator only,
+ * with every part held and no op running. The tx then holds nothing until
+ * rt_tx_reacquire. */
+void rt_tx_release(rt_tx *tx);
+/* Take a released tx's parts again, in ascending shard order, then call
+ * next(tx) on the coordinator (which goes on with ops, releases again, or
+ * finishes with rt_tx_done). */
+void rt_tx_reacquire(rt_tx *tx, void (*next)(rt_tx *tx));
+/* Drop a released tx at teardown (its connection is closed): no reply, no
+ * shard to give back; frees the tx (the command freed its scratch). */
+void rt_tx_abandon(rt_tx *tx);
+/* Run fn(shard, arg) once on shard `to`, asynchronously, even while that
+ * shard is held by a transaction (fn must not touch data a tx protects).
+ * A message dropped at teardown never runs fn: pass a value, not something
+ * that must be freed. */
+void rt_post(rt_shard *from, int to, void (*fn)(rt_shard *s, void *arg), void *arg);
 
 /* The command set. All callbacks run on shard threads. */
 typedef struct rt_ops {

@@ -272,3 +272,36 @@ void tx_on_msg(rt_shard *s, rt_msg *m) {
 rt_shard *rt_tx_coord(rt_tx *tx) {
     return tx->priv->coord;
 }
+
+void rt_tx_release(rt_tx *tx) {
+    for (int i = 0; i < tx->nparts; i++)
+        tx_send(tx, i, MSG_TX_UNLOCK, NULL);
+    tx->priv->nlocked = 0;
+}
+
+void rt_tx_abandon(rt_tx *tx) {
+    struct rt_tx_priv *pv = tx->priv;
+    pv->conn->tx_pending--;
+    tx->reply.len = 0;
+    conn_deliver(pv->conn, pv->seq, &tx->reply);
+    tx_free(tx);
+}
+
+void rt_tx_reacquire(rt_tx *tx, void (*next)(rt_tx *tx)) {
+    /* The LOCKED handler takes the parts in ascending order, then calls
+     * priv->multi: the continuation. */
+    tx->priv->multi = next;
+    tx_send(tx, 0, MSG_TX_LOCK, NULL);
+}
+
+void rt_post(rt_shard *from, int to, void (*fn)(rt_shard *s, void *arg), void *arg) {
+    rt_msg *m = calloc(1, sizeof(rt_msg));
+    int *pending = malloc(sizeof(int));
+    *pending = 1;
+    m->type = MSG_CALL;
+    m->u.call.fn = fn;
+    m->u.call.done = NULL;
+    m->u.call.arg = arg;
+    m->u.call.pending = pending;
+    shard_send(from, to, m);
+}
