@@ -333,7 +333,8 @@ static void ks_ttl_generic(rt_ctx *c, int ms, int absolute) {
     }
     long long t = absolute ? exp : exp - st->now_ms;
     if (t < 0) t = 0;
-    rw_int(c->reply, ms ? t : (t + 500) / 1000);
+    /* Rounded to the nearest second without overflowing near LLONG_MAX. */
+    rw_int(c->reply, ms ? t : t / 1000 + (t % 1000 >= 500));
 }
 
 void cmd_ttl(rt_ctx *c) {

@@ -122,8 +122,18 @@ int tstr_bf_overflow_u(uint64_t value, int64_t incr, int bits, int mode, uint64_
 int tstr_bf_overflow_s(int64_t value, int64_t incr, int bits, int mode, int64_t *limit) {
     int64_t max = (bits >= 64) ? INT64_MAX : ((int64_t)1 << (bits - 1)) - 1;
     int64_t min = -max - 1;
-    __int128 sum = (__int128)value + incr;
-    int over = sum > max ? 1 : (sum < min ? -1 : 0);
+    /* Redis's test, including its wrap-around: the room left above and
+     * below value is computed in 64 bits, so for a field under 64 bits a
+     * value within 127 or so of INT64_MIN counts as too big (SAT answers
+     * max), and Redis's replies are what we match. */
+    int64_t maxincr = (int64_t)((uint64_t)max - (uint64_t)value);
+    int64_t minincr = (int64_t)((uint64_t)min - (uint64_t)value);
+    int over = 0;
+    if (value > max || (bits != 64 && incr > maxincr) || (value >= 0 && incr > 0 && incr > maxincr))
+        over = 1;
+    else if (value < min || (bits != 64 && incr < minincr) ||
+             (value < 0 && incr < 0 && incr < minincr))
+        over = -1;
     if (!over) return 0;
     if (mode == TSTR_BF_WRAP) {
         uint64_t w = (uint64_t)value + (uint64_t)incr;
@@ -956,12 +966,13 @@ void cmd_bitcount(rt_ctx *c) {
     if (arg_ll_or_reply(c->reply, &c->argv[2], &start, ERR_NOT_INT) < 0 ||
         arg_ll_or_reply(c->reply, &c->argv[3], &end, ERR_NOT_INT) < 0)
         return;
-    if (c->argc == 5 && (isbit = str_parse_unit(c->reply, &c->argv[4])) < 0) return;
-    long long totlen = isbit ? (long long)slen * 8 : (long long)slen;
+    /* An empty negative range answers 0 before the unit is looked at. */
     if (start < 0 && end < 0 && start > end) {
         rw_int(c->reply, 0);
         return;
     }
+    if (c->argc == 5 && (isbit = str_parse_unit(c->reply, &c->argv[4])) < 0) return;
+    long long totlen = isbit ? (long long)slen * 8 : (long long)slen;
     str_clamp_range(totlen, &start, &end);
     if (start > end)
         rw_int(c->reply, 0);
@@ -1430,9 +1441,10 @@ typedef struct lcs_range {
 } lcs_range;
 
 /* Parse LCS's options and reply for strings a and b (borrowed). Matches
- * are reported from the end of the strings backwards, as Redis does. */
+ * are reported from the end of the strings backwards, as Redis does. The
+ * table may take at most `limit` bytes (proto-max-bulk-len). */
 static void lcs_reply(rbuf *r, int argc, const rt_arg *argv, const char *a, size_t alen,
-                      const char *b, size_t blen) {
+                      const char *b, size_t blen, long long limit) {
     int getlen = 0, getidx = 0, withlen = 0;
     long long minlen = 0;
     for (int j = 3; j < argc; j++) {
@@ -1459,9 +1471,14 @@ static void lcs_reply(rbuf *r, int argc, const rt_arg *argv, const char *a, size
         rw_error(r, "ERR String too long for LCS");
         return;
     }
+    unsigned long long cells = (unsigned long long)(alen + 1) * (blen + 1);
+    if (cells * sizeof(uint32_t) > (unsigned long long)limit) {
+        rw_error(r, "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
+        return;
+    }
     uint32_t *t = tstr_lcs_table(a, alen, b, blen);
     if (t == NULL) {
-        rw_error(r, "ERR Insufficient memory, transient memory for LCS exceeds limit");
+        rw_error(r, "ERR Insufficient memory, failed allocating transient memory for LCS");
         return;
     }
     uint32_t total = TSTR_LCS(t, blen, alen, blen);
@@ -1550,7 +1567,7 @@ void cmd_lcs(rt_ctx *c) {
     size_t alen = 0, blen = 0;
     const char *a = oa ? obj_str(oa, ta, &alen) : "";
     const char *b = ob ? obj_str(ob, tb, &blen) : "";
-    lcs_reply(c->reply, c->argc, c->argv, a, alen, b, blen);
+    lcs_reply(c->reply, c->argc, c->argv, a, alen, b, blen, ctx_ss(c)->cfg.proto_max_bulk_len);
 }
 
 /* LCS at the coordinator, once both values are copied out. */
@@ -1562,7 +1579,9 @@ static void lcs_after_copy(rt_tx *tx) {
     } else {
         const char *a = ca && ca->p ? ca->p : "", *b = cb && cb->p ? cb->p : "";
         size_t alen = ca ? ca->len : 0, blen = cb ? cb->len : 0;
-        lcs_reply(&tx->reply, tx->argc, tx->argv, a, alen, b, blen);
+        shard_state *coord = rt_shard_data(rt_tx_coord(tx));
+        lcs_reply(&tx->reply, tx->argc, tx->argv, a, alen, b, blen,
+                  coord->cfg.proto_max_bulk_len);
     }
     free(by);
     copies_free(tx);

@@ -110,3 +110,10 @@ def test_exec_is_atomic_across_shards(diff):
         t.join()
     assert bad == []
     c.close()
+
+
+def test_container_without_subcommand_aborts_exec(diff):
+    # A container command missing its subcommand is refused while queueing
+    # and dooms the transaction, as any other refused command does.
+    for cmd in (("OBJECT",), ("CONFIG",), ("CLIENT",)):
+        diff.check_many([("MULTI",), cmd, ("SET", "a", "1"), ("EXEC",), ("GET", "a")])

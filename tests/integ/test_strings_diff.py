@@ -623,3 +623,31 @@ def test_setbit_bitfield_dirty_only_on_change(diff):
             steps.append(_dirty(client) - before)
         deltas.append(steps)
     assert deltas[0] == deltas[1]
+
+
+def test_found_by_random_streams(diff):
+    # Cases the random command streams found: LCS refuses a table larger
+    # than proto-max-bulk-len; BITCOUNT answers an empty negative range
+    # before parsing its unit; BITFIELD SAT follows Redis's 64-bit room test;
+    # EXPIRETIME/TTL round a deadline next to LLONG_MAX without overflowing.
+    try:
+        diff.check("CONFIG", "SET", "proto-max-bulk-len", "1mb")
+        diff.check("SET", "lcs", "a" * 600)
+        diff.check("LCS", "lcs", "lcs", "LEN")
+        diff.check("SET", "lcs2", "a" * 400)
+        diff.check("LCS", "lcs2", "lcs2", "LEN")
+    finally:
+        diff.both("CONFIG", "SET", "proto-max-bulk-len", "512mb")
+    diff.check_many([
+        ("SET", "bc", "abc"), ("BITCOUNT", "bc", "-1", "-2", "foo"),
+        ("BITCOUNT", "bc", "1", "2", "foo"), ("BITCOUNT", "bc", "-2", "-1", "BIT"),
+        ("BITFIELD", "bf", "OVERFLOW", "SAT", "SET", "i8", "0", "-9223372036854775808",
+         "GET", "i8", "0"),
+        ("BITFIELD", "bf", "OVERFLOW", "SAT", "SET", "i8", "0", "-9223372036854775700",
+         "GET", "i8", "0"),
+        ("BITFIELD", "bf", "OVERFLOW", "SAT", "INCRBY", "i64", "0", "-9223372036854775808",
+         "GET", "i64", "0"),
+        ("SET", "ttl", "v"), ("PEXPIREAT", "ttl", "9223372036854775807"),
+        ("EXPIRETIME", "ttl"), ("PEXPIRETIME", "ttl"),
+        ("PEXPIREAT", "ttl", "9223372036854775499"), ("EXPIRETIME", "ttl"),
+    ])
