@@ -48,6 +48,7 @@
 #include "../store/zset.h"
 #include "block.h"
 #include "cmd_rows.h"
+#include "type_util.h"
 
 block_slot block_slots[BLOCK_MAX_SHARDS];
 static _Atomic long blocked_clients; /* relaxed: INFO only */
@@ -148,18 +149,6 @@ static int timeout_or_reply(rbuf *r, const rt_arg *a, int64_t *deadline) {
     return 0;
 }
 
-static int where_or_reply(rbuf *r, const rt_arg *a, int *where) {
-    if (arg_is(a, "left"))
-        *where = LIST_HEAD;
-    else if (arg_is(a, "right"))
-        *where = LIST_TAIL;
-    else {
-        rw_error(r, ERR_SYNTAX);
-        return -1;
-    }
-    return 0;
-}
-
 /* BLMPOP / BZMPOP: timeout numkeys key... end [COUNT n], checked in Redis's
  * order (the timeout last). */
 static int mpop_parse(rbuf *r, int argc, const rt_arg *argv, bstate *st) {
@@ -255,21 +244,6 @@ static void reply_nothing(rbuf *r, const bstate *st) {
 
 /* ---------------------------------------------------------------------- */
 /* Popping, on the shard that owns the key (c's). */
-
-typedef struct member_copy {
-    char *m;
-    size_t ml;
-    double score;
-} member_copy;
-
-static void member_copy_visit(void *priv, const char *m, size_t ml, double score) {
-    member_copy *mc = priv;
-    mc->m = malloc(ml + 1);
-    if (mc->m == NULL) abort();
-    memcpy(mc->m, m, ml);
-    mc->ml = ml;
-    mc->score = score;
-}
 
 /* Pop from the value o at argv[j] and write the command's reply into r
  * (every form but the moves). Deletes the key when it empties. */

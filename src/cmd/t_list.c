@@ -15,6 +15,7 @@
 
 #include "../store/list.h"
 #include "cmd_rows.h"
+#include "type_util.h"
 
 #define ERR_MUST_BE_POSITIVE "ERR value is out of range, must be positive"
 
@@ -23,19 +24,6 @@
 
 static void reply_entry(rbuf *r, const lp_entry *e) {
     rw_bulk(r, e->s, e->len);
-}
-
-/* LEFT or RIGHT (any case) into *where; a syntax error reply otherwise. */
-static int where_or_reply(rbuf *r, const rt_arg *a, int *where) {
-    if (arg_is(a, "left"))
-        *where = LIST_HEAD;
-    else if (arg_is(a, "right"))
-        *where = LIST_TAIL;
-    else {
-        rw_error(r, ERR_SYNTAX);
-        return -1;
-    }
-    return 0;
 }
 
 /* Reply the elements start..end (inclusive, negative from the tail, clamped

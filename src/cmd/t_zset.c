@@ -25,6 +25,7 @@
 #include "../store/set.h"
 #include "../store/zset.h"
 #include "cmd_rows.h"
+#include "type_util.h"
 
 #define ERR_NAN "ERR resulting score is not a number (NaN)"
 #define ERR_MINMAX_FLOAT "ERR min or max is not a float"
@@ -710,22 +711,6 @@ static void cmd_zrangestore_multi(rt_tx *tx) {
 
 /* ---------------------------------------------------------------------- */
 /* ZPOPMIN, ZPOPMAX, ZMPOP. */
-
-/* A member copied out of a zset (so the zset may change afterwards). */
-typedef struct member_copy {
-    char *m; /* malloc'd */
-    size_t ml;
-    double score;
-} member_copy;
-
-static void member_copy_visit(void *priv, const char *m, size_t ml, double score) {
-    member_copy *mc = priv;
-    mc->m = malloc(ml + 1);
-    if (mc->m == NULL) abort();
-    memcpy(mc->m, m, ml);
-    mc->ml = ml;
-    mc->score = score;
-}
 
 /* Pop up to count members of zset o (at key) from its min or max end,
  * replying as Redis does: flat pairs, or nested pairs when `nested`;
