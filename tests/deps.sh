@@ -12,8 +12,7 @@ BUILD_PKGS=(
 )
 
 PKGS=(
-    build-essential     # gcc, make
-    libxxhash-dev       # keyspace hash
+    "${BUILD_PKGS[@]}"
     liburing-dev        # io_uring reactor (planned; measured before adoption)
     libjemalloc-dev     # allocator (planned; measured before adoption)
     redis-server        # reference server for differential tests and benchmarks
@@ -21,7 +20,8 @@ PKGS=(
     python3-redis       # real-client tests
     python3-pytest
     python3-hiredis
-    valgrind
+    valgrind            # bench: instructions per request (callgrind)
+    gnuplot-nox         # bench: results.png (pngcairo terminal)
     netcat-openbsd
 )
 
