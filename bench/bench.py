@@ -241,6 +241,8 @@ def throughput(res):
 
 def callgrind_ir(path):
     """Total Ir (all threads) from a callgrind output file."""
+    if not os.path.exists(path):
+        raise BenchError(f"valgrind wrote no profile {path}")
     with open(path) as f:
         for line in f:
             if line.startswith("summary:"):
@@ -255,6 +257,8 @@ def instructions(res):
         ir, dur = {}, 0.0
         for kind in ("load", "idle"):
             cg = os.path.join(OUT, f"callgrind.{name}.{kind}.out")
+            if os.path.exists(cg):  # a valgrind killed before writing must not leave an old profile
+                os.remove(cg)
             wrap = ("valgrind", "--tool=callgrind", f"--callgrind-out-file={cg}")
             srv = start(name, ("--hz", "1"), wrap, f".callgrind.{kind}", timeout=120)
             t0 = time.monotonic()
