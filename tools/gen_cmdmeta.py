@@ -378,6 +378,13 @@ class Emitter:
     def w(self, s=""):
         self.out.append(s)
 
+    def table(self, ctype, name, rows):
+        """Emit `static const CTYPE NAME[] = {ROWS};`, one row a line."""
+        self.w("static const %s %s[] = {" % (ctype, name))
+        for r in rows:
+            self.w(r)
+        self.w("};")
+
     def args(self, base, args):
         """Emit an argument array (children first); returns its C name."""
         rows = []
@@ -398,10 +405,7 @@ class Emitter:
                 cstr(f.get("token", (0, None))[1]), cstr(f.get("since", (0, None))[1]),
                 cstr(f.get("deprecated_since", (0, None))[1]), flags, sub, nsub))
         name = "args_" + base
-        self.w("static const cmd_arg %s[] = {" % name)
-        for r in rows:
-            self.w(r)
-        self.w("};")
+        self.table("cmd_arg", name, rows)
         return name
 
     def keyspecs(self, base, specs):
@@ -433,10 +437,7 @@ class Emitter:
                 k = "CMD_FK_UNKNOWN, 0, 0, 0"
             rows.append("    {%s, %s, %s, %s}," % (cstr(notes), flags, b, k))
         name = "ks_" + base
-        self.w("static const cmd_keyspec %s[] = {" % name)
-        for r in rows:
-            self.w(r)
-        self.w("};")
+        self.table("cmd_keyspec", name, rows)
         return name
 
     def meta(self, fn, info, docs):
@@ -463,10 +464,8 @@ class Emitter:
             hist = d["history"][1]
             nhist = len(hist)
             hist_name = "hist_" + base
-            self.w("static const cmd_history %s[] = {" % hist_name)
-            for h in hist:
-                self.w("    {%s, %s}," % (cstr(h[1][0][1]), cstr(h[1][1][1])))
-            self.w("};")
+            self.table("cmd_history", hist_name,
+                       ["    {%s, %s}," % (cstr(h[1][0][1]), cstr(h[1][1][1])) for h in hist])
         args_name, nargs = "NULL", 0
         if "arguments" in d:
             nargs = len(d["arguments"][1])
