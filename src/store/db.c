@@ -34,7 +34,9 @@ typedef struct db_entry {
 /* A string value stored by db_set_str lives in its entry's allocation, right
  * after the key (8-aligned): an obj header without its last field (v.s.cap),
  * followed by the bytes and their NUL, at least 8 bytes of them. Such a
- * value is "embedded": e->val == db_emb(e). The header stays a valid EMBSTR
+ * value is "embedded": e->val == db_emb(e), marked OBJ_F_EMBEDDED (a flag,
+ * not an address test, so no allocator layout can make a separate value
+ * look embedded). The header stays a valid EMBSTR
  * or INT obj for every reader (nothing reads v.s.cap of those encodings);
  * obj_str_make_raw, which turns it RAW, writes v.s.cap last, over bytes it
  * no longer uses, and that room is always allocated. An embedded value is
@@ -52,10 +54,10 @@ static obj *db_emb(const db_entry *e) {
     return (obj *)((char *)e + db_emb_off(e->klen));
 }
 
-/* Free the value of e (what it owns, and the value itself unless it is
- * embedded in e). */
-static void db_val_free(db_entry *e, obj *val) {
-    if (val == db_emb(e))
+/* Free a value of an entry: what it owns, and the value itself unless it is
+ * embedded in the entry. */
+static void db_val_free(obj *val) {
+    if (val->flags & OBJ_F_EMBEDDED)
         obj_free_contents(val);
     else
         obj_free(val);
@@ -182,9 +184,9 @@ static obj *db_unlink(db *d, db_entry **link, db_entry *e, int keep_val) {
     *link = e->next;
     db_exp_remove(d, e);
     if (!keep_val) {
-        db_val_free(e, val);
+        db_val_free(val);
         val = NULL;
-    } else if (val == db_emb(e)) {
+    } else if (val->flags & OBJ_F_EMBEDDED) {
         val = obj_move_out(val);
     }
     free(e);
@@ -347,7 +349,7 @@ int db_set(db *d, const char *key, size_t klen, obj *val, int keep_ttl) {
     uint64_t h = db_hash(d, key, klen);
     db_entry *e = db_lookup_h(d, key, klen, h, NULL);
     if (e) {
-        if (e->val != val) db_val_free(e, e->val);
+        if (e->val != val) db_val_free(e->val);
         e->val = val;
         if (!keep_ttl) db_exp_remove(d, e);
         return 0;
@@ -374,7 +376,7 @@ int db_set_str(db *d, const char *key, size_t klen, const char *p, size_t len, i
         } else {
             obj *nv = is_int ? obj_new_int(iv) : obj_new_string(p, len);
             nv->lru = store_access_init(d->st);
-            db_val_free(e, o);
+            db_val_free(o);
             e->val = nv;
         }
         if (!keep_ttl) db_exp_remove(d, e);
@@ -392,6 +394,7 @@ int db_set_str(db *d, const char *key, size_t klen, const char *p, size_t len, i
         obj *o = db_emb(e);
         memset(o, 0, DB_EMB_HDR);
         o->type = OBJ_STRING;
+        o->flags = OBJ_F_EMBEDDED;
         o->lru = store_access_init(d->st);
         if (is_int) {
             o->enc = OBJ_ENC_INT;
@@ -415,7 +418,7 @@ void db_replace(db *d, const char *key, size_t klen, obj *val) {
         db_set(d, key, klen, val, 0);
         return;
     }
-    if (e->val != val) db_val_free(e, e->val);
+    if (e->val != val) db_val_free(e->val);
     e->val = val;
 }
 
@@ -431,7 +434,12 @@ int db_del_lazy(db *d, const char *key, size_t klen) {
     db_entry **link;
     db_entry *e = db_lookup(d, key, klen, &link);
     if (e == NULL) return 0;
-    lazyfree_obj(db_unlink(d, link, e, 1));
+    /* A small value (an embedded string among them) is freed here, without
+     * detaching (for an embedded one, copying) it first. */
+    if (lazyfree_effort(e->val) > LAZYFREE_THRESHOLD)
+        lazyfree_obj(db_unlink(d, link, e, 1));
+    else
+        db_unlink(d, link, e, 0);
     return 1;
 }
 
@@ -484,7 +492,7 @@ static void db_free_detached(void *arg) {
         db_entry *e = t->buckets[i];
         while (e) {
             db_entry *next = e->next;
-            db_val_free(e, e->val);
+            db_val_free(e->val);
             free(e);
             e = next;
         }
@@ -502,7 +510,9 @@ void db_flush(db *d) {
 void db_flush_lazy(db *d, int lazy) {
     db_detached *t = db_xcalloc(1, sizeof(*t));
     *t = (db_detached){d->buckets, d->mask, d->exp};
-    if (lazy && d->count > LAZYFREE_THRESHOLD)
+    /* As Redis's FLUSHALL ASYNC: any non-empty table goes to the background
+     * thread, and every key counts as one lazily freed object. */
+    if (lazy && d->count > 0)
         lazyfree_job(db_free_detached, t, d->count);
     else
         db_free_detached(t);

@@ -6,6 +6,8 @@
  */
 #include "lazyfree.h"
 
+#include "list.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -75,9 +77,23 @@ static void lf_free_obj(void *o) {
     obj_free(o);
 }
 
+size_t lazyfree_effort(const obj *o) {
+    switch (o->type) {
+    case OBJ_LIST:
+        return list_ql(o)->nnodes;
+    case OBJ_SET:
+    case OBJ_HASH:
+        return o->enc == OBJ_ENC_HT ? obj_elements(o) : 1;
+    case OBJ_ZSET:
+        return o->enc == OBJ_ENC_SKIPLIST ? obj_elements(o) : 1;
+    default:
+        return 1;
+    }
+}
+
 void lazyfree_obj(obj *o) {
     if (o == NULL) return;
-    if (obj_elements(o) > LAZYFREE_THRESHOLD)
+    if (lazyfree_effort(o) > LAZYFREE_THRESHOLD)
         lazyfree_job(lf_free_obj, o, 1);
     else
         obj_free(o);

@@ -18,10 +18,16 @@
 
 #include "store.h"
 
-/* Values with more elements than this are freed in the background. */
+/* Values whose freeing effort exceeds this are freed in the background. */
 #define LAZYFREE_THRESHOLD 64
 
-/* Free o: in the background if it is big, else now. NULL is fine. */
+/* The cost of freeing o in allocations, counted as Redis 7.0 counts it (so
+ * INFO lazyfreed_objects agrees): a list's quicklist nodes, the elements of
+ * a hashtable set or hash or of a skiplist sorted set, and 1 for everything
+ * kept in one allocation (strings, listpacks, intsets). */
+size_t lazyfree_effort(const obj *o);
+/* Free o: in the background if its effort exceeds LAZYFREE_THRESHOLD, else
+ * now. NULL is fine. */
 void lazyfree_obj(obj *o);
 /* Run fn(arg) on the background thread (any thread may call). */
 void lazyfree_job(void (*fn)(void *arg), void *arg, size_t objects);

@@ -128,7 +128,7 @@ obj *obj_dup(const obj *o) {
         c->v.s.cap = o->v.s.len;
     }
     c->lru = o->lru;
-    c->flags = o->flags;
+    c->flags = o->flags & ~OBJ_F_EMBEDDED;
     return c;
 }
 
@@ -171,7 +171,7 @@ obj *obj_move_out(const obj *o) {
         }
     }
     c->lru = o->lru;
-    c->flags = o->flags;
+    c->flags = o->flags & ~OBJ_F_EMBEDDED;
     return c;
 }
 

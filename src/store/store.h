@@ -50,11 +50,15 @@ enum {
 /* Strings of at most this many bytes are created EMBSTR, as in Redis. */
 #define OBJ_EMBSTR_MAX 44
 
+/* obj.flags: the value lives inside its key's allocation (db.c), so it is
+ * never passed to free(); copies (obj_dup, obj_move_out) do not inherit it. */
+#define OBJ_F_EMBEDDED 1
+
 typedef struct obj {
     uint8_t type;
     uint8_t enc;
-    uint16_t flags;
-    uint32_t lru; /* store clock (seconds) at last access: OBJECT IDLETIME */
+    uint16_t flags; /* OBJ_F_* */
+    uint32_t lru;   /* store clock (seconds) at last access: OBJECT IDLETIME */
     union {
         long long i; /* OBJ_ENC_INT strings */
         struct {
@@ -207,8 +211,8 @@ int db_persist(db *d, const char *key, size_t klen);
 size_t db_size(const db *d);         /* keys, including not-yet-reaped expired ones */
 size_t db_expires_size(const db *d); /* keys with a TTL */
 void db_flush(db *d);                /* delete every key */
-/* As db_flush; with lazy set, a big table's keys and values are freed on
- * the background thread (FLUSHDB/FLUSHALL ASYNC). */
+/* As db_flush; with lazy set, a non-empty table's keys and values are freed
+ * on the background thread (FLUSHDB/FLUSHALL ASYNC). */
 void db_flush_lazy(db *d, int lazy);
 
 /* Visit the keys of one step of a SCAN, with Redis's reverse-binary cursor

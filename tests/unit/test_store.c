@@ -306,13 +306,27 @@ static void random_step(int phase_keys, int del_bias) {
         int was = rk->present;
         int64_t oldexp = rk->exp;
         obj *v = make_val(rk);
-        int ret = db_set(d, kb, kl, v, keep);
+        int ret;
+        if (rnd() % 2) {
+            ret = db_set(d, kb, kl, v, keep);
+        } else {
+            /* The same value through db_set_str: same encoding, and the
+             * value embedded in the key (or overwritten in place). */
+            int enc = v->enc;
+            obj_free(v);
+            ret = db_set_str(d, kb, kl, rk->v, rk->vlen, keep);
+            obj *o = db_peek(d, kb, kl);
+            CHECK(o && o->enc == enc && obj_is(o, rk->v, rk->vlen));
+        }
         CHECK(ret == !was);
         rk->present = 1;
         rk->exp = (was && keep) ? oldexp : -1;
     } else if (op < 45 + del_bias) {
         ref_touch(r, i);
-        CHECK(db_del(d, kb, kl) == rk->present);
+        if (rnd() % 2)
+            CHECK(db_del(d, kb, kl) == rk->present);
+        else
+            CHECK(db_del_lazy(d, kb, kl) == rk->present);
         rk->present = 0;
     } else if (op < 60) {
         ref_touch(r, i);
@@ -343,6 +357,7 @@ static void random_step(int phase_keys, int del_bias) {
         CHECK((o != NULL) == rk->present);
         if (o) {
             CHECK(obj_is(o, rk->v, rk->vlen) && e == rk->exp);
+            CHECK(!(o->flags & OBJ_F_EMBEDDED));
             obj_free(o);
         } else {
             CHECK(e == -1);
@@ -353,7 +368,14 @@ static void random_step(int phase_keys, int del_bias) {
         CHECK(db_get_expire(d, kb, kl) == (rk->present ? rk->exp : -1));
     } else if (op < 89) {
         ref_touch(r, i);
-        if (db_find(d, kb, kl) != NULL) {
+        obj *o = db_find(d, kb, kl);
+        if (o != NULL && rnd() % 2) {
+            /* Made modifiable (APPEND, SETRANGE): an embedded value turns
+             * RAW in place and keeps its bytes. */
+            CHECK(rk->present);
+            obj_str_make_raw(o, rk->vlen + rnd() % 8);
+            CHECK(o->enc == OBJ_ENC_RAW && obj_is(o, rk->v, rk->vlen));
+        } else if (o != NULL) {
             CHECK(rk->present);
             db_replace(d, kb, kl, make_val(rk));
         }
