@@ -255,3 +255,19 @@ size_t dict_mem(const dict *d) {
     size_t table = d->table ? malloc_usable_size(d->table) : 0;
     return malloc_usable_size((void *)d) + table + d->entry_mem;
 }
+
+dict *dict_dup(const dict *d, void (*dup_val)(dict_entry *dst, const dict_entry *src)) {
+    dict *c = dict_new();
+    dict_expand(c, d->used);
+    dict_iter it;
+    dict_iter_init(&it, d);
+    for (const dict_entry *e; (e = dict_iter_next(&it)) != NULL;) {
+        int added;
+        dict_entry *ne = dict_add(c, e->key, e->klen, &added);
+        if (dup_val)
+            dup_val(ne, e);
+        else
+            ne->v = e->v;
+    }
+    return c;
+}

@@ -37,6 +37,10 @@ dict *dict_new(void);
 /* Free the table and every entry; free_val(e) is called for each entry first
  * (to free what e->v points at) unless it is NULL. */
 void dict_free(dict *d, void (*free_val)(dict_entry *e));
+/* A copy of d with the same keys, sized for them up front. dup_val(dst, src)
+ * fills each copy's value slot from the original's; with NULL the slot is
+ * copied as it is (numbers, or pointers the copy may share). Caller frees. */
+dict *dict_dup(const dict *d, void (*dup_val)(dict_entry *dst, const dict_entry *src));
 size_t dict_size(const dict *d);
 /* Make room for n elements without further resizing. */
 void dict_expand(dict *d, size_t n);

@@ -248,6 +248,13 @@ void lp_free(lp *l) {
     free(l);
 }
 
+lp *lp_dup(const lp *l) {
+    size_t n = lp_bytes(l);
+    lp *c = lp_xrealloc(NULL, n);
+    memcpy(c, l, n);
+    return c;
+}
+
 size_t lp_bytes(const lp *l) {
     return rd32(l);
 }

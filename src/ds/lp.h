@@ -39,6 +39,8 @@ typedef struct lp_entry {
 
 lp *lp_new(void);
 void lp_free(lp *l);
+/* A byte-for-byte copy of l. Caller frees. */
+lp *lp_dup(const lp *l);
 size_t lp_bytes(const lp *l);   /* total size of the buffer */
 uint32_t lp_count(const lp *l); /* number of entries */
 

@@ -282,28 +282,18 @@ static void hash_free(obj *o) {
     o->v.ptr = NULL;
 }
 
+/* dict_dup's value copier: a private copy of the field's value string. */
+static void hash_dup_val(dict_entry *dst, const dict_entry *src) {
+    size_t vlen;
+    hstr_view(src->v.p, &vlen);
+    dst->v.p = hash_xmalloc(hstr_size(vlen));
+    memcpy(dst->v.p, src->v.p, hstr_size(vlen));
+}
+
 /* A deep copy of the representation, same encoding (COPY, MOVE of a copy). */
 static void *hash_dup(const obj *o) {
-    if (o->enc == OBJ_ENC_LISTPACK) {
-        size_t n = lp_bytes(o->v.ptr);
-        void *c = hash_xmalloc(n);
-        memcpy(c, o->v.ptr, n);
-        return c;
-    }
-    const dict *src = o->v.ptr;
-    dict *d = dict_new();
-    dict_expand(d, dict_size(src));
-    dict_iter it;
-    dict_iter_init(&it, src);
-    for (dict_entry *e; (e = dict_iter_next(&it)) != NULL;) {
-        int added;
-        size_t vlen;
-        hstr_view(e->v.p, &vlen);
-        dict_entry *ne = dict_add(d, e->key, e->klen, &added);
-        ne->v.p = hash_xmalloc(hstr_size(vlen));
-        memcpy(ne->v.p, e->v.p, hstr_size(vlen));
-    }
-    return d;
+    if (o->enc == OBJ_ENC_LISTPACK) return lp_dup(o->v.ptr);
+    return dict_dup(o->v.ptr, hash_dup_val);
 }
 
 /* Bytes jemalloc hands Redis for an sds string of len bytes made by

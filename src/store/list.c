@@ -125,10 +125,7 @@ quicklist *ql_dup(const quicklist *q) {
     quicklist *c = ql_new(q->fill);
     for (const ql_node *n = q->head; n; n = n->next) {
         ql_node *d = ql_xcalloc(1, sizeof(*d));
-        size_t bytes = lp_bytes(n->lp);
-        d->lp = malloc(bytes);
-        if (d->lp == NULL) abort();
-        memcpy(d->lp, n->lp, bytes);
+        d->lp = lp_dup(n->lp);
         d->count = n->count;
         ql_link_after(c, c->tail, d);
     }

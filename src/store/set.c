@@ -161,16 +161,7 @@ static void hook_free(obj *o) {
 
 static void *hook_dup(const obj *o) {
     if (o->enc == OBJ_ENC_INTSET) return intset_dup(set_is(o));
-    const dict *src = set_dict(o);
-    dict *d = dict_new();
-    dict_expand(d, dict_size(src));
-    dict_iter it;
-    dict_iter_init(&it, src);
-    for (dict_entry *e; (e = dict_iter_next(&it)) != NULL;) {
-        int added;
-        dict_add(d, e->key, e->klen, &added);
-    }
-    return d;
+    return dict_dup(set_dict(o), NULL);
 }
 
 /* Redis's sds allocation for a string of n bytes (header by length class,

@@ -887,12 +887,7 @@ static void zset_hook_free(obj *o) {
 }
 
 static void *zset_hook_dup(const obj *o) {
-    if (o->enc == OBJ_ENC_LISTPACK) {
-        size_t n = lp_bytes(o->v.ptr);
-        lp *c = zs_xmalloc(n);
-        memcpy(c, o->v.ptr, n);
-        return c;
-    }
+    if (o->enc == OBJ_ENC_LISTPACK) return lp_dup(o->v.ptr);
     const zset_big *z = o->v.ptr;
     zset_big *c = zb_new();
     dict_expand(c->d, z->len);

@@ -206,6 +206,41 @@ static void test_free_val(void) {
     CHECK(freed_vals == 100);
 }
 
+static void dup_str_val(dict_entry *dst, const dict_entry *src) {
+    dst->v.p = strdup(src->v.p);
+}
+
+/* dict_dup copies every key with its value: as it is with no callback, through
+ * the callback otherwise; the copy is independent of the original. */
+static void test_dup(void) {
+    dict *d = dict_new();
+    int added;
+    for (int i = 0; i < 300; i++) {
+        char k[8] = "k";
+        int n = 2 + snprintf(k + 2, sizeof(k) - 2, "%d", i); /* binary: "k\0<i>" */
+        dict_add(d, k, (size_t)n, &added)->v.p = strdup(k + 2);
+    }
+    dict *c = dict_dup(d, dup_str_val);
+    dict *n = dict_dup(d, NULL);
+    CHECK(dict_size(c) == 300 && dict_size(n) == 300);
+    dict_iter it;
+    dict_iter_init(&it, d);
+    int same = 1;
+    for (dict_entry *e; (e = dict_iter_next(&it)) != NULL;) {
+        dict_entry *ce = dict_find(c, e->key, e->klen), *ne = dict_find(n, e->key, e->klen);
+        same &= ce && ne && ce->v.p != e->v.p && strcmp(ce->v.p, e->v.p) == 0 && ne->v.p == e->v.p;
+    }
+    CHECK(same);
+    dict_free(n, NULL);
+    dict_free(d, count_free);
+    CHECK(dict_size(c) == 300);
+    dict_free(c, count_free);
+    dict *empty = dict_new(), *ec = dict_dup(empty, NULL);
+    CHECK(dict_size(ec) == 0);
+    dict_free(empty, NULL);
+    dict_free(ec, NULL);
+}
+
 /* dict_random returns present keys and reaches all of them. */
 static void test_random(void) {
     dict *d = dict_new();
@@ -334,6 +369,7 @@ int main(void) {
     test_fuzz(200000);
     test_iter_delete();
     test_free_val();
+    test_dup();
     test_random();
     test_scan(300);
     UNIT_DONE();

@@ -365,8 +365,22 @@ static void test_fuzz(int steps) {
     ref_free(&r);
 }
 
+/* lp_dup makes an equal, independent copy. */
+static void test_dup(void) {
+    lp *l = lp_new();
+    l = lp_append(l, "a\0b", 3);
+    l = lp_append(l, "12345", 5);
+    lp *c = lp_dup(l);
+    CHECK(c != l && lp_bytes(c) == lp_bytes(l) && memcmp(c, l, lp_bytes(l)) == 0);
+    l = lp_append(l, "x", 1);
+    CHECK(lp_count(c) == 2 && lp_count(l) == 3);
+    lp_free(l);
+    lp_free(c);
+}
+
 int main(void) {
     test_encodings();
+    test_dup();
     test_fuzz(30000);
     UNIT_DONE();
 }
