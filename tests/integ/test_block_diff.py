@@ -194,6 +194,25 @@ def test_wake_on_push_each_command(diff):
         (("BLPOP", "c1", "0"), [("RPUSH", "src", "v", "w"), ("COPY", "src", "c1")], [("LRANGE", "c1", "0", "-1")]),
         (("BRPOP", "lm", "0"), [("RPUSH", "o1", "v", "w"), ("LMOVE", "o1", "lm", "LEFT", "LEFT")],
          [("LRANGE", "lm", "0", "-1"), ("LRANGE", "o1", "0", "-1")]),
+        # Stores that create the awaited list or sorted set.
+        (("BLPOP", "st1", "0"), [("RPUSH", "so", "3", "1", "2"), ("SORT", "so", "STORE", "st1")],
+         [("LRANGE", "st1", "0", "-1")]),
+        (("BZPOPMIN", "zu", "0"), [("ZADD", "za", "1", "a", "2", "b"), ("ZUNIONSTORE", "zu", "1", "za")],
+         [("ZRANGE", "zu", "0", "-1")]),
+        (("BZPOPMAX", "zi", "0"), [("ZADD", "za", "1", "a"), ("ZINTERSTORE", "zi", "1", "za")],
+         [("EXISTS", "zi")]),
+        (("BZPOPMIN", "zd", "0"), [("ZADD", "za", "1", "a"), ("ZDIFFSTORE", "zd", "1", "za")],
+         [("EXISTS", "zd")]),
+        (("BZPOPMIN", "zr", "0"), [("ZADD", "za", "1", "a", "2", "b"), ("ZRANGESTORE", "zr", "za", "0", "-1")],
+         [("ZRANGE", "zr", "0", "-1")]),
+        (("BZPOPMIN", "gs", "0"),
+         [("GEOADD", "gsrc", "13.361389", "38.115556", "pal"),
+          ("GEOSEARCHSTORE", "gs", "gsrc", "FROMLONLAT", "13.36", "38.11", "BYRADIUS", "10", "km")],
+         [("EXISTS", "gs")]),
+        (("BLPOP", "mv", "0"), [("SELECT", "1"), ("RPUSH", "mv", "a", "b"), ("MOVE", "mv", "0"), ("SELECT", "0")],
+         [("LRANGE", "mv", "0", "-1")]),
+        (("BLPOP", "sw", "0"), [("SELECT", "1"), ("RPUSH", "sw", "a"), ("SWAPDB", "0", "1"), ("SELECT", "0")],
+         [("EXISTS", "sw")]),
     ]
     for blocking, pushes, check in cases:
         on_both(diff, lambda port: _block_then(port, blocking, pushes, check))

@@ -593,3 +593,16 @@ def test_store_atomic(diff):
 
     run_threads(2.0, stop, [(_hammer, port, fn, stop, errors) for fn in (mover, storer, reader)])
     assert not errors, errors[:3]
+
+
+def test_copy_is_deep_set(diff):
+    # Both encodings: an intset and a hashtable, copied (maybe across shards),
+    # then each side changed; the other must not see it.
+    cmds = [["SADD", "ci", "1", "2", "3"], ["SADD", "ch", *["m%d" % i for i in range(300)]],
+            ["COPY", "ci", "ci2"], ["COPY", "ch", "ch2"],
+            ["OBJECT", "ENCODING", "ci2"], ["OBJECT", "ENCODING", "ch2"],
+            ["SADD", "ci2", "4"], ["SREM", "ch", "m0"], ["SADD", "ch2", "x\x00\xff"],
+            ["SCARD", "ci"], ["SCARD", "ci2"], ["SCARD", "ch"], ["SCARD", "ch2"],
+            ["SISMEMBER", "ch2", "m0"], ["SISMEMBER", "ch", "x\x00\xff"],
+            ["SMISMEMBER", "ci", "4", "3"]]
+    diff.check_many(cmds)

@@ -560,3 +560,20 @@ def test_store_atomic_across_shards(diff):
     run_threads(2.0, stop, [(writer, i) for i in range(3)] + [(reader,)])
     assert not errors, errors
     assert not bad, bad[:5]
+
+
+def test_copy_is_deep_zset(diff):
+    # Both encodings: a listpack and a skiplist, copied (maybe across shards),
+    # then each side changed; the other must not see it.
+    big = []
+    for i in range(200):
+        big += [str(i), "m%d" % i]
+    cmds = [["ZADD", "zl", "1", "a", "2", "b"], ["ZADD", "zs", *big],
+            ["COPY", "zl", "zl2"], ["COPY", "zs", "zs2"],
+            ["OBJECT", "ENCODING", "zl2"], ["OBJECT", "ENCODING", "zs2"],
+            ["ZADD", "zl2", "3", "c"], ["ZINCRBY", "zl", "5", "a"], ["ZREM", "zs", "m0"],
+            ["ZADD", "zs2", "7.5", "x\x00\xff"], ["ZRANGE", "zl", "0", "-1", "WITHSCORES"],
+            ["ZRANGE", "zl2", "0", "-1", "WITHSCORES"], ["ZCARD", "zs"], ["ZCARD", "zs2"],
+            ["ZSCORE", "zs2", "m0"], ["ZSCORE", "zs", "x\x00\xff"],
+            ["ZRANGE", "zs2", "0", "3", "WITHSCORES"], ["ZRANK", "zs2", "m199"]]
+    diff.check_many(cmds)
