@@ -765,6 +765,7 @@ void cmd_copy(rt_ctx *c) {
     db_set(dd, t->p, t->len, obj_dup(o), 0);
     if (exp != -1) db_set_expire(dd, t->p, t->len, exp);
     ss_dirty(c, 1);
+    watch_touch_key(c, dst_db, t); /* the dirty-driven touch sees c->db only */
     rw_int(c->reply, 1);
 }
 
@@ -789,6 +790,7 @@ void cmd_move(rt_ctx *c) {
     db_set(dst, k->p, k->len, o, 0);
     if (exp != -1) db_set_expire(dst, k->p, k->len, exp);
     ss_dirty(c, 1);
+    watch_touch_key(c, id, k); /* the dirty-driven touch sees c->db only */
     rw_int(c->reply, 1);
 }
 
@@ -861,6 +863,7 @@ static void op_xmove_store(rt_ctx *c) {
     m->val = NULL;
     if (m->exp != -1) db_set_expire(d, t->p, t->len, m->exp);
     ss_dirty(c, 1);
+    watch_touch_key(c, m->dst_db, t); /* the dirty-driven touch sees tx->db only */
 }
 
 static void ks_xmove_stored(rt_tx *tx) {

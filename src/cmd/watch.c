@@ -10,8 +10,10 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../ds/dict.h"
+#include "cmd_meta.h"
 
 typedef struct watch_ent {
     uint64_t version;
@@ -85,6 +87,69 @@ void watch_table_free(shard_state *ss) {
     ss->watched = NULL;
 }
 
+/* Whether key spec ks covers argument position pos of argv. Returns 1 or
+ * 0, or -1 when the spec cannot say (its keys are found some other way).
+ * Follows the key-spec rules COMMAND GETKEYS documents: begin_search gives
+ * the first key, find_keys the last and the step. */
+static int wt_spec_covers(const cmd_keyspec *ks, int argc, rt_arg *argv, int pos) {
+    int first;
+    if (ks->bs_type == CMD_BS_INDEX) {
+        first = ks->bs_index;
+    } else if (ks->bs_type == CMD_BS_KEYWORD) {
+        size_t kwlen = strlen(ks->bs_keyword);
+        int from = ks->bs_startfrom, dir = from > 0 ? 1 : -1;
+        if (from < 0) from += argc;
+        first = -1;
+        for (int i = from; i >= 1 && i < argc; i += dir) {
+            if (argv[i].len == kwlen && strncasecmp(argv[i].p, ks->bs_keyword, kwlen) == 0) {
+                first = i + 1;
+                break;
+            }
+        }
+        if (first < 0) return 0;
+    } else {
+        return -1;
+    }
+    int last, step;
+    if (ks->fk_type == CMD_FK_RANGE) {
+        step = ks->fk_b;
+        if (ks->fk_a >= 0)
+            last = first + ks->fk_a;
+        else if (ks->fk_c <= 1)
+            last = argc + ks->fk_a;
+        else
+            last = first + ((argc - first) / ks->fk_c + ks->fk_a);
+    } else if (ks->fk_type == CMD_FK_KEYNUM) {
+        int idx = first + ks->fk_a;
+        if (idx >= argc) return 0;
+        long long nk;
+        if (!util_str2ll(argv[idx].p, argv[idx].len, &nk) || nk < 0 || nk > argc) return 0;
+        step = ks->fk_c;
+        first += ks->fk_b;
+        last = first + (int)nk * step - 1;
+    } else {
+        return -1;
+    }
+    if (step <= 0 || pos < first || pos > last) return 0;
+    return (pos - first) % step == 0;
+}
+
+/* Whether the command may write the key at argument position pos: a key
+ * spec that writes (RW, OW or RM) covers it, or no read-only spec does (the
+ * specs cannot tell, as for SORT's STORE key). Keys only read (the sources
+ * of SINTERSTORE, COPY, BITOP, SORT ...) are not touched, as in Redis. */
+static int wt_pos_written(const cmd_def *cmd, int argc, rt_arg *argv, int pos) {
+    const cmd_meta *m = cmd->meta;
+    int read_only = 0;
+    for (int i = 0; m && i < m->nkeyspecs; i++) {
+        const cmd_keyspec *ks = &m->keyspecs[i];
+        if (wt_spec_covers(ks, argc, argv, pos) != 1) continue;
+        if (ks->flags & (CMD_KS_RW | CMD_KS_OW | CMD_KS_RM)) return 1;
+        read_only = 1;
+    }
+    return !read_only;
+}
+
 void watch_after_write(rt_ctx *c, const cmd_def *cmd, int argc, rt_arg *argv, int db,
                        uint64_t dirty_before) {
     shard_state *ss = ctx_ss(c);
@@ -100,9 +165,16 @@ void watch_after_write(rt_ctx *c, const cmd_def *cmd, int argc, rt_arg *argv, in
         const rt_arg *k = &argv[keys[i]];
         if (rt_key_shard(r, k->p, k->len) != c->shard_id) continue;
         watch_ent *w = wt_find(ss, db, k->p, k->len);
-        if (w) w->version++;
+        if (w && wt_pos_written(cmd, argc, argv, keys[i])) w->version++;
     }
     free(keys);
+}
+
+void watch_touch_key(rt_ctx *c, int db, const rt_arg *key) {
+    shard_state *ss = ctx_ss(c);
+    if (!ss->watched || dict_size(ss->watched) == 0) return;
+    watch_ent *w = wt_find(ss, db, key->p, key->len);
+    if (w) w->version++;
 }
 
 /* The database of a table entry, and whether its key is live there. */

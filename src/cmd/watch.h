@@ -12,8 +12,11 @@
  *
  * Which writes count: a command (or a transaction op) that changed data on
  * a shard (it raised the shard's dirty counter) touches every key of its
- * arguments that lives there; FLUSHDB/FLUSHALL/SWAPDB touch the watched keys
- * they affect. As in Redis, a command that changed nothing touches nothing.
+ * arguments that lives there and that it may write (its key specs say which:
+ * the sources of SINTERSTORE, COPY ... are only read); FLUSHDB/FLUSHALL/
+ * SWAPDB touch the watched keys they affect. As in Redis, a command that
+ * changed nothing touches nothing, but for the few writes Redis signals
+ * anyway (watch_touch_key).
  *
  * Threading: a shard's table is used only on that shard's thread; a
  * client's list only on its home shard's thread (or by the EXEC transaction
@@ -43,9 +46,16 @@ typedef struct watch_list {
 } watch_list;
 
 /* After a command body or tx op ran on c's shard: if it changed data
- * (ss->dirty moved past dirty_before), touch its keys that live here. */
+ * (ss->dirty moved past dirty_before), touch its keys that live here and
+ * that it may write. */
 void watch_after_write(rt_ctx *c, const cmd_def *cmd, int argc, rt_arg *argv, int db,
                        uint64_t dirty_before);
+/* Touch key of database db on c's shard whatever the dirty counter did:
+ * for the writes Redis signals although they change nothing (LTRIM that
+ * trims nothing), whose change is counted on another shard (the push half
+ * of a cross-shard LMOVE) or that write another database than the client's
+ * (MOVE, COPY ... DB n). */
+void watch_touch_key(rt_ctx *c, int db, const rt_arg *key);
 /* Touch every watched key of database db (all databases when db < 0) that
  * holds a live value: FLUSHDB/FLUSHALL, before the flush. */
 void watch_touch_db(shard_state *ss, int db);

@@ -90,6 +90,86 @@ SCENARIOS = {
 }
 
 
+def touch_case(setup, write, watch="x"):
+    """setup by the other connection, WATCH, the other's write, then EXEC."""
+    return [(1, c) for c in setup] + [(0, ("WATCH", watch)), (1, write)] + TX
+
+
+# Writes that change nothing: Redis signals some (SET, HSET, APPEND with an
+# empty string ...) and not others (LREM, SADD, ZADD of nothing new ...).
+SCENARIOS.update({
+    "same_value_set": touch_case([("SET", "x", "1")], ("SET", "x", "1")),
+    "same_value_getset": touch_case([("SET", "x", "1")], ("GETSET", "x", "1")),
+    "incrby_zero": touch_case([("SET", "x", "1")], ("INCRBY", "x", "0")),
+    "append_empty": touch_case([("SET", "x", "ab")], ("APPEND", "x", "")),
+    "setrange_empty": touch_case([("SET", "x", "ab")], ("SETRANGE", "x", "0", "")),
+    "setbit_same": touch_case([("SET", "x", "1")], ("SETBIT", "x", "0", "0")),
+    "expire_past_present": touch_case([("SET", "x", "1")], ("EXPIRE", "x", "-1")),
+    "pexpireat_past_present": touch_case([("SET", "x", "1")], ("PEXPIREAT", "x", "1")),
+    "expire_past_absent": touch_case([], ("EXPIRE", "x", "-1")),
+    "expire_gt_refused": touch_case([("SET", "x", "1", "EX", "100")],
+                                    ("EXPIRE", "x", "50", "GT")),
+    "persist_without_ttl": touch_case([("SET", "x", "1")], ("PERSIST", "x")),
+    "getex_persist_without_ttl": touch_case([("SET", "x", "1")], ("GETEX", "x", "PERSIST")),
+    "lrem_nothing": touch_case([("RPUSH", "x", "a")], ("LREM", "x", "0", "b")),
+    "lset_same": touch_case([("RPUSH", "x", "a")], ("LSET", "x", "0", "a")),
+    "linsert_no_pivot": touch_case([("RPUSH", "x", "a")], ("LINSERT", "x", "BEFORE", "q", "b")),
+    "sadd_existing": touch_case([("SADD", "x", "a")], ("SADD", "x", "a")),
+    "srem_absent": touch_case([("SADD", "x", "a")], ("SREM", "x", "b")),
+    "hset_same": touch_case([("HSET", "x", "f", "v")], ("HSET", "x", "f", "v")),
+    "hsetnx_existing": touch_case([("HSET", "x", "f", "v")], ("HSETNX", "x", "f", "v")),
+    "hdel_absent": touch_case([("HSET", "x", "f", "v")], ("HDEL", "x", "g")),
+    "hincrby_zero": touch_case([("HSET", "x", "f", "1")], ("HINCRBY", "x", "f", "0")),
+    "zadd_same": touch_case([("ZADD", "x", "1", "a")], ("ZADD", "x", "1", "a")),
+    "zincrby_zero": touch_case([("ZADD", "x", "1", "a")], ("ZINCRBY", "x", "0", "a")),
+    "zremrangebyrank_nothing": touch_case([("ZADD", "x", "1", "a")],
+                                          ("ZREMRANGEBYRANK", "x", "5", "6")),
+    "pfadd_existing": touch_case([("PFADD", "x", "a")], ("PFADD", "x", "a")),
+})
+
+# MOVE and COPY ... DB n write another database than the writer's: the
+# watcher of the destination key there fails (also across shards for COPY).
+SCENARIOS.update({
+    "move_touches_destination_db": [(0, ("SELECT", "1")), (0, ("WATCH", "x")),
+                                    (1, ("SET", "x", "1")), (1, ("MOVE", "x", "1"))] + TX,
+    "copy_db_touches_destination": [(1, ("SET", "x", "1")), (0, ("SELECT", "1"))] +
+                                   [step for i in range(6) for step in
+                                    [(0, ("WATCH", "q%d" % i)),
+                                     (1, ("COPY", "x", "q%d" % i, "DB", "1"))] + TX],
+})
+
+# The sources of a STORE-style command or of COPY are read, not written:
+# watching them survives it, watching the destination does not. Six pairs,
+# so that with two shards some source lands on its destination's shard.
+STORES = [
+    (("SADD", "{s}", "a"), ("SINTERSTORE", "{d}", "{s}")),
+    (("SADD", "{s}", "a"), ("SDIFFSTORE", "{d}", "{s}", "{o}")),
+    (("ZADD", "{s}", "1", "a"), ("ZUNIONSTORE", "{d}", "2", "{o}", "{s}")),
+    (("ZADD", "{s}", "1", "a"), ("ZRANGESTORE", "{d}", "{s}", "0", "-1")),
+    (("SET", "{s}", "a"), ("BITOP", "OR", "{d}", "{o}", "{s}")),
+    (("SET", "{s}", "a"), ("COPY", "{s}", "{d}")),
+    (("PFADD", "{s}", "a"), ("PFMERGE", "{d}", "{s}")),
+    (("GEOADD", "{s}", "0", "0", "m"), ("GEORADIUS", "{s}", "0", "0", "1", "km", "STORE", "{d}")),
+    (("GEOADD", "{s}", "0", "0", "m"),
+     ("GEOSEARCHSTORE", "{d}", "{s}", "FROMLONLAT", "0", "0", "BYRADIUS", "1", "km")),
+    (("RPUSH", "{s}", "b", "a"), ("SORT", "{s}", "ALPHA", "STORE", "{d}")),
+]
+
+
+def store_case(setup, write, watched):
+    steps = []
+    for i in range(6):
+        names = {"{s}": "src%d" % i, "{d}": "dst%d" % i, "{o}": "oth%d" % i}
+        sub = lambda cmd: tuple(names.get(a, a) for a in cmd)
+        steps += touch_case([sub(setup)], sub(write), names[watched])
+    return steps
+
+
+for _setup, _write in STORES:
+    for _w in ("{s}", "{d}", "{o}"):
+        SCENARIOS["store_%s_watch_%s" % (_write[0].lower(), _w.strip("{}"))] = \
+            store_case(_setup, _write, _w)
+
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_watch(diff, name):
     run_script(diff, SCENARIOS[name])
@@ -163,3 +243,41 @@ def test_watch_cas_increment_is_atomic(server):
     c = p.conn()
     assert c.call("GET", "ctr") == b"$3\r\n160\r\n"
     c.close()
+
+
+def test_expiry_cycle_touches_watched_key(diff):
+    # A live watched key removed by the expiry cycle (not by a lookup) fails
+    # EXEC, also when another client sets it again to the same value.
+    run_script(diff, [(1, ("SET", "x", "1", "PX", "30")), (0, ("WATCH", "x")), ("sleep", 0.3),
+                      (1, ("SET", "x", "1"))] + TX)
+    run_script(diff, [(1, ("SET", "y", "1", "PX", "30")), (0, ("WATCH", "y")), ("sleep", 0.3),
+                      (1, ("DBSIZE",))] + TX)
+
+
+@pytest.mark.xfail(strict=True, reason="LTRIM that trims nothing must call watch_touch_key "
+                   "(t_list.c); remove this mark when it does")
+def test_ltrim_nothing_touches(diff):
+    run_script(diff, touch_case([("RPUSH", "x", "a", "b")], ("LTRIM", "x", "0", "-1")))
+
+
+@pytest.mark.xfail(strict=True, reason="a write touches every key of its arguments on the shard "
+                   "it changed, not only the keys it changed; remove this mark when it does")
+def test_only_changed_keys_touched(diff):
+    # Redis touches the keys DEL removed and the key LMPOP popped from, not
+    # the absent ones beside them.
+    steps = []
+    for i in range(6):
+        a, b = "a%d" % i, "b%d" % i
+        steps += touch_case([("SET", a, "1")], ("DEL", a, b), b)
+        steps += touch_case([("RPUSH", a, "1")], ("LMPOP", "2", b, a, "LEFT"), b)
+    run_script(diff, steps)
+
+
+@pytest.mark.xfail(reason="the push half of a cross-shard LMOVE must call watch_touch_key "
+                   "(t_list.c); remove this mark when it does")
+def test_cross_shard_lmove_touches_destination(diff):
+    steps = []
+    for i in range(6):
+        s, d = "src%d" % i, "dst%d" % i
+        steps += touch_case([("RPUSH", s, "a")], ("LMOVE", s, d, "LEFT", "RIGHT"), d)
+    run_script(diff, steps)
