@@ -16,6 +16,7 @@
 #include "../store/list.h"
 #include "cmd_rows.h"
 #include "type_util.h"
+#include "watch.h"
 
 #define ERR_MUST_BE_POSITIVE "ERR value is out of range, must be positive"
 
@@ -277,6 +278,8 @@ static void cmd_ltrim(rt_ctx *c) {
     ql_del_range(list_ql(o), 0, (size_t)ltrim);
     ql_del_range(list_ql(o), -rtrim, (size_t)rtrim);
     ss_dirty(c, (uint64_t)(ltrim + rtrim));
+    /* Redis signals the key as modified even when nothing was trimmed. */
+    if (ltrim + rtrim == 0) watch_touch_key(c, c->tx ? c->tx->db : c->db, &c->argv[1]);
     del_if_empty(c, &c->argv[1], o);
     rw_ok(c->reply);
 }
@@ -477,6 +480,9 @@ static void op_lmove_push(rt_ctx *c) {
     lmove_state *st = c->tx->state;
     obj *dst = list_for_push(c, &c->tx->argv[2], &c->tx->part[c->part].out);
     list_push(dst, st->to, st->val, st->len);
+    /* The write is counted on the source's shard; the destination's
+     * watchers must still see it. */
+    watch_touch_key(c, c->tx->db, &c->tx->argv[2]);
 }
 
 static void lmove_finish(rt_tx *tx) {

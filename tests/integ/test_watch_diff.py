@@ -254,8 +254,6 @@ def test_expiry_cycle_touches_watched_key(diff):
                       (1, ("DBSIZE",))] + TX)
 
 
-@pytest.mark.xfail(strict=True, reason="LTRIM that trims nothing must call watch_touch_key "
-                   "(t_list.c); remove this mark when it does")
 def test_ltrim_nothing_touches(diff):
     run_script(diff, touch_case([("RPUSH", "x", "a", "b")], ("LTRIM", "x", "0", "-1")))
 
@@ -273,8 +271,6 @@ def test_only_changed_keys_touched(diff):
     run_script(diff, steps)
 
 
-@pytest.mark.xfail(reason="the push half of a cross-shard LMOVE must call watch_touch_key "
-                   "(t_list.c); remove this mark when it does")
 def test_cross_shard_lmove_touches_destination(diff):
     steps = []
     for i in range(6):
