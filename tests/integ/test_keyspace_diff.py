@@ -19,15 +19,6 @@ FUTURE = 4102444800  # 2100-01-01, an absolute deadline in seconds
 
 
 
-def need_types(diff):
-    """Skip while percore has no list/set/hash types (they come with the
-    data-types milestone); the test then runs unchanged."""
-    p, _ = diff.both("RPUSH", "__probe__", "a")
-    diff.both("DEL", "__probe__")
-    if p.startswith(b"-ERR unknown command"):
-        pytest.skip("percore has no list type yet")
-
-
 def keys_of(n, prefix="k"):
     return ["%s%d" % (prefix, i) for i in range(n)]
 
@@ -114,7 +105,6 @@ def test_type(diff):
 
 
 def test_type_of_other_types(diff):
-    need_types(diff)
     diff.both("RPUSH", "l", "a")
     diff.both("SADD", "st", "a")
     diff.both("HSET", "h", "f", "v")
@@ -348,7 +338,6 @@ def test_scan_full_iteration(diff):
 
 
 def test_scan_type_filter_other_types(diff):
-    need_types(diff)
     for k in keys_of(50, "s:"):
         diff.both("SET", k, "v")
     for l in keys_of(20, "l:"):
@@ -487,7 +476,6 @@ def test_renamenx_across_shards(diff):
 
 
 def test_rename_preserves_type(diff):
-    need_types(diff)
     diff.both("RPUSH", "l", "a", "b")
     diff.check("RENAME", "l", "l2")
     diff.check("TYPE", "l2")
@@ -544,7 +532,6 @@ def test_copy_across_shards(diff):
 
 
 def test_copy_is_deep(diff):
-    need_types(diff)
     diff.both("RPUSH", "l", "a")
     diff.check("COPY", "l", "l2")
     diff.both("RPUSH", "l2", "b")
@@ -598,7 +585,6 @@ def test_object(diff):
 
 
 def test_object_encoding_other_types(diff):
-    need_types(diff)
     diff.both("RPUSH", "l", "a")
     diff.both("SADD", "si", "1", "2")
     diff.both("SADD", "ss", "a")
