@@ -13,6 +13,7 @@
 #include "cmd.h"
 #include "expire_cron.h"
 #include "handlers.h"
+#include "t_sort.h"
 #include "watch.h"
 #include "block.h"
 #include "monitor.h"
@@ -565,9 +566,16 @@ static void prepare(rt_conn *c, int argc, rt_arg *argv, rt_plan *plan, rbuf *rep
     case CMD_ROUTE_LOCAL:
         plan->kind = RT_PLAN_LOCAL;
         return;
-    case CMD_ROUTE_ALL:
+    case CMD_ROUTE_ALL: {
         plan->kind = RT_PLAN_ALL;
+        int *shards = rt_plan_keybuf(home, 2);
+        int n = sort_plan_shards(cmd, rt_of(home), argc, argv, shards);
+        if (n > 0) {
+            plan->shards = shards;
+            plan->nshards = n;
+        }
         return;
+    }
     case CMD_ROUTE_CUSTOM: {
         int sh = cmd->route_fn(home, argc, argv, reply);
         if (sh < 0) {

@@ -312,7 +312,7 @@ static void sort_finish(rt_tx *tx) {
 static int sort_part_of_key(rt_tx *tx, const char *key, size_t len) {
     sort_state *s = tx->state;
     int part = s->part_of_shard[rt_key_shard(rt_of(rt_tx_coord(tx)), key, len)];
-    if (part < 0) abort(); /* the row takes every shard */
+    if (part < 0) abort(); /* sort_plan_shards took every shard a pattern may read */
     return part;
 }
 
@@ -712,8 +712,40 @@ static void cmd_sort_ro_multi(rt_tx *tx) {
     sort_start(tx, 1);
 }
 
-/* Both commands take every shard (BY/GET patterns may name keys anywhere);
- * the key range and getkeys serve COMMAND INFO/GETKEYS. */
+/* Whether pattern a (BY or GET) reads other keys. */
+static int sort_pat_reads_keys(const rt_arg *a) {
+    sort_pat sp;
+    sort_pat_parse(a->p, a->len, &sp);
+    return sp.kind == SORT_PAT_KEY;
+}
+
+int sort_plan_shards(const cmd_def *cmd, rt *r, int argc, rt_arg *argv, int *shards) {
+    int readonly = cmd->multi == cmd_sort_ro_multi;
+    if (cmd->multi != cmd_sort_multi && !readonly) return 0;
+    sort_opts o;
+    rbuf err;
+    rb_init(&err, 2);
+    int n = 0;
+    if (sort_parse(argc, argv, readonly, &o, &err) == 0) {
+        int reads = o.by && sort_pat_reads_keys(o.by);
+        for (int i = 0; i < o.ngets && !reads; i++)
+            reads = sort_pat_reads_keys(o.gets[i]);
+        if (!reads) {
+            int a = rt_key_shard(r, argv[1].p, argv[1].len);
+            int b = o.store ? rt_key_shard(r, o.store->p, o.store->len) : a;
+            shards[n++] = a < b ? a : b;
+            if (a != b) shards[n++] = a < b ? b : a;
+        }
+    }
+    sort_opts_free(&o);
+    rb_free(&err);
+    return n;
+}
+
+/* Both rows are transactions: over every shard when a BY/GET pattern reads
+ * other keys, else over the shards of the sorted key and STORE's key
+ * (sort_plan_shards, called by the dispatcher). The key range and getkeys
+ * serve COMMAND INFO/GETKEYS. */
 cmd_def cmd_rows_sort[] = {
     ROW("sort", -2, CMD_WRITE | CMD_DENYOOM | CMD_MOVABLE_KEYS, 1, 1, 1, sort_getkeys,
         CMD_ROUTE_ALL, NULL, cmd_sort_multi, NULL, NULL),

@@ -90,4 +90,10 @@ int sort_el_cmp(const sort_el *a, const sort_el *b, const sort_how *h);
  * order, as glibc's merge-sorting qsort keeps them). */
 void sort_els(sort_el **v, size_t n, const sort_how *h);
 
+/* The shards a SORT/SORT_RO request must take, ascending, into shards
+ * (room for 2): those of the sorted key and of STORE's key when no BY/GET
+ * pattern reads other keys. Returns their count, or 0 for every shard
+ * (patterns, a parse error the body will report, or cmd is not SORT). */
+int sort_plan_shards(const cmd_def *cmd, rt *r, int argc, rt_arg *argv, int *shards);
+
 #endif
