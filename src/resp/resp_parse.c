@@ -271,6 +271,25 @@ static int resp_hex_val(unsigned char c) {
     return -1;
 }
 
+/* The byte that a backslash followed by c stands for inside double quotes
+ * (\n \r \t \b \a; any other c stands for itself). */
+static char resp_unescape(unsigned char c) {
+    switch (c) {
+    case 'n':
+        return '\n';
+    case 'r':
+        return '\r';
+    case 't':
+        return '\t';
+    case 'b':
+        return '\b';
+    case 'a':
+        return '\a';
+    default:
+        return (char)c;
+    }
+}
+
 int resp_split_args(const char *line, size_t n, char *out,
                     void (*emit)(void *ud, size_t off, size_t len), void *ud) {
     size_t i = 0, o = 0;
@@ -292,26 +311,7 @@ int resp_split_args(const char *line, size_t n, char *out,
                     i += 3;
                 } else if (c == '\\' && AT(i + 1)) {
                     i++;
-                    switch (AT(i)) {
-                    case 'n':
-                        out[o++] = '\n';
-                        break;
-                    case 'r':
-                        out[o++] = '\r';
-                        break;
-                    case 't':
-                        out[o++] = '\t';
-                        break;
-                    case 'b':
-                        out[o++] = '\b';
-                        break;
-                    case 'a':
-                        out[o++] = '\a';
-                        break;
-                    default:
-                        out[o++] = (char)AT(i);
-                        break;
-                    }
+                    out[o++] = resp_unescape(AT(i));
                 } else if (c == '"') {
                     if (AT(i + 1) && !resp_is_space(AT(i + 1))) return -1;
                     done = 1;

@@ -78,10 +78,7 @@ static void rw_prefixed_ll(rbuf *b, char prefix, long long v) {
     char *p = rw_utoa_back(end, u);
     if (v < 0) *--p = '-';
     *--p = prefix;
-    size_t n = (size_t)(tmp + sizeof(tmp) - p);
-    rb_reserve(b, n);
-    memcpy(b->buf + b->len, p, n);
-    b->len += n;
+    rb_append(b, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
 void rw_simple(rbuf *b, const char *s) {

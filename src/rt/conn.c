@@ -59,6 +59,13 @@ static void conn_maybe_free(rt_conn *c) {
     if (c->closed && c->inflight == 0 && !c->in_flush) free(c);
 }
 
+/* Free the slot ring and the reply buffers its slots keep. */
+static void conn_free_slots(rt_conn *c) {
+    for (uint64_t i = 0; i <= c->slot_mask; i++)
+        rb_free(&c->slots[i].rb);
+    free(c->slots);
+}
+
 void conn_close(rt_conn *c, const char *why) {
     if (c->closed) return;
     rt_shard *s = c->shard;
@@ -81,9 +88,7 @@ void conn_close(rt_conn *c, const char *why) {
     c->qbuf = NULL;
     resp_parser_free(&c->parser);
     rb_free(&c->out);
-    for (uint64_t i = 0; i <= c->slot_mask; i++)
-        rb_free(&c->slots[i].rb);
-    free(c->slots);
+    conn_free_slots(c);
     c->slots = NULL;
     conn_maybe_free(c);
 }
@@ -110,8 +115,8 @@ void conn_accept(rt_shard *s, int lfd) {
         resp_parser_init(&c->parser);
         c->parser.max_bulk_len = s->cfg.max_bulk_len;
         rb_init(&c->out, 2);
-        c->slot_mask = 15;
-        c->slots = calloc(16, sizeof(rt_slot));
+        c->slot_mask = RT_SLOTS_MIN - 1;
+        c->slots = calloc(RT_SLOTS_MIN, sizeof(rt_slot));
         c->created_ms = c->last_ms = util_mstime();
         net_addr(fd, 1, c->peer, sizeof(c->peer));
         net_addr(fd, 0, c->local, sizeof(c->local));
@@ -159,7 +164,7 @@ static void conn_advance(rt_conn *c) {
             }
         }
         sl->rb.len = 0;
-        if (sl->rb.cap > 64 * 1024) rb_free(&sl->rb);
+        if (sl->rb.cap > RT_MSG_POOL_RBUF) rb_free(&sl->rb);
         sl->state = 0;
         sl->suppress = 0;
         c->flush_seq++;
@@ -519,6 +524,12 @@ static int conn_write(rt_conn *c) {
             conn_close(c, NULL);
             return -1;
         }
+        if (c->flush_seq == c->next_seq && c->slot_mask >= RT_SLOTS_KEEP) {
+            /* No reply pending: give back the ring a deep pipeline grew. */
+            conn_free_slots(c);
+            c->slot_mask = RT_SLOTS_MIN - 1;
+            c->slots = calloc(RT_SLOTS_MIN, sizeof(rt_slot));
+        }
     }
     return 0;
 }
@@ -554,6 +565,14 @@ void conn_resume(rt_conn *c) {
 
 void conn_on_event(rt_conn *c, unsigned ev) {
     if (c->closed) return;
+    if ((ev & RX_ERROR) && (c->blocked || c->close_after)) {
+        /* The socket failed (peer reset) while this connection does not
+         * read: epoll reports the error on every wait whatever the interest
+         * mask, and nothing can reach the peer any more. Close now, as a
+         * read would; a blocked command then sees its client gone. */
+        conn_close(c, "connection reset while not reading");
+        return;
+    }
     if (ev & RX_WRITE) {
         if (conn_write(c) < 0) return;
         conn_set_events(c);

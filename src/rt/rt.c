@@ -348,19 +348,31 @@ void rt_free(rt *r) {
     free(r);
 }
 
+/* Send shard `to` a MSG_CALL running fn(arg), then done(arg) on the sender
+ * once *pending (shared by the calls of one broadcast) counts down to 0. */
+static void call_send(rt_shard *from, int to, void (*fn)(rt_shard *s, void *arg), void *arg,
+                      void (*done)(rt_shard *s, void *arg), int *pending) {
+    rt_msg *m = calloc(1, sizeof(rt_msg));
+    m->type = MSG_CALL;
+    m->u.call.fn = fn;
+    m->u.call.done = done;
+    m->u.call.arg = arg;
+    m->u.call.pending = pending;
+    shard_send(from, to, m);
+}
+
 void rt_broadcast(rt_shard *from, void (*fn)(rt_shard *s, void *arg), void *arg,
                   void (*done)(rt_shard *s, void *arg)) {
     int *pending = malloc(sizeof(int));
     *pending = from->r->n;
-    for (int j = 0; j < from->r->n; j++) {
-        rt_msg *m = calloc(1, sizeof(rt_msg));
-        m->type = MSG_CALL;
-        m->u.call.fn = fn;
-        m->u.call.done = done;
-        m->u.call.arg = arg;
-        m->u.call.pending = pending;
-        shard_send(from, j, m);
-    }
+    for (int j = 0; j < from->r->n; j++)
+        call_send(from, j, fn, arg, done, pending);
+}
+
+void rt_post(rt_shard *from, int to, void (*fn)(rt_shard *s, void *arg), void *arg) {
+    int *pending = malloc(sizeof(int));
+    *pending = 1;
+    call_send(from, to, fn, arg, NULL, pending);
 }
 
 size_t argv_bytes(int argc, const rt_arg *argv) {

@@ -239,21 +239,30 @@ rt_config *rt_shard_cfg(rt_shard *s);
 /* Scratch array of at least n ints for rt_plan.keys, owned by the shard. */
 int *rt_plan_keybuf(rt_shard *s, int n);
 
+/* Initialise a context for running a body on shard s (its thread only),
+ * whose id and state are shard_id and sdata; conn, tx and part are cleared.
+ * The runtime's own hot paths pass the shard's fields directly. */
+static inline void rt_ctx_init_with(rt_ctx *ctx, rt_shard *s, int shard_id, void *sdata, int argc,
+                                    rt_arg *argv, const void *cmd, rbuf *reply, int db,
+                                    uint64_t client_id) {
+    *ctx = (rt_ctx){.shard = s,
+                    .shard_id = shard_id,
+                    .sdata = sdata,
+                    .argc = argc,
+                    .argv = argv,
+                    .cmd = cmd,
+                    .reply = reply,
+                    .db = db,
+                    .client_id = client_id,
+                    .hkey_idx = -1};
+}
+
 /* Initialise a context for running a body on shard s (its thread only);
  * conn, tx and part are cleared. */
 static inline void rt_ctx_init(rt_ctx *ctx, rt_shard *s, int argc, rt_arg *argv, const void *cmd,
                                rbuf *reply, int db, uint64_t client_id) {
-    *ctx = (rt_ctx){0};
-    ctx->shard = s;
-    ctx->shard_id = rt_shard_id(s);
-    ctx->sdata = rt_shard_data(s);
-    ctx->argc = argc;
-    ctx->argv = argv;
-    ctx->cmd = cmd;
-    ctx->reply = reply;
-    ctx->db = db;
-    ctx->client_id = client_id;
-    ctx->hkey_idx = -1;
+    rt_ctx_init_with(ctx, s, rt_shard_id(s), rt_shard_data(s), argc, argv, cmd, reply, db,
+                     client_id);
 }
 
 /* Copy a request's arguments into one allocation (the array, then the

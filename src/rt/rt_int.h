@@ -30,9 +30,13 @@
 #define RT_MAX_INFLIGHT 8192     /* unanswered requests per connection before it stops parsing */
 #define RT_OBUF_PAUSE (64 << 20) /* pending output above which a connection stops parsing */
 #define RT_READ_CHUNK (16 * 1024)
-#define RT_MSG_POOL_ROOM 256  /* argument room (array + bytes) of a pooled message */
-#define RT_MSG_POOL_MAX 1024  /* pooled messages kept per shard at most */
-#define RT_MSG_POOL_RBUF 4096 /* reply buffers above this are not kept */
+#define RT_MSG_POOL_ROOM 256 /* argument room (array + bytes) of a pooled message */
+#define RT_MSG_POOL_MAX 1024 /* pooled messages kept per shard at most */
+/* Reply buffers above this are not kept, neither by a pooled message nor by
+ * a connection's reply slot (the two swap buffers in conn_deliver). */
+#define RT_MSG_POOL_RBUF 4096
+#define RT_SLOTS_MIN 16   /* reply slots of a new connection */
+#define RT_SLOTS_KEEP 256 /* a larger slot ring shrinks back to RT_SLOTS_MIN once idle */
 
 enum {
     MSG_EXEC = 1, /* run a request on the receiving shard; comes back as MSG_REPLY */
@@ -208,17 +212,7 @@ struct rt {
  * fields directly instead of through the public accessors. */
 static inline void rt_ctx_init_fast(rt_ctx *ctx, rt_shard *s, int argc, rt_arg *argv,
                                     const void *cmd, rbuf *reply, int db, uint64_t client_id) {
-    *ctx = (rt_ctx){0};
-    ctx->shard = s;
-    ctx->shard_id = s->id;
-    ctx->sdata = s->sdata;
-    ctx->argc = argc;
-    ctx->argv = argv;
-    ctx->cmd = cmd;
-    ctx->reply = reply;
-    ctx->db = db;
-    ctx->client_id = client_id;
-    ctx->hkey_idx = -1;
+    rt_ctx_init_with(ctx, s, s->id, s->sdata, argc, argv, cmd, reply, db, client_id);
 }
 
 /* rt.c */

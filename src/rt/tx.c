@@ -62,7 +62,8 @@ void tx_start(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt_arg *a
     tx->client_id = c->id;
     tx->state = plan->state;
     rb_init(&tx->reply, c->resp);
-    /* Parts: the distinct shards of the keys, ascending; or every shard. */
+    /* Parts: the distinct shards of the keys, ascending; the plan's shards;
+     * or every shard. */
     int *shards = malloc(sizeof(int) * (size_t)(shard_of_key ? plan->nkeys : r->n));
     int ns = 0;
     if (shard_of_key) {
@@ -71,10 +72,8 @@ void tx_start(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt_arg *a
         for (int i = 0; i < plan->nkeys; i++)
             if (ns == 0 || shards[ns - 1] != shards[i]) shards[ns++] = shards[i];
     } else if (plan->nshards > 0) {
-        free(shards);
-        shards = malloc(sizeof(int) * (size_t)plan->nshards);
-        for (int i = 0; i < plan->nshards; i++)
-            shards[ns++] = plan->shards[i];
+        memcpy(shards, plan->shards, sizeof(int) * (size_t)plan->nshards);
+        ns = plan->nshards;
     } else {
         for (int i = 0; i < r->n; i++)
             shards[ns++] = i;
@@ -178,12 +177,15 @@ void rt_tx_sub(rt_tx *tx, int argc, rt_arg *argv, int db, const void *cmd, const
     sub->client_id = tx->client_id;
     rb_init(&sub->reply, tx->resp);
     /* Parts: the shards of the keys (all held by the parent), ascending. */
+    int *shard_of = nkeys > 0 ? malloc(sizeof(int) * (size_t)nkeys) : NULL;
+    for (int k = 0; k < nkeys; k++)
+        shard_of[k] = rt_key_shard(r, argv[keys[k]].p, argv[keys[k]].len);
     int n = 0;
     sub->part = calloc((size_t)tx->nparts, sizeof(rt_part));
     for (int i = 0; i < tx->nparts; i++) {
         int sh = tx->part[i].shard, used = nkeys < 0;
         for (int k = 0; k < nkeys && !used; k++)
-            used = rt_key_shard(r, argv[keys[k]].p, argv[keys[k]].len) == sh;
+            used = shard_of[k] == sh;
         if (!used) continue;
         rt_part *pt = &sub->part[n++];
         pt->shard = sh;
@@ -191,10 +193,10 @@ void rt_tx_sub(rt_tx *tx, int argc, rt_arg *argv, int db, const void *cmd, const
         if (nkeys > 0) {
             pt->keys = malloc(sizeof(int) * (size_t)nkeys);
             for (int k = 0; k < nkeys; k++)
-                if (rt_key_shard(r, argv[keys[k]].p, argv[keys[k]].len) == sh)
-                    pt->keys[pt->nkeys++] = keys[k];
+                if (shard_of[k] == sh) pt->keys[pt->nkeys++] = keys[k];
         }
     }
+    free(shard_of);
     sub->nparts = n;
     multi(sub);
 }
@@ -206,8 +208,8 @@ rt_conn *rt_tx_conn(rt_tx *tx) {
 
 static void tx_run_exec(rt_shard *s, rt_msg *m) {
     rt_ctx ctx;
-    rt_ctx_init(&ctx, s, m->u.tx.argc, m->u.tx.argv, m->u.tx.cmd, m->u.tx.out, m->u.tx.db,
-                m->u.tx.tx->client_id);
+    rt_ctx_init_fast(&ctx, s, m->u.tx.argc, m->u.tx.argv, m->u.tx.cmd, m->u.tx.out, m->u.tx.db,
+                     m->u.tx.tx->client_id);
     m->u.tx.op(&ctx);
 }
 
@@ -215,7 +217,7 @@ static void tx_run_op(rt_shard *s, rt_msg *m) {
     rt_tx *tx = m->u.tx.tx;
     int i = m->u.tx.part;
     rt_ctx ctx;
-    rt_ctx_init(&ctx, s, tx->argc, tx->argv, tx->cmd, &tx->part[i].out, tx->db, tx->client_id);
+    rt_ctx_init_fast(&ctx, s, tx->argc, tx->argv, tx->cmd, &tx->part[i].out, tx->db, tx->client_id);
     ctx.tx = tx;
     ctx.part = i;
     if (s->r->ops->op_begin) s->r->ops->op_begin(&ctx);
@@ -292,16 +294,4 @@ void rt_tx_reacquire(rt_tx *tx, void (*next)(rt_tx *tx)) {
      * priv->multi: the continuation. */
     tx->priv->multi = next;
     tx_send(tx, 0, MSG_TX_LOCK, NULL);
-}
-
-void rt_post(rt_shard *from, int to, void (*fn)(rt_shard *s, void *arg), void *arg) {
-    rt_msg *m = calloc(1, sizeof(rt_msg));
-    int *pending = malloc(sizeof(int));
-    *pending = 1;
-    m->type = MSG_CALL;
-    m->u.call.fn = fn;
-    m->u.call.done = NULL;
-    m->u.call.arg = arg;
-    m->u.call.pending = pending;
-    shard_send(from, to, m);
 }

@@ -458,3 +458,22 @@ def test_blmove_chain_across_shards(diff):
     finally:
         for w in ws:
             w.close()
+
+
+def test_reset_while_blocked_with_pipelined_requests(diff):
+    # A client that pipelines a request behind a blocking one and then resets
+    # its connection is gone at once on both servers: no blocked client is
+    # left behind and nothing spins on the dead socket.
+    import socket
+    import struct
+    for port in (diff.percore_port, diff.redis_port):
+        wait_blocked(port, 0)
+        s = socket.create_connection((HOST, port))
+        s.sendall(b"*3\r\n$5\r\nBLPOP\r\n$6\r\nrstkey\r\n$1\r\n0\r\n*1\r\n$4\r\nPING\r\n")
+        wait_blocked(port, 1)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.close()
+        wait_blocked(port, 0)
+        with conn(port) as c:
+            assert c.call("RPUSH", "rstkey", "a") == b":1\r\n"
+            assert c.call("LLEN", "rstkey") == b":1\r\n"

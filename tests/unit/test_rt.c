@@ -2,8 +2,10 @@
  * sees it: no percore command is involved. Four shards serve a toy
  * protocol (SET/GET/INCR/SUM/XFER/PING) on a loopback port; client threads
  * check reply order under deep pipelines that mix local, remote and
- * multi-shard requests, and that a multi-shard transfer is atomic to a
- * concurrent multi-shard reader (the sum of two accounts never changes).
+ * multi-shard requests, that a multi-shard transfer is atomic to a
+ * concurrent multi-shard reader (the sum of two accounts never changes),
+ * and that an idle connection gives back the reply slots a deep pipeline
+ * grew (SLOTS looks at the runtime's private connection state).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -17,6 +19,7 @@
 #include <unistd.h>
 
 #include "rt/rt.h"
+#include "rt/rt_int.h" /* SLOTS reads a connection's reply-slot ring */
 #include "unit.h"
 
 #define NSHARDS 4
@@ -125,6 +128,11 @@ static void toy_xfer_multi(rt_tx *tx) {
     rt_tx_run_one(tx, part_of(tx, 1), op_dec, xfer_step2);
 }
 
+/* SLOTS (local): the size of the connection's reply-slot ring. */
+static void toy_slots(rt_ctx *c) {
+    rw_int(c->reply, (long long)(c->conn->slot_mask + 1));
+}
+
 static void *toy_shard_init(rt_shard *s, int id) {
     (void)s, (void)id;
     return calloc(1, sizeof(toy_store));
@@ -142,6 +150,9 @@ static void toy_prepare(rt_conn *c, int argc, rt_arg *argv, rt_plan *plan, rbuf 
     if (arg_eq(&argv[0], "PING")) {
         plan->kind = RT_PLAN_LOCAL;
         plan->proc = toy_ping;
+    } else if (arg_eq(&argv[0], "SLOTS")) {
+        plan->kind = RT_PLAN_LOCAL;
+        plan->proc = toy_slots;
     } else if (arg_eq(&argv[0], "SET") && argc == 3) {
         plan->proc = toy_set;
     } else if (arg_eq(&argv[0], "GET") && argc == 2) {
@@ -414,6 +425,30 @@ int main(void) {
     send_all(fd, buf, strlen(buf));
     read_line(&rd, line, sizeof(line));
     CHECK(strcmp(line, "-ERR unknown") == 0);
+    close(fd);
+
+    /* A deep pipeline of mostly remote requests grows the connection's
+     * reply-slot ring; once every reply is out, the ring shrinks back. */
+    fd = client_connect();
+    rd = (reader){.fd = fd};
+    enum { DEEP = 600 };
+    static char deep[DEEP * 40];
+    size_t dlen = 0;
+    for (int i = 0; i < DEEP; i++) {
+        char key[16];
+        snprintf(key, sizeof(key), "deep:%d", i);
+        cmd3(deep + dlen, sizeof(deep) - dlen, "GET", key, NULL);
+        dlen += strlen(deep + dlen);
+    }
+    send_all(fd, deep, dlen);
+    int deep_ok = 1;
+    for (int i = 0; i < DEEP; i++)
+        deep_ok &= read_line(&rd, line, sizeof(line)) >= 0 && strcmp(line, "$-1") == 0;
+    CHECK(deep_ok);
+    cmd3(buf, sizeof(buf), "SLOTS", NULL, NULL);
+    send_all(fd, buf, strlen(buf));
+    read_line(&rd, line, sizeof(line));
+    CHECK(strcmp(line, ":16") == 0);
     close(fd);
 
     rt_stop(r);
