@@ -8,7 +8,23 @@ CC      ?= gcc
 SAN     ?=
 OPT     ?= -O2
 CFLAGS_BASE = -Isrc -std=gnu11 -g $(OPT) -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -MMD -MP
-LDLIBS  = -lxxhash -lpthread -lm
+LDLIBS  = -lxxhash -luring -lpthread -lm
+
+# Allocator: mimalloc by default (bench/RESULTS.md has the comparison with
+# glibc and jemalloc), ALLOC=libc or ALLOC=jemalloc for the others. The
+# sanitizer builds keep glibc's, which the sanitizers replace. The library is
+# linked ahead of libc so that its malloc serves the whole process.
+ALLOC ?= mimalloc
+ifneq ($(SAN),)
+  ALLOC = libc
+endif
+ifeq ($(ALLOC),mimalloc)
+  ALLOC_LIBS = -lmimalloc
+else ifeq ($(ALLOC),jemalloc)
+  ALLOC_LIBS = -ljemalloc
+else
+  ALLOC_LIBS =
+endif
 
 ifeq ($(SAN),asan)
   BUILD = build-asan
@@ -37,7 +53,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 all: $(BUILD)/percore-server
 
 $(BUILD)/percore-server: $(LIB_OBJS) $(MAIN_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(ALLOC_LIBS) $(LDLIBS)
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -45,7 +61,7 @@ $(BUILD)/obj/%.o: src/%.c
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Isrc -o $@ $< $(LIB_OBJS) $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CFLAGS) -Isrc -o $@ $< $(LIB_OBJS) $(LDFLAGS) $(ALLOC_LIBS) $(LDLIBS)
 
 unit-bins: $(UNIT_BINS)
 

@@ -9,12 +9,13 @@ set -euo pipefail
 BUILD_PKGS=(
     build-essential     # gcc, make
     libxxhash-dev       # keyspace hash
+    liburing-dev        # io_uring reactor
+    libmimalloc-dev     # allocator (default build)
 )
 
 PKGS=(
     "${BUILD_PKGS[@]}"
-    liburing-dev        # io_uring reactor (planned; measured before adoption)
-    libjemalloc-dev     # allocator (planned; measured before adoption)
+    libjemalloc-dev     # allocator comparison (bench, ALLOC=jemalloc)
     redis-server        # reference server for differential tests and benchmarks
     redis-tools         # redis-cli, redis-benchmark
     python3-redis       # real-client tests

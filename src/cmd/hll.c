@@ -95,17 +95,17 @@ int hll_pattern(const void *ele, size_t len, long *index) {
 static void buf_reserve(hll_buf *b, size_t need) {
     if (b->cap >= need) return;
     size_t cap = need < 1024 ? need * 2 : need + need / 2;
-    uint8_t *p = realloc(b->p, cap + 1);
-    if (p == NULL) abort();
-    b->p = p;
+    b->sb = strbuf_grow(b->sb, cap);
+    b->p = (uint8_t *)b->sb->b;
     b->cap = cap;
 }
 
 void hll_new(hll_buf *b) {
     b->len = HLL_HDR_SIZE + 2;
     b->cap = b->len;
-    b->p = calloc(1, b->cap + 1);
-    if (b->p == NULL) abort();
+    b->sb = strbuf_new(b->cap);
+    b->p = (uint8_t *)b->sb->b;
+    memset(b->p, 0, b->cap + 1);
     memcpy(b->p, "HYLL", 4);
     b->p[4] = HLL_ENC_SPARSE;
     op_put_xzero(b->p + HLL_HDR_SIZE, HLL_REGISTERS);
@@ -197,17 +197,25 @@ static void run_to_dense(void *arg, long first, long len, int value) {
         dense_put(arg, i, (uint8_t)value);
 }
 
+void hll_free(hll_buf *b) {
+    free(b->sb);
+    b->sb = NULL;
+    b->p = NULL;
+}
+
 int hll_to_dense(hll_buf *b) {
     if (b->p[4] == HLL_ENC_DENSE) return 0;
-    uint8_t *d = calloc(1, HLL_DENSE_SIZE + 1);
-    if (d == NULL) abort();
+    strbuf *dsb = strbuf_new(HLL_DENSE_SIZE);
+    uint8_t *d = (uint8_t *)dsb->b;
+    memset(d, 0, HLL_DENSE_SIZE + 1);
     memcpy(d, b->p, HLL_HDR_SIZE);
     d[4] = HLL_ENC_DENSE;
     if (sparse_walk(b->p + HLL_HDR_SIZE, b->p + b->len, run_to_dense, d + HLL_HDR_SIZE) < 0) {
-        free(d);
+        free(dsb);
         return -1;
     }
-    free(b->p);
+    free(b->sb);
+    b->sb = dsb;
     b->p = d;
     b->len = b->cap = HLL_DENSE_SIZE;
     return 0;

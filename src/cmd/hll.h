@@ -25,16 +25,18 @@
  * becomes dense when a register needs more than 32 or when the sparse
  * string would outgrow hll-sparse-max-bytes.
  *
- * Buffers: an hll_buf owns a malloc'd array p of cap+1 bytes holding len
- * bytes and a NUL at p[len] -- the layout of a RAW string value's bytes
- * (obj.v.s), so t_hll.c lends a value's string to these functions and takes
- * it back. Functions that grow a buffer realloc p.
+ * Buffers: an hll_buf owns a strbuf (store.h) whose bytes p hold len bytes
+ * and a NUL at p[len] in room for cap + 1 -- a RAW string value's buffer, so
+ * t_hll.c lends a value's string to these functions and takes it back.
+ * Functions that grow a buffer may move it.
  */
 #ifndef PERCORE_HLL_H
 #define PERCORE_HLL_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "../store/store.h"
 
 #define HLL_P 14
 #define HLL_REGISTERS (1 << HLL_P)                            /* 16384 */
@@ -44,7 +46,8 @@
 #define HLL_ENC_SPARSE 1
 
 typedef struct hll_buf {
-    uint8_t *p; /* cap + 1 bytes, malloc'd; p[len] == 0 */
+    strbuf *sb; /* owner of p; sb->len and sb->cap are not kept up to date */
+    uint8_t *p; /* sb->b: cap + 1 bytes; p[len] == 0 */
     size_t len;
     size_t cap;
 } hll_buf;
@@ -60,6 +63,8 @@ int hll_pattern(const void *ele, size_t len, long *index);
 
 /* A new empty sparse HLL (18 bytes; cached cardinality 0, valid). */
 void hll_new(hll_buf *b);
+/* Free b's buffer. */
+void hll_free(hll_buf *b);
 
 /* Whether p[0..len) passes Redis's HLL checks (magic, known encoding, a
  * dense one of exactly HLL_DENSE_SIZE bytes). A sparse body is not checked

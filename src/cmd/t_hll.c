@@ -42,22 +42,22 @@ static long long pf_sparse_max(rt_ctx *c) {
  * INT-encoded value never does). */
 static int pf_is_hll(const obj *o) {
     if (o->enc == OBJ_ENC_INT) return 0;
-    return hll_valid((const uint8_t *)o->v.s.ptr, o->v.s.len);
+    return hll_valid((const uint8_t *)obj_sbytes(o), obj_slen(o));
 }
 
 /* Lend the bytes of string value o to an hll_buf (made RAW first, as
  * Redis unshares a value before changing it); pf_give_back returns them. */
 static void pf_borrow(obj *o, hll_buf *b) {
-    obj_str_make_raw(o, obj_strlen(o));
-    b->p = (uint8_t *)o->v.s.ptr;
-    b->len = o->v.s.len;
-    b->cap = o->v.s.cap;
+    b->sb = obj_str_make_raw(o, obj_strlen(o));
+    b->p = (uint8_t *)b->sb->b;
+    b->len = b->sb->len;
+    b->cap = b->sb->cap;
 }
 
 static void pf_give_back(obj *o, hll_buf *b) {
-    o->v.s.ptr = (char *)b->p;
-    o->v.s.len = b->len;
-    o->v.s.cap = b->cap;
+    b->sb->len = b->len;
+    b->sb->cap = b->cap;
+    obj_str_adopt(o, b->sb);
 }
 
 /* A new key holding an empty (sparse) HLL, as a RAW string like Redis's. */
@@ -66,7 +66,7 @@ static obj *pf_create(db *d, const rt_arg *key) {
     hll_new(&b);
     obj *o = obj_new_string(b.p, b.len);
     obj_str_make_raw(o, b.len);
-    free(b.p);
+    hll_free(&b);
     db_set(d, key->p, key->len, o, 0);
     return o;
 }
@@ -86,9 +86,9 @@ static int pf_gather(rt_ctx *c, const rt_arg *argv, const int *idx, int n, uint8
         else if (!pf_is_hll(o))
             err = PF_NOT_HLL;
         else {
-            const uint8_t *p = (const uint8_t *)o->v.s.ptr;
+            const uint8_t *p = (const uint8_t *)obj_sbytes(o);
             if (hll_encoding(p) == HLL_ENC_DENSE) *dense = 1;
-            if (hll_merge(max, p, o->v.s.len) < 0) err = PF_CORRUPT;
+            if (hll_merge(max, p, obj_slen(o)) < 0) err = PF_CORRUPT;
         }
         if (err != PF_OK) {
             *bad = idx[k];
@@ -171,11 +171,11 @@ static void pfcount_one(rt_ctx *c) {
         return;
     }
     obj_str_make_raw(o, obj_strlen(o));
-    uint8_t *p = (uint8_t *)o->v.s.ptr;
+    uint8_t *p = (uint8_t *)obj_sbytes(o);
     uint64_t card;
     if (!hll_cache_get(p, &card)) {
         int invalid = 0;
-        card = hll_count(p, o->v.s.len, &invalid);
+        card = hll_count(p, obj_slen(o), &invalid);
         if (invalid) {
             rw_error(c->reply, ERR_HLL_CORRUPT);
             return;

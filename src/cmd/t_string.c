@@ -239,11 +239,10 @@ static int str_len_ok(rt_ctx *c, uint64_t len) {
  * bytes with zeros. Returns 1 if it grew. */
 static int str_grow_zero(obj *o, size_t newlen) {
     size_t old = obj_strlen(o);
-    obj_str_make_raw(o, newlen > old ? newlen : old);
+    strbuf *sb = obj_str_make_raw(o, newlen > old ? newlen : old);
     if (newlen <= old) return 0;
-    memset(o->v.s.ptr + old, 0, newlen - old);
-    o->v.s.len = newlen;
-    o->v.s.ptr[newlen] = '\0';
+    memset(sb->b + old, 0, newlen - old);
+    obj_str_setlen(o, newlen);
     return 1;
 }
 
@@ -643,11 +642,10 @@ void cmd_append(rt_ctx *c) {
             rw_error(c->reply, ERR_STRING_TOO_BIG);
             return;
         }
-        obj_str_make_raw(o, old + val->len);
-        memcpy(o->v.s.ptr + old, val->p, val->len);
-        o->v.s.len = old + val->len;
-        o->v.s.ptr[o->v.s.len] = '\0';
-        total = o->v.s.len;
+        strbuf *sb = obj_str_make_raw(o, old + val->len);
+        memcpy(sb->b + old, val->p, val->len);
+        obj_str_setlen(o, old + val->len);
+        total = old + val->len;
     }
     ss_dirty(c, 1);
     rw_int(c->reply, (long long)total);
@@ -728,9 +726,9 @@ void cmd_setrange(rt_ctx *c) {
         }
         str_grow_zero(o, (size_t)offset + val->len);
     }
-    memcpy(o->v.s.ptr + offset, val->p, val->len);
+    memcpy(obj_sbytes(o) + offset, val->p, val->len);
     ss_dirty(c, 1);
-    rw_int(c->reply, (long long)o->v.s.len);
+    rw_int(c->reply, (long long)obj_slen(o));
 }
 
 /* ---------------------------------------------------------------------- */
@@ -750,7 +748,7 @@ static void str_incr_generic(rt_ctx *c, long long incr) {
         }
         if (o->enc == OBJ_ENC_INT) {
             v = o->v.i;
-        } else if (!util_str2ll(o->v.s.ptr, o->v.s.len, &v)) {
+        } else if (!util_str2ll(obj_sbytes(o), obj_slen(o), &v)) {
             rw_error(c->reply, ERR_NOT_INT);
             return;
         }
@@ -807,7 +805,7 @@ void cmd_incrbyfloat(rt_ctx *c) {
         }
         if (o->enc == OBJ_ENC_INT) {
             v = (long double)o->v.i;
-        } else if (!util_str2ld(o->v.s.ptr, o->v.s.len, &v)) {
+        } else if (!util_str2ld(obj_sbytes(o), obj_slen(o), &v)) {
             rw_error(c->reply, ERR_NOT_FLOAT);
             return;
         }
@@ -898,7 +896,7 @@ void cmd_setbit(rt_ctx *c) {
     }
     obj *o = str_lookup_for_bits(c, ctx_cdb(c), &c->argv[1], off, &changed);
     if (o == NULL) return;
-    unsigned char *p = (unsigned char *)o->v.s.ptr;
+    unsigned char *p = (unsigned char *)obj_sbytes(o);
     int old = tstr_bit_at(p, off);
     unsigned mask = 1u << (7 - (off & 7));
     if (on)
@@ -1200,7 +1198,7 @@ static void bf_generic(rt_ctx *c, int ro) {
         } else {
             /* As Redis: a write counts when the key was created or grown,
              * or when it changed the stored value. */
-            int rc = bf_apply_write(c->reply, (unsigned char *)o->v.s.ptr, &ops[k]);
+            int rc = bf_apply_write(c->reply, (unsigned char *)obj_sbytes(o), &ops[k]);
             if (rc > 0 || (rc == 0 && grown)) changes++;
         }
     }
@@ -1580,8 +1578,7 @@ static void lcs_after_copy(rt_tx *tx) {
         const char *a = ca && ca->p ? ca->p : "", *b = cb && cb->p ? cb->p : "";
         size_t alen = ca ? ca->len : 0, blen = cb ? cb->len : 0;
         shard_state *coord = rt_shard_data(rt_tx_coord(tx));
-        lcs_reply(&tx->reply, tx->argc, tx->argv, a, alen, b, blen,
-                  coord->cfg.proto_max_bulk_len);
+        lcs_reply(&tx->reply, tx->argc, tx->argv, a, alen, b, blen, coord->cfg.proto_max_bulk_len);
     }
     free(by);
     copies_free(tx);

@@ -11,60 +11,74 @@
  *
  * Expiry is lazy (every lookup deletes a key whose deadline has passed, that
  * is when now_ms > deadline, as Redis does) plus active (db_active_expire
- * samples the dense expires array).
+ * samples the expires table).
  */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "../common/util.h"
 #include "lazyfree.h"
 #include "store.h"
 
 #define DB_MIN_BUCKETS 4
+#define DB_EXP_MIN 16 /* smallest expires table */
+
+/* A key's entry: the chain link, a 16-byte body, then the key bytes.
+ *
+ * The body is either the value itself (an "inline" entry: strings stored by
+ * db_set_str, INT or EMBSTR, whose EMBSTR bytes follow the key -- obj.ext
+ * holds the key length, so obj_sbytes finds them) or the key length and a
+ * pointer to a separately allocated value (any value given to db_set, whose
+ * address the caller may keep using). Both forms keep the flag byte at the
+ * same place (obj.flags): ENT_INLINE tells them apart, ENT_TTL says the key
+ * has a deadline in the expires table.
+ *
+ * A 16-byte key with a 16-byte string value takes 8 + 16 + 16 + 17 = 57
+ * bytes in one allocation. An inline value that must change into one that
+ * does not fit (a longer string, another type) turns the entry into the
+ * pointer form in place: the body is the same size and the key does not
+ * move. An inline value is never passed to free(); db_take and lazy
+ * deletion hand out a standalone copy. An inline string made RAW (APPEND,
+ * SETRANGE) stays in the entry, its bytes in a separate buffer. */
+#define ENT_INLINE OBJ_F_EMBEDDED
+#define ENT_TTL 2
+#define DB_INLINE_KEY_MAX 255 /* obj.ext is one byte */
 
 typedef struct db_entry {
     struct db_entry *next;
-    obj *val;
-    int32_t exp_idx; /* slot in db->exp, or -1 */
-    uint32_t klen;
+    union {
+        obj o; /* ENT_INLINE */
+        struct {
+            uint8_t type_, enc_; /* unused: where obj's are */
+            uint8_t flags;       /* as obj.flags */
+            uint8_t ext_;
+            uint32_t klen;
+            obj *val;
+        } p;
+    } u;
     char key[];
 } db_entry;
 
-/* A string value stored by db_set_str lives in its entry's allocation, right
- * after the key (8-aligned): an obj header without its last field (v.s.cap),
- * followed by the bytes and their NUL, at least 8 bytes of them. Such a
- * value is "embedded": e->val == db_emb(e), marked OBJ_F_EMBEDDED (a flag,
- * not an address test, so no allocator layout can make a separate value
- * look embedded). The header stays a valid EMBSTR
- * or INT obj for every reader (nothing reads v.s.cap of those encodings);
- * obj_str_make_raw, which turns it RAW, writes v.s.cap last, over bytes it
- * no longer uses, and that room is always allocated. An embedded value is
- * never passed to free(): replacing it releases only what it owns (a RAW
- * buffer), and db_take / lazy deletion hand out a standalone copy. */
-#define DB_EMB_HDR offsetof(obj, v.s.cap)
-#define DB_EMB_MIN 8        /* bytes kept after the header: room for v.s.cap */
-#define DB_EMB_KEY_MAX 4096 /* longer keys get a separate value allocation */
+_Static_assert(offsetof(obj, flags) == 2 && sizeof(obj) == 16, "entry body layout");
 
-static size_t db_emb_off(size_t klen) {
-    return (sizeof(db_entry) + klen + 7) & ~(size_t)7;
+static inline int ent_inline(const db_entry *e) {
+    return e->u.p.flags & ENT_INLINE;
 }
 
-static obj *db_emb(const db_entry *e) {
-    return (obj *)((char *)e + db_emb_off(e->klen));
+static inline size_t ent_klen(const db_entry *e) {
+    return ent_inline(e) ? e->u.o.ext : e->u.p.klen;
 }
 
-/* Free a value of an entry: what it owns, and the value itself unless it is
- * embedded in the entry. */
-static void db_val_free(obj *val) {
-    if (val->flags & OBJ_F_EMBEDDED)
-        obj_free_contents(val);
-    else
-        obj_free(val);
+static inline obj *ent_val(db_entry *e) {
+    return ent_inline(e) ? &e->u.o : e->u.p.val;
 }
 
+/* The expires table: open addressing over entry addresses, linear probing,
+ * at most 3/4 full. Only keys with a TTL are in it. */
 typedef struct db_exp {
-    db_entry *e;
+    db_entry *e; /* NULL: empty slot */
     int64_t when_ms;
 } db_exp;
 
@@ -74,7 +88,8 @@ struct db {
     size_t mask; /* buckets - 1 */
     size_t count;
     db_exp *exp;
-    size_t nexp, capexp;
+    size_t expmask; /* slots - 1, or 0 with no table */
+    size_t nexp;
     uint64_t rng; /* xorshift state for random sampling */
 };
 
@@ -99,20 +114,131 @@ static uint64_t db_hash(const db *d, const char *key, size_t klen) {
     return util_hash(key, klen, st->seed);
 }
 
+/* ---------------------------------------------------------------------- */
+/* Expires table. */
+
+static size_t exp_home(const db *d, const db_entry *e) {
+    uint64_t x = (uint64_t)(uintptr_t)e;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return (size_t)x & d->expmask;
+}
+
+/* The slot holding e, or -1. */
+static long exp_slot(const db *d, const db_entry *e) {
+    if (d->exp == NULL) return -1;
+    for (size_t i = exp_home(d, e);; i = (i + 1) & d->expmask) {
+        if (d->exp[i].e == e) return (long)i;
+        if (d->exp[i].e == NULL) return -1;
+    }
+}
+
+static void exp_resize(db *d, size_t slots) {
+    db_exp *old = d->exp;
+    size_t oldn = old ? d->expmask + 1 : 0;
+    d->exp = db_xcalloc(slots, sizeof(*d->exp));
+    d->expmask = slots - 1;
+    for (size_t j = 0; j < oldn; j++) {
+        if (old[j].e == NULL) continue;
+        size_t i = exp_home(d, old[j].e);
+        while (d->exp[i].e)
+            i = (i + 1) & d->expmask;
+        d->exp[i] = old[j];
+    }
+    free(old);
+}
+
+static int64_t db_entry_when(const db *d, const db_entry *e) {
+    if (!(e->u.p.flags & ENT_TTL)) return -1;
+    return d->exp[exp_slot(d, e)].when_ms;
+}
+
+static void db_exp_set(db *d, db_entry *e, int64_t when_ms) {
+    if (e->u.p.flags & ENT_TTL) {
+        d->exp[exp_slot(d, e)].when_ms = when_ms;
+        return;
+    }
+    if (d->exp == NULL)
+        exp_resize(d, DB_EXP_MIN);
+    else if ((d->nexp + 1) * 4 > (d->expmask + 1) * 3)
+        exp_resize(d, (d->expmask + 1) * 2);
+    size_t i = exp_home(d, e);
+    while (d->exp[i].e)
+        i = (i + 1) & d->expmask;
+    d->exp[i] = (db_exp){e, when_ms};
+    d->nexp++;
+    e->u.p.flags |= ENT_TTL;
+}
+
+/* Drop e's deadline. The slots after it that would be unreachable past the
+ * new hole move back into it (deletion without tombstones). */
+static void db_exp_remove(db *d, db_entry *e) {
+    if (!(e->u.p.flags & ENT_TTL)) return;
+    e->u.p.flags &= (uint8_t)~ENT_TTL;
+    size_t hole = (size_t)exp_slot(d, e), m = d->expmask;
+    for (size_t j = (hole + 1) & m; d->exp[j].e; j = (j + 1) & m) {
+        size_t home = exp_home(d, d->exp[j].e);
+        /* Slot j may fill the hole unless its home lies cyclically in
+         * (hole, j]. */
+        if (((j - home) & m) >= ((j - hole) & m)) {
+            d->exp[hole] = d->exp[j];
+            hole = j;
+        }
+    }
+    d->exp[hole].e = NULL;
+    d->nexp--;
+    size_t slots = m + 1;
+    if (d->nexp == 0) {
+        free(d->exp);
+        d->exp = NULL;
+        d->expmask = 0;
+    } else if (slots > DB_EXP_MIN && d->nexp * 8 < slots) {
+        size_t n = DB_EXP_MIN;
+        while (n * 3 < d->nexp * 8)
+            n *= 2;
+        if (n < slots) exp_resize(d, n);
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* Key table. */
+
+/* Bucket arrays of at least this many bytes are mapped from the kernel and
+ * unmapped when replaced: the arrays a growing table leaves behind add up to
+ * its current size, and an allocator would keep them. */
+#define DB_BUCKETS_MMAP (256 * 1024)
+
+static db_entry **db_buckets_new(size_t n) {
+    size_t bytes = n * sizeof(db_entry *);
+    if (bytes < DB_BUCKETS_MMAP) return db_xcalloc(n, sizeof(db_entry *));
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) abort();
+    return p;
+}
+
+static void db_buckets_free(db_entry **b, size_t n) {
+    size_t bytes = n * sizeof(db_entry *);
+    if (bytes < DB_BUCKETS_MMAP)
+        free(b);
+    else
+        munmap(b, bytes);
+}
+
 /* Rebuild the bucket array with n (a power of two) buckets. */
 static void db_rehash(db *d, size_t n) {
-    db_entry **nb = db_xcalloc(n, sizeof(*nb));
+    db_entry **nb = db_buckets_new(n);
     for (size_t i = 0; i <= d->mask; i++) {
         db_entry *e = d->buckets[i];
         while (e) {
             db_entry *next = e->next;
-            size_t b = db_hash(d, e->key, e->klen) & (n - 1);
+            size_t b = db_hash(d, e->key, ent_klen(e)) & (n - 1);
             e->next = nb[b];
             nb[b] = e;
             e = next;
         }
     }
-    free(d->buckets);
+    db_buckets_free(d->buckets, d->mask + 1);
     d->buckets = nb;
     d->mask = n - 1;
 }
@@ -132,7 +258,7 @@ static db_entry *db_lookup_raw_h(db *d, const char *key, size_t klen, uint64_t h
                                  db_entry ***pprev) {
     db_entry **link = &d->buckets[h & d->mask];
     for (db_entry *e = *link; e; link = &e->next, e = e->next) {
-        if (e->klen == klen && memcmp(e->key, key, klen) == 0) {
+        if (ent_klen(e) == klen && memcmp(e->key, key, klen) == 0) {
             if (pprev) *pprev = link;
             return e;
         }
@@ -145,51 +271,31 @@ static db_entry *db_lookup_raw(db *d, const char *key, size_t klen, db_entry ***
 }
 
 static int db_entry_expired(const db *d, const db_entry *e) {
-    return e->exp_idx >= 0 && d->st->now_ms > d->exp[e->exp_idx].when_ms;
+    return (e->u.p.flags & ENT_TTL) && d->st->now_ms > db_entry_when(d, e);
 }
 
-/* Drop e's slot from the expires array, moving the last slot into the hole. */
-static void db_exp_remove(db *d, db_entry *e) {
-    int32_t i = e->exp_idx;
-    if (i < 0) return;
-    d->nexp--;
-    if ((size_t)i != d->nexp) {
-        d->exp[i] = d->exp[d->nexp];
-        d->exp[i].e->exp_idx = i;
-    }
-    e->exp_idx = -1;
-}
-
-static void db_exp_set(db *d, db_entry *e, int64_t when_ms) {
-    if (e->exp_idx >= 0) {
-        d->exp[e->exp_idx].when_ms = when_ms;
-        return;
-    }
-    if (d->nexp == d->capexp) {
-        size_t cap = d->capexp ? d->capexp * 2 : 16;
-        db_exp *p = realloc(d->exp, cap * sizeof(*p));
-        if (p == NULL) abort();
-        d->exp = p;
-        d->capexp = cap;
-    }
-    d->exp[d->nexp].e = e;
-    d->exp[d->nexp].when_ms = when_ms;
-    e->exp_idx = (int32_t)d->nexp++;
+/* Free an entry and its value (for an inline one, what it owns). */
+static void db_entry_free(db_entry *e) {
+    if (ent_inline(e))
+        obj_free_contents(&e->u.o);
+    else
+        obj_free(e->u.p.val);
+    free(e);
 }
 
 /* Unlink e (whose link is *link), free it, and return its value: freed too
- * unless keep_val. Shrinks the table when it gets sparse. */
+ * unless keep_val (an inline value is copied out). Shrinks the table when it
+ * gets sparse. */
 static obj *db_unlink(db *d, db_entry **link, db_entry *e, int keep_val) {
-    obj *val = e->val;
+    obj *val = NULL;
     *link = e->next;
     db_exp_remove(d, e);
     if (!keep_val) {
-        db_val_free(val);
-        val = NULL;
-    } else if (val->flags & OBJ_F_EMBEDDED) {
-        val = obj_move_out(val);
+        db_entry_free(e);
+    } else {
+        val = ent_inline(e) ? obj_move_out(&e->u.o) : e->u.p.val;
+        free(e);
     }
-    free(e);
     d->count--;
     db_maybe_shrink(d);
     return val;
@@ -216,7 +322,7 @@ static db_entry *db_lookup(db *d, const char *key, size_t klen, db_entry ***ppre
 /* Delete an entry found by a walk that did not keep its link. */
 static void db_delete_entry(db *d, db_entry *e) {
     db_entry **link;
-    db_entry *found = db_lookup_raw(d, e->key, e->klen, &link);
+    db_entry *found = db_lookup_raw(d, e->key, ent_klen(e), &link);
     if (found == e) db_unlink(d, link, e, 0);
 }
 
@@ -246,7 +352,7 @@ void store_free(store *s) {
     if (s == NULL) return;
     for (int i = 0; i < s->ndb; i++) {
         db_flush(s->dbs[i]);
-        free(s->dbs[i]->buckets);
+        db_buckets_free(s->dbs[i]->buckets, s->dbs[i]->mask + 1);
         free(s->dbs[i]->exp);
         free(s->dbs[i]);
     }
@@ -303,13 +409,14 @@ static uint32_t store_access_init(const store *s) {
 obj *db_find(db *d, const char *key, size_t klen) {
     db_entry *e = db_lookup(d, key, klen, NULL);
     if (e == NULL) return NULL;
-    store_touch(d->st, e->val);
-    return e->val;
+    obj *o = ent_val(e);
+    store_touch(d->st, o);
+    return o;
 }
 
 obj *db_peek(db *d, const char *key, size_t klen) {
     db_entry *e = db_lookup(d, key, klen, NULL);
-    return e ? e->val : NULL;
+    return e ? ent_val(e) : NULL;
 }
 
 obj *db_find_exp(db *d, const char *key, size_t klen, int64_t *expire_ms) {
@@ -318,24 +425,46 @@ obj *db_find_exp(db *d, const char *key, size_t klen, int64_t *expire_ms) {
         *expire_ms = -1;
         return NULL;
     }
-    store_touch(d->st, e->val);
-    *expire_ms = e->exp_idx >= 0 ? d->exp[e->exp_idx].when_ms : -1;
-    return e->val;
+    obj *o = ent_val(e);
+    store_touch(d->st, o);
+    *expire_ms = db_entry_when(d, e);
+    return o;
 }
 
-/* Link a new entry (key copied, the value not set) into bucket h. `extra`
- * bytes follow the key's aligned end (db_emb_off). */
+/* Link a new entry (key copied, the body not set) into bucket h, with
+ * `extra` bytes after the key. */
 static db_entry *db_insert(db *d, const char *key, size_t klen, uint64_t h, size_t extra) {
-    db_entry *e = malloc(extra ? db_emb_off(klen) + extra : sizeof(*e) + klen);
+    db_entry *e = malloc(sizeof(*e) + klen + extra);
     if (e == NULL) abort();
-    e->exp_idx = -1;
-    e->klen = (uint32_t)klen;
     if (klen) memcpy(e->key, key, klen);
     size_t b = h & d->mask;
     e->next = d->buckets[b];
     d->buckets[b] = e;
     d->count++;
     return e;
+}
+
+/* A new entry in pointer form holding val. */
+static void db_insert_ptr(db *d, const char *key, size_t klen, uint64_t h, obj *val) {
+    db_entry *e = db_insert(d, key, klen, h, 0);
+    e->u.p.flags = 0;
+    e->u.p.klen = (uint32_t)klen;
+    e->u.p.val = val;
+}
+
+/* Make e hold val (a separate value) in pointer form, freeing what its old
+ * value owned unless that is val. The TTL bit is kept. */
+static void db_entry_put(db_entry *e, obj *val) {
+    if (ent_inline(e)) {
+        obj_free_contents(&e->u.o);
+        uint8_t ttl = e->u.o.flags & ENT_TTL;
+        uint32_t klen = e->u.o.ext;
+        e->u.p.flags = ttl;
+        e->u.p.klen = klen;
+    } else if (e->u.p.val != val) {
+        obj_free(e->u.p.val);
+    }
+    e->u.p.val = val;
 }
 
 static void db_grow(db *d) {
@@ -349,13 +478,11 @@ int db_set(db *d, const char *key, size_t klen, obj *val, int keep_ttl) {
     uint64_t h = db_hash(d, key, klen);
     db_entry *e = db_lookup_h(d, key, klen, h, NULL);
     if (e) {
-        if (e->val != val) db_val_free(e->val);
-        e->val = val;
+        if (val != ent_val(e)) db_entry_put(e, val);
         if (!keep_ttl) db_exp_remove(d, e);
         return 0;
     }
-    e = db_insert(d, key, klen, h, 0);
-    e->val = val;
+    db_insert_ptr(d, key, klen, h, val);
     db_grow(d);
     return 1;
 }
@@ -366,47 +493,46 @@ int db_set_str(db *d, const char *key, size_t klen, const char *p, size_t len, i
     long long iv;
     int is_int = len <= 20 && util_str2ll(p, len, &iv);
     if (e) {
-        obj *o = e->val;
-        if (!is_int && o->type == OBJ_STRING && o->enc == OBJ_ENC_EMBSTR && len <= o->v.s.len) {
-            /* Same encoding, fits: overwrite in place. */
-            memcpy(o->v.s.ptr, p, len);
-            o->v.s.ptr[len] = '\0';
-            o->v.s.len = len;
-            o->lru = store_access_init(d->st);
+        obj *o = ent_val(e);
+        if (ent_inline(e) && is_int) {
+            obj_free_contents(o);
+            o->enc = OBJ_ENC_INT;
+            o->v.i = iv;
+        } else if (ent_inline(e) && !is_int && o->enc == OBJ_ENC_EMBSTR && len <= o->v.len) {
+            /* Fits where the old bytes were: overwrite in place. */
+            char *b = obj_sbytes(o);
+            memcpy(b, p, len);
+            b[len] = '\0';
+            o->v.len = len;
         } else {
-            obj *nv = is_int ? obj_new_int(iv) : obj_new_string(p, len);
-            nv->lru = store_access_init(d->st);
-            db_val_free(o);
-            e->val = nv;
+            o = is_int ? obj_new_int(iv) : obj_new_string(p, len);
+            db_entry_put(e, o);
         }
+        o->lru = store_access_init(d->st);
         if (!keep_ttl) db_exp_remove(d, e);
         return 0;
     }
-    if (klen > DB_EMB_KEY_MAX || (!is_int && len > OBJ_EMBSTR_MAX)) {
+    if (klen > DB_INLINE_KEY_MAX || (!is_int && len > OBJ_EMBSTR_MAX)) {
         obj *nv = is_int ? obj_new_int(iv) : obj_new_string(p, len);
         nv->lru = store_access_init(d->st);
-        e = db_insert(d, key, klen, h, 0);
-        e->val = nv;
+        db_insert_ptr(d, key, klen, h, nv);
     } else {
-        size_t room = is_int ? 0 : len + 1;
-        if (room < DB_EMB_MIN) room = DB_EMB_MIN;
-        e = db_insert(d, key, klen, h, DB_EMB_HDR + room);
-        obj *o = db_emb(e);
-        memset(o, 0, DB_EMB_HDR);
+        e = db_insert(d, key, klen, h, is_int ? 0 : len + 1);
+        obj *o = &e->u.o;
         o->type = OBJ_STRING;
-        o->flags = OBJ_F_EMBEDDED;
+        o->flags = ENT_INLINE;
+        o->ext = (uint8_t)klen;
         o->lru = store_access_init(d->st);
         if (is_int) {
             o->enc = OBJ_ENC_INT;
             o->v.i = iv;
         } else {
             o->enc = OBJ_ENC_EMBSTR;
-            o->v.s.ptr = (char *)o + DB_EMB_HDR;
-            if (len) memcpy(o->v.s.ptr, p, len);
-            o->v.s.ptr[len] = '\0';
-            o->v.s.len = len;
+            o->v.len = len;
+            char *b = obj_sbytes(o);
+            if (len) memcpy(b, p, len);
+            b[len] = '\0';
         }
-        e->val = o;
     }
     db_grow(d);
     return 1;
@@ -418,8 +544,7 @@ void db_replace(db *d, const char *key, size_t klen, obj *val) {
         db_set(d, key, klen, val, 0);
         return;
     }
-    if (e->val != val) db_val_free(e->val);
-    e->val = val;
+    if (val != ent_val(e)) db_entry_put(e, val);
 }
 
 int db_del(db *d, const char *key, size_t klen) {
@@ -434,9 +559,9 @@ int db_del_lazy(db *d, const char *key, size_t klen) {
     db_entry **link;
     db_entry *e = db_lookup(d, key, klen, &link);
     if (e == NULL) return 0;
-    /* A small value (an embedded string among them) is freed here, without
-     * detaching (for an embedded one, copying) it first. */
-    if (lazyfree_effort(e->val) > LAZYFREE_THRESHOLD)
+    /* A small value (an inline string among them) is freed here, without
+     * detaching (for an inline one, copying) it first. */
+    if (lazyfree_effort(ent_val(e)) > LAZYFREE_THRESHOLD)
         lazyfree_obj(db_unlink(d, link, e, 1));
     else
         db_unlink(d, link, e, 0);
@@ -448,13 +573,13 @@ obj *db_take(db *d, const char *key, size_t klen, int64_t *expire_ms) {
     db_entry *e = db_lookup(d, key, klen, &link);
     *expire_ms = -1;
     if (e == NULL) return NULL;
-    if (e->exp_idx >= 0) *expire_ms = d->exp[e->exp_idx].when_ms;
+    *expire_ms = db_entry_when(d, e);
     return db_unlink(d, link, e, 1);
 }
 
 int64_t db_get_expire(db *d, const char *key, size_t klen) {
     db_entry *e = db_lookup(d, key, klen, NULL);
-    return (e && e->exp_idx >= 0) ? d->exp[e->exp_idx].when_ms : -1;
+    return e ? db_entry_when(d, e) : -1;
 }
 
 int db_set_expire(db *d, const char *key, size_t klen, int64_t when_ms) {
@@ -466,7 +591,7 @@ int db_set_expire(db *d, const char *key, size_t klen, int64_t when_ms) {
 
 int db_persist(db *d, const char *key, size_t klen) {
     db_entry *e = db_lookup(d, key, klen, NULL);
-    if (e == NULL || e->exp_idx < 0) return 0;
+    if (e == NULL || !(e->u.p.flags & ENT_TTL)) return 0;
     db_exp_remove(d, e);
     return 1;
 }
@@ -479,7 +604,7 @@ size_t db_expires_size(const db *d) {
     return d->nexp;
 }
 
-/* A detached table: its buckets and the expires array (see db_flush_lazy). */
+/* A detached table: its buckets and the expires table (see db_flush_lazy). */
 typedef struct db_detached {
     db_entry **buckets;
     size_t mask;
@@ -492,12 +617,11 @@ static void db_free_detached(void *arg) {
         db_entry *e = t->buckets[i];
         while (e) {
             db_entry *next = e->next;
-            db_val_free(e->val);
-            free(e);
+            db_entry_free(e);
             e = next;
         }
     }
-    free(t->buckets);
+    db_buckets_free(t->buckets, t->mask + 1);
     free(t->exp);
     free(t);
 }
@@ -520,7 +644,8 @@ void db_flush_lazy(db *d, int lazy) {
     d->mask = DB_MIN_BUCKETS - 1;
     d->count = 0;
     d->exp = NULL;
-    d->nexp = d->capexp = 0;
+    d->expmask = 0;
+    d->nexp = 0;
 }
 
 /* Reverse the bits of v (for the SCAN cursor). */
@@ -550,7 +675,7 @@ uint64_t db_scan(db *d, uint64_t cursor, size_t count, db_scan_fn fn, void *priv
                 if (nexp < sizeof(expired) / sizeof(expired[0])) expired[nexp++] = e;
                 continue;
             }
-            fn(priv, e->key, e->klen, e->val);
+            fn(priv, e->key, ent_klen(e), ent_val(e));
             visited++;
         }
         cursor |= ~m;
@@ -572,7 +697,7 @@ uint64_t db_scan(db *d, uint64_t cursor, size_t count, db_scan_fn fn, void *priv
 void db_foreach(db *d, db_scan_fn fn, void *priv) {
     for (size_t i = 0; i <= d->mask; i++)
         for (db_entry *e = d->buckets[i]; e; e = e->next)
-            if (!db_entry_expired(d, e)) fn(priv, e->key, e->klen, e->val);
+            if (!db_entry_expired(d, e)) fn(priv, e->key, ent_klen(e), ent_val(e));
 }
 
 /* Probe random buckets until a non-empty one turns up, then pick a random
@@ -595,18 +720,24 @@ int db_random_key(db *d, const char **key, size_t *klen) {
             continue;
         }
         *key = e->key;
-        *klen = e->klen;
+        *klen = ent_klen(e);
         return 1;
     }
     return 0;
 }
 
+/* Samples keys of the expires table uniformly: random slots, drawn again
+ * while empty. A table bigger than the smallest is kept more than 1/8 full,
+ * so that takes at most eight draws on average. */
 int db_active_expire(db *d, int samples) {
     int deleted = 0;
     for (int i = 0; i < samples && d->nexp > 0; i++) {
-        db_exp *x = &d->exp[db_rand(d) % d->nexp];
-        if (d->st->now_ms > x->when_ms) {
-            db_delete_entry(d, x->e);
+        size_t j;
+        do {
+            j = (size_t)db_rand(d) & d->expmask;
+        } while (d->exp[j].e == NULL);
+        if (d->st->now_ms > d->exp[j].when_ms) {
+            db_delete_entry(d, d->exp[j].e);
             d->st->stats.expired_keys++;
             deleted++;
         }

@@ -5,9 +5,10 @@
  * a detached value in transit). A value is a single owner's; nothing is
  * shared or reference counted.
  *
- * EMBSTR keeps the bytes in the same allocation as the header, as Redis does;
- * RAW keeps them in a separate buffer with spare capacity (cap) for APPEND and
- * SETRANGE. An EMBSTR made modifiable becomes RAW with a separate buffer.
+ * EMBSTR keeps the bytes in the same allocation as the 16-byte header, as
+ * Redis does (a key's table entry may sit between them: obj.ext); RAW keeps
+ * them in a separate strbuf with spare capacity for APPEND and SETRANGE. An
+ * EMBSTR made modifiable becomes RAW with a separate buffer.
  * Non-string types keep their representation behind v.ptr, owned by the
  * type's module (store/list.c, set.c, zset.c, hash.c), which obj.c calls
  * through its obj_type_hooks.
@@ -74,18 +75,35 @@ obj *obj_new_string(const void *p, size_t len) {
     if (len <= OBJ_EMBSTR_MAX) {
         o = obj_alloc(len + 1);
         o->enc = OBJ_ENC_EMBSTR;
-        o->v.s.ptr = (char *)(o + 1);
+        o->v.len = len;
     } else {
         o = obj_alloc(0);
         o->enc = OBJ_ENC_RAW;
-        o->v.s.ptr = obj_xmalloc(len + 1);
+        strbuf *sb = strbuf_new(len);
+        sb->len = len;
+        o->v.ptr = sb;
     }
     o->type = OBJ_STRING;
-    if (len) memcpy(o->v.s.ptr, p, len);
-    o->v.s.ptr[len] = '\0';
-    o->v.s.len = len;
-    o->v.s.cap = len;
+    char *b = obj_sbytes(o);
+    if (len) memcpy(b, p, len);
+    b[len] = '\0';
     return o;
+}
+
+strbuf *strbuf_new(size_t cap) {
+    strbuf *sb = obj_xmalloc(sizeof(strbuf) + cap + 1);
+    sb->len = 0;
+    sb->cap = cap;
+    sb->b[0] = '\0';
+    return sb;
+}
+
+strbuf *strbuf_grow(strbuf *sb, size_t cap) {
+    if (sb->cap >= cap) return sb;
+    strbuf *n = realloc(sb, sizeof(strbuf) + cap + 1);
+    if (n == NULL) abort();
+    n->cap = cap;
+    return n;
 }
 
 /* As obj_new_string, but a canonical integer of at most 20 chars becomes an
@@ -117,25 +135,25 @@ obj *obj_dup(const obj *o) {
     } else if (o->enc == OBJ_ENC_INT) {
         c = obj_new_int(o->v.i);
     } else if (o->enc == OBJ_ENC_EMBSTR) {
-        c = obj_new_string(o->v.s.ptr, o->v.s.len);
+        c = obj_new_string(obj_sbytes(o), obj_slen(o));
     } else {
+        size_t len = obj_slen(o);
         c = obj_alloc(0);
         c->type = OBJ_STRING;
         c->enc = OBJ_ENC_RAW;
-        c->v.s.ptr = obj_xmalloc(o->v.s.len + 1);
-        memcpy(c->v.s.ptr, o->v.s.ptr, o->v.s.len + 1);
-        c->v.s.len = o->v.s.len;
-        c->v.s.cap = o->v.s.len;
+        strbuf *sb = strbuf_new(len);
+        memcpy(sb->b, obj_sbytes(o), len + 1);
+        sb->len = len;
+        c->v.ptr = sb;
     }
     c->lru = o->lru;
-    c->flags = o->flags & ~OBJ_F_EMBEDDED;
     return c;
 }
 
 /* Free what a value owns, not the value's own memory. */
 void obj_free_contents(obj *o) {
     if (o->type == OBJ_STRING) {
-        if (o->enc == OBJ_ENC_RAW) free(o->v.s.ptr);
+        if (o->enc == OBJ_ENC_RAW) free(o->v.ptr);
     } else {
         obj_hooks(o)->free(o);
     }
@@ -150,28 +168,18 @@ void obj_free(obj *o) {
 
 /* A standalone value taking over what o holds (o's memory is not freed and
  * must not be used as a value afterwards). EMBSTR bytes are copied; a RAW
- * buffer or a type's representation changes owner. Only o's type, enc,
- * flags, lru and the fields of its encoding are read. */
+ * buffer or a type's representation changes owner. Flags are not kept. */
 obj *obj_move_out(const obj *o) {
     obj *c;
     if (o->type == OBJ_STRING && o->enc == OBJ_ENC_EMBSTR) {
-        c = obj_new_string(o->v.s.ptr, o->v.s.len);
-    } else if (o->type == OBJ_STRING && o->enc == OBJ_ENC_INT) {
-        c = obj_new_int(o->v.i);
+        c = obj_new_string(obj_sbytes(o), obj_slen(o));
     } else {
         c = obj_alloc(0);
         c->type = o->type;
         c->enc = o->enc;
-        if (o->type == OBJ_STRING) {
-            c->v.s.ptr = o->v.s.ptr;
-            c->v.s.len = o->v.s.len;
-            c->v.s.cap = o->v.s.cap;
-        } else {
-            c->v.ptr = o->v.ptr;
-        }
+        c->v = o->v;
     }
     c->lru = o->lru;
-    c->flags = o->flags & ~OBJ_F_EMBEDDED;
     return c;
 }
 
@@ -232,8 +240,8 @@ const char *obj_str(const obj *o, char *tmp, size_t *len) {
         *len = (size_t)util_ll2str(tmp, 24, o->v.i);
         return tmp;
     }
-    *len = o->v.s.len;
-    return o->v.s.ptr;
+    *len = obj_slen(o);
+    return obj_sbytes(o);
 }
 
 size_t obj_strlen(const obj *o) {
@@ -241,32 +249,41 @@ size_t obj_strlen(const obj *o) {
         char tmp[24];
         return (size_t)util_ll2str(tmp, sizeof(tmp), o->v.i);
     }
-    return o->v.s.len;
+    return obj_slen(o);
 }
 
 /* Make o a RAW string with room for newlen bytes plus the NUL. Growth is
  * greedy like Redis's sdsMakeRoomFor (double below 1 MiB, else +1 MiB), so
  * repeated APPENDs stay amortised O(1). The content is kept. */
-void obj_str_make_raw(obj *o, size_t newlen) {
+strbuf *obj_str_make_raw(obj *o, size_t newlen) {
     char tmp[24];
     size_t len;
     const char *cur = obj_str(o, tmp, &len);
-    if (o->enc == OBJ_ENC_RAW && o->v.s.cap >= newlen) return;
+    if (o->enc == OBJ_ENC_RAW && ((strbuf *)o->v.ptr)->cap >= newlen) return o->v.ptr;
     size_t cap = newlen < len ? len : newlen;
     if (cap > len) cap = cap < 1024 * 1024 ? cap * 2 : cap + 1024 * 1024;
     if (o->enc == OBJ_ENC_RAW) {
-        char *p = realloc(o->v.s.ptr, cap + 1);
-        if (p == NULL) abort();
-        o->v.s.ptr = p;
+        o->v.ptr = strbuf_grow(o->v.ptr, cap);
     } else {
-        char *p = obj_xmalloc(cap + 1);
-        memcpy(p, cur, len);
-        p[len] = '\0';
-        o->v.s.ptr = p;
-        o->v.s.len = len;
+        strbuf *sb = strbuf_new(cap);
+        memcpy(sb->b, cur, len);
+        sb->b[len] = '\0';
+        sb->len = len;
+        o->v.ptr = sb;
         o->enc = OBJ_ENC_RAW;
     }
-    o->v.s.cap = cap;
+    return o->v.ptr;
+}
+
+void obj_str_setlen(obj *o, size_t len) {
+    strbuf *sb = o->v.ptr;
+    sb->len = len;
+    sb->b[len] = '\0';
+}
+
+void obj_str_adopt(obj *o, strbuf *sb) {
+    o->enc = OBJ_ENC_RAW;
+    o->v.ptr = sb;
 }
 
 /* Bytes Redis's MEMORY USAGE counts for the value alone (robj plus string
@@ -278,8 +295,10 @@ size_t obj_mem_usage(const obj *o) {
     case OBJ_ENC_INT:
         return 16;
     case OBJ_ENC_EMBSTR:
-        return obj_jemalloc_size(16 + 3 + o->v.s.len + 1);
-    default:
-        return 16 + obj_jemalloc_size(obj_sds_hdr(o->v.s.cap) + o->v.s.cap + 1);
+        return obj_jemalloc_size(16 + 3 + obj_slen(o) + 1);
+    default: {
+        size_t cap = ((const strbuf *)o->v.ptr)->cap;
+        return 16 + obj_jemalloc_size(obj_sds_hdr(cap) + cap + 1);
+    }
     }
 }

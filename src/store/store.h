@@ -14,15 +14,16 @@
  *
  *   buckets[2^k] --> entry --> entry --> NULL      (chained, power of two)
  *                     |
- *                     +-- val (obj *)  key bytes inline  exp_idx --+
- *                                                                  v
- *   expires[]: { entry *, deadline_ms } dense array, one slot per key with a TTL
+ *                     +-- next | 16-byte body | key bytes | [string bytes]
  *
- * A string value stored with db_set_str is kept in its entry's allocation
- * (after the key) instead of a separate obj allocation; db.c explains how.
- * Entries never move, so the expires array can point at them; removing a TTL
- * swaps the last slot into the hole. Active expiry samples random slots of
- * the dense array, so its cost does not depend on how many keys have no TTL.
+ *   expires: { entry *, deadline_ms } open-addressing table of the keys with
+ *            a TTL; an entry's flag bit says whether to look there
+ *
+ * The body is the value itself for short strings stored with db_set_str (no
+ * separate allocation), else the key length and a pointer to the value;
+ * db.c explains both. Entries never move, so the expires table can point at
+ * them. Active expiry samples the expires table, so its cost does not depend
+ * on how many keys have no TTL.
  */
 #ifndef PERCORE_STORE_H
 #define PERCORE_STORE_H
@@ -50,25 +51,46 @@ enum {
 /* Strings of at most this many bytes are created EMBSTR, as in Redis. */
 #define OBJ_EMBSTR_MAX 44
 
-/* obj.flags: the value lives inside its key's allocation (db.c), so it is
- * never passed to free(); copies (obj_dup, obj_move_out) do not inherit it. */
+/* obj.flags: the value lives inside its key's table entry (db.c), so it is
+ * never passed to free(); copies (obj_dup, obj_move_out) do not inherit it,
+ * nor any other flag. db.c keeps its own entry bits in the other flag bits
+ * of an embedded value; nothing outside db.c and obj.c writes flags. */
 #define OBJ_F_EMBEDDED 1
 
+/* A RAW string's buffer: len bytes plus a NUL in room for cap + 1. */
+typedef struct strbuf {
+    size_t len;
+    size_t cap;
+    char b[];
+} strbuf;
+
+/* A value: 16 bytes. Strings are stored by encoding:
+ *   INT     v.i holds the number;
+ *   EMBSTR  v.len bytes (plus a NUL) follow the header, after `ext` bytes
+ *           that belong to the header's owner (db.c keeps the key there;
+ *           a standalone value has ext 0): see obj_sbytes;
+ *   RAW     v.ptr is a strbuf with spare room for APPEND and SETRANGE.
+ * Other types keep their representation behind v.ptr. */
 typedef struct obj {
     uint8_t type;
     uint8_t enc;
-    uint16_t flags; /* OBJ_F_* */
-    uint32_t lru;   /* store clock (seconds) at last access: OBJECT IDLETIME */
+    uint8_t flags; /* OBJ_F_* (and db.c's entry bits) */
+    uint8_t ext;   /* EMBSTR: bytes between the header and the string */
+    uint32_t lru;  /* store clock (seconds) at last access: OBJECT IDLETIME */
     union {
-        long long i; /* OBJ_ENC_INT strings */
-        struct {
-            char *ptr; /* RAW/EMBSTR strings: len bytes + a NUL */
-            size_t len;
-            size_t cap;
-        } s;
-        void *ptr; /* other types: owned by the type's own module */
+        long long i;  /* INT strings */
+        uint64_t len; /* EMBSTR strings */
+        void *ptr;    /* RAW strings: strbuf; other types: the type's module's */
     } v;
 } obj;
+
+/* The bytes (NUL-terminated) and length of an EMBSTR or RAW string. */
+static inline char *obj_sbytes(const obj *o) {
+    return o->enc == OBJ_ENC_EMBSTR ? (char *)(o + 1) + o->ext : ((strbuf *)o->v.ptr)->b;
+}
+static inline size_t obj_slen(const obj *o) {
+    return o->enc == OBJ_ENC_EMBSTR ? (size_t)o->v.len : ((strbuf *)o->v.ptr)->len;
+}
 
 /* String values. All constructors copy the bytes; the caller owns the result. */
 obj *obj_new_string(const void *p, size_t len);     /* EMBSTR if len <= 44, else RAW */
@@ -90,9 +112,18 @@ const char *obj_enc_name(const obj *o);  /* "embstr", "int", "raw", ... */
 const char *obj_str(const obj *o, char *tmp, size_t *len);
 size_t obj_strlen(const obj *o);
 /* Make a string value modifiable in place: converts INT/EMBSTR to RAW and
- * ensures cap >= newlen (+1 for the NUL). New bytes are not initialised,
- * o->v.s.len is unchanged. */
-void obj_str_make_raw(obj *o, size_t newlen);
+ * ensures room for newlen bytes (+1 for the NUL). New bytes are not
+ * initialised and the length is unchanged. Returns the buffer. */
+strbuf *obj_str_make_raw(obj *o, size_t newlen);
+/* Set the length of a RAW string (within its room) and write the NUL. */
+void obj_str_setlen(obj *o, size_t len);
+/* Make o a RAW string owning sb (o held no string bytes, or they were
+ * handed over already). */
+void obj_str_adopt(obj *o, strbuf *sb);
+/* A strbuf with room for cap bytes (+ NUL), length 0. grow keeps the bytes
+ * and returns the (possibly moved) buffer with room for at least cap. */
+strbuf *strbuf_new(size_t cap);
+strbuf *strbuf_grow(strbuf *sb, size_t cap);
 /* Approximate bytes used by the value (MEMORY USAGE). */
 size_t obj_mem_usage(const obj *o);
 

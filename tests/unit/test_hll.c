@@ -51,7 +51,7 @@ static void test_random_sets(void) {
     CHECK(memcmp(ref, got, HLL_REGISTERS) == 0);
     int invalid = 0;
     CHECK(hll_count(b.p, b.len, &invalid) == hll_count_raw(ref) && !invalid);
-    free(b.p);
+    hll_free(&b);
     free(ref);
     free(got);
 }
@@ -63,7 +63,7 @@ static void test_big_register_promotes(void) {
     CHECK(hll_encoding(b.p) == HLL_ENC_DENSE && b.len == HLL_DENSE_SIZE);
     CHECK(hll_dense_get(b.p + HLL_HDR_SIZE, 15571) == 36);
     CHECK(hll_add(&b, "86f8de7b", 8, 3000) == 0);
-    free(b.p);
+    hll_free(&b);
 }
 
 static void test_counts(void) {
@@ -84,7 +84,7 @@ static void test_counts(void) {
     CHECK(!hll_cache_get(b.p, &got));
     uint8_t zero[HLL_REGISTERS] = {0};
     CHECK(hll_count_raw(zero) == 0);
-    free(b.p);
+    hll_free(&b);
 }
 
 static void test_corruption(void) {
@@ -108,13 +108,14 @@ static void test_corruption(void) {
     uint8_t max[HLL_REGISTERS] = {0};
     CHECK(hll_merge(max, longer, b.len + 1) < 0);
     /* Header only: nothing covers the registers. */
-    hll_buf h = {malloc(HLL_HDR_SIZE + 8), HLL_HDR_SIZE, HLL_HDR_SIZE + 7};
+    strbuf *hsb = strbuf_new(HLL_HDR_SIZE + 7);
+    hll_buf h = {hsb, (uint8_t *)hsb->b, HLL_HDR_SIZE, HLL_HDR_SIZE + 7};
     memcpy(h.p, b.p, HLL_HDR_SIZE);
     h.p[HLL_HDR_SIZE] = 0;
     CHECK(hll_set(&h, 5, 3, 3000) == -1);
     CHECK(hll_to_dense(&h) == -1);
-    free(h.p);
-    free(b.p);
+    hll_free(&h);
+    hll_free(&b);
 }
 
 int main(void) {

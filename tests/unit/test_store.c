@@ -39,7 +39,7 @@ static void test_obj(void) {
     CHECK(o->type == OBJ_STRING && o->enc == OBJ_ENC_EMBSTR);
     CHECK(!strcmp(obj_enc_name(o), "embstr") && !strcmp(obj_type_name(o), "string"));
     CHECK(obj_is(o, "hello", 5));
-    CHECK(o->v.s.ptr[5] == '\0');
+    CHECK(obj_sbytes(o)[5] == '\0' && sizeof(obj) == 16);
     obj_free(o);
 
     char big[100];
@@ -78,11 +78,10 @@ static void test_obj(void) {
 
     /* make_raw keeps content, converts, and grows greedily. */
     o = obj_new_int(12);
-    obj_str_make_raw(o, 3);
-    CHECK(o->enc == OBJ_ENC_RAW && obj_is(o, "12", 2) && o->v.s.cap >= 3);
-    o->v.s.ptr[2] = '3';
-    o->v.s.len = 3;
-    o->v.s.ptr[3] = '\0';
+    strbuf *sb = obj_str_make_raw(o, 3);
+    CHECK(o->enc == OBJ_ENC_RAW && obj_is(o, "12", 2) && sb->cap >= 3 && sb == o->v.ptr);
+    sb->b[2] = '3';
+    obj_str_setlen(o, 3);
     CHECK(obj_is(o, "123", 3));
     CHECK(obj_mem_usage(o) == 32); /* Redis: 64 for "12" APPEND "3", minus 32 for key "k" */
     c = obj_dup(o);
@@ -93,13 +92,13 @@ static void test_obj(void) {
     obj_str_make_raw(o, 2);
     CHECK(o->enc == OBJ_ENC_RAW && obj_is(o, "hi", 2));
     for (int i = 0; i < 1000; i++) {
-        size_t l = o->v.s.len;
-        obj_str_make_raw(o, l + 1);
-        o->v.s.ptr[l] = (char)('a' + i % 26);
-        o->v.s.len = l + 1;
-        o->v.s.ptr[l + 1] = '\0';
+        size_t l = obj_slen(o);
+        sb = obj_str_make_raw(o, l + 1);
+        sb->b[l] = (char)('a' + i % 26);
+        obj_str_setlen(o, l + 1);
     }
-    CHECK(o->v.s.len == 1002 && o->v.s.ptr[2] == 'a' && o->v.s.ptr[1001] == 'a' + 999 % 26);
+    char *b = obj_sbytes(o);
+    CHECK(obj_slen(o) == 1002 && b[2] == 'a' && b[1001] == 'a' + 999 % 26 && b[1002] == '\0');
     obj_free(o);
 
     /* MEMORY USAGE of the value part, from redis-server 7.0.15 (its totals
@@ -689,11 +688,68 @@ static void test_lfu(void) {
     store_free(st);
 }
 
+/* ---- entry forms ---------------------------------------------------------- */
+
+/* A value stored inside its entry must survive every change of form: a long
+ * key (no room to inline), a string growing past EMBSTR, another type's
+ * value replacing it, RAW conversion, and the TTL must follow the key. */
+static void test_entry_forms(void) {
+    store *s = store_new(1, 99);
+    db *d = store_db(s, 0);
+    char big[300];
+    for (size_t i = 0; i < sizeof(big); i++)
+        big[i] = (char)('A' + i % 26);
+    for (size_t klen = 250; klen <= 260; klen++) {
+        CHECK(db_set_str(d, big, klen, "v1", 2, 0) == 1);
+        obj *o = db_find(d, big, klen);
+        CHECK(o && obj_is(o, "v1", 2) && o->enc == OBJ_ENC_EMBSTR);
+        CHECK(db_set_str(d, big, klen, "12", 2, 1) == 0);
+        o = db_find(d, big, klen);
+        CHECK(o && o->enc == OBJ_ENC_INT && o->v.i == 12);
+    }
+    CHECK(db_size(d) == 11);
+    /* Inline INT -> EMBSTR (no room: pointer form) -> longer RAW, with a TTL
+     * kept across keep_ttl writes and dropped by a plain one. */
+    CHECK(db_set_str(d, "k", 1, "7", 1, 0) == 1);
+    CHECK(db_set_expire(d, "k", 1, s->now_ms + 100000) == 0);
+    CHECK(db_set_str(d, "k", 1, "abc", 3, 1) == 0);
+    obj *o = db_find(d, "k", 1);
+    CHECK(obj_is(o, "abc", 3) && db_get_expire(d, "k", 1) == s->now_ms + 100000);
+    CHECK(db_set_str(d, "k", 1, big, 100, 1) == 0);
+    o = db_find(d, "k", 1);
+    CHECK(o->enc == OBJ_ENC_RAW && obj_is(o, big, 100));
+    CHECK(db_get_expire(d, "k", 1) == s->now_ms + 100000 && db_expires_size(d) == 1);
+    CHECK(db_set_str(d, "k", 1, "x", 1, 0) == 0);
+    CHECK(db_get_expire(d, "k", 1) == -1 && db_expires_size(d) == 0);
+    /* An inline EMBSTR shrinks in place, then turns RAW and grows. */
+    CHECK(db_set_str(d, "e", 1, "hello world", 11, 0) == 1);
+    CHECK(db_set_expire(d, "e", 1, s->now_ms + 5000) == 0);
+    o = db_find(d, "e", 1);
+    CHECK(db_set_str(d, "e", 1, "hi", 2, 1) == 0);
+    CHECK(db_find(d, "e", 1) == o && obj_is(o, "hi", 2));
+    strbuf *sb = obj_str_make_raw(o, 200);
+    memcpy(sb->b + 2, big, 198);
+    obj_str_setlen(o, 200);
+    CHECK(db_find(d, "e", 1) == o && obj_slen(o) == 200 && !memcmp(obj_sbytes(o) + 2, big, 198));
+    int64_t when;
+    obj *taken = db_take(d, "e", 1, &when);
+    CHECK(taken && taken != o && obj_slen(taken) == 200 && when == s->now_ms + 5000);
+    CHECK(!(taken->flags & OBJ_F_EMBEDDED));
+    /* Another value (kept by the caller) replaces an inline one. */
+    CHECK(db_set_str(d, "e", 1, "5", 1, 0) == 1);
+    CHECK(db_set_expire(d, "e", 1, s->now_ms + 7000) == 0);
+    CHECK(db_set(d, "e", 1, taken, 1) == 0);
+    CHECK(db_find(d, "e", 1) == taken && db_get_expire(d, "e", 1) == s->now_ms + 7000);
+    CHECK(db_del(d, "e", 1) == 1 && db_expires_size(d) == 0);
+    store_free(s);
+}
+
 int main(void) {
     test_lfu();
     test_obj();
     test_expiry();
     test_scan();
     test_random_ops();
+    test_entry_forms();
     UNIT_DONE();
 }
