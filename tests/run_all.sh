@@ -1,10 +1,14 @@
 #!/bin/bash
 # run_all.sh -- everything `make test` runs, in order:
 #   1. tests/deps.sh (packages; quick when already installed)
-#   2. plain build: server, unit tests, the integration suite
-#   3. ASan+UBSan build (build-asan/): unit tests and the integration suite
-#   4. TSan build (build-tsan/): the ring, lazy-free and runtime unit tests (the latter
-#      with a toy command set) and the cross-shard pipeline stress module
+#   2. plain build: server, unit tests, the integration suite once per I/O
+#      engine: `integ` with the default (auto: io_uring where the kernel has
+#      it) and `integ-epoll` with PERCORE_ARGS="--io-engine epoll"
+#   3. ASan+UBSan build (build-asan/): unit tests and the integration suite,
+#      again once per engine
+#   4. TSan build (build-tsan/): the ring, lazy-free, io_uring-ring and runtime unit
+#      tests (the latter with a toy command set, on each engine) and the cross-shard
+#      pipeline stress module on each engine
 #   5. the benchmark suite in quick mode (it must run; numbers unchecked)
 # Each stage's counts are added up; the last line printed is the total as
 # "N passed, N failed". A build that fails, or a test program that dies
@@ -105,6 +109,7 @@ if build build -j"$JOBS" all; then
         unit unit build/tests
     fi
     integ integ build/percore-server tests/integ
+    PERCORE_ARGS="--io-engine epoll" integ integ-epoll build/percore-server tests/integ
 fi
 
 # 2. AddressSanitizer + UndefinedBehaviorSanitizer.
@@ -113,6 +118,7 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 if build asan -j"$JOBS" SAN=asan all unit-bins; then
     unit unit-asan build-asan/tests
     integ integ-asan build-asan/percore-server tests/integ
+    PERCORE_ARGS="--io-engine epoll" integ integ-asan-epoll build-asan/percore-server tests/integ
 fi
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
@@ -123,11 +129,14 @@ export TSAN_OPTIONS=halt_on_error=1
 if setarch "$(uname -m)" -R true 2>/dev/null; then
     export PERCORE_PREFIX="setarch $(uname -m) -R"
 fi
-if build tsan -j"$JOBS" SAN=tsan all build-tsan/tests/test_rt build-tsan/tests/test_ring build-tsan/tests/test_lazyfree; then
+if build tsan -j"$JOBS" SAN=tsan all build-tsan/tests/test_rt build-tsan/tests/test_ring build-tsan/tests/test_lazyfree build-tsan/tests/test_reactor; then
     mkdir -p "$TMP/tsan-unit"
-    cp build-tsan/tests/test_rt build-tsan/tests/test_ring build-tsan/tests/test_lazyfree "$TMP/tsan-unit/"
+    cp build-tsan/tests/test_rt build-tsan/tests/test_ring build-tsan/tests/test_lazyfree \
+        build-tsan/tests/test_reactor "$TMP/tsan-unit/"
     unit unit-tsan "$TMP/tsan-unit"
     integ integ-tsan build-tsan/percore-server tests/integ/test_pipeline_stress.py
+    PERCORE_ARGS="--io-engine epoll" integ integ-tsan-epoll build-tsan/percore-server \
+        tests/integ/test_pipeline_stress.py
 fi
 unset TSAN_OPTIONS PERCORE_PREFIX
 

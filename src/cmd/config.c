@@ -149,7 +149,7 @@ static const cfg_def cfg_defs[] = {
     M("hll-sparse-max-bytes", NULL, 0, LLONG_MAX, "3000", 0),
     I("hz", NULL, 0, INT_MAX, "10", 0),
     S("ignore-warnings", NULL, "", 0),
-    E("io-engine", NULL, ENUM("epoll"), "epoll", CF_IMMUTABLE),
+    E("io-engine", NULL, ENUM("auto", "io_uring", "epoll"), "auto", CF_IMMUTABLE),
     I("io-threads", NULL, 1, 128, "1", CF_IMMUTABLE),
     B("io-threads-do-reads", NULL, "no", CF_IMMUTABLE),
     B("jemalloc-bg-thread", NULL, "yes", 0),

@@ -28,7 +28,7 @@ typedef struct config {
     /* Runtime. */
     int threads; /* shards; default: online cores */
     int hz;
-    char *io_engine; /* "epoll" (and later "io_uring", "auto") */
+    char *io_engine; /* as configured: "auto", "io_uring" or "epoll" (rt_cfg() names the one in use) */
     /* Keyspace. */
     int databases;
     long long maxmemory;

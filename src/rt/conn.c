@@ -16,8 +16,35 @@
  * A reply that is ready early waits in slots[n & slot_mask]. When a request
  * runs on this shard and is the next one due, its handler writes straight
  * into the output buffer (no copy).
+ *
+ * The io_uring engine (shard->ur) keeps every rule above; only the I/O
+ * differs:
+ * - Input: a multishot recv into the ring's provided buffers stays armed
+ *   while the connection reads. Each completion's bytes are copied into the
+ *   query buffer and the buffer goes back to the kernel at once; the
+ *   query-buffer limit is checked exactly as after a read(). When parsing
+ *   stops (blocked: backpressure, a transaction barrier, a blocking command,
+ *   CLIENT PAUSE) the recv is NOT cancelled at once: bytes that arrive are
+ *   kept unparsed, as epoll's last read may also have brought later
+ *   requests, so nothing behind a blocked request runs. Once RT_URING_HOLD
+ *   bytes wait, or on close_after, the recv is cancelled and TCP pushes
+ *   back on the client as with epoll. Cancelling on every block would cost
+ *   two SQEs per multi-shard command. A recv that ended (no CQE_F_MORE:
+ *   ENOBUFS, cancel, overflow) is re-armed when reading is wanted again.
+ * - EOF while parsing is stopped is remembered (CU_EOF) and acted on when
+ *   epoll would have read it: once parsing resumes. A socket error while no
+ *   recv is armed is seen by a multishot POLLERR poll armed for that case,
+ *   and closes the connection at once, as epoll's EPOLLERR does.
+ * - Output: replies gather in `out` during a loop turn; conn_flush_all
+ *   swaps `out` into `wbuf` and queues one send, submitted with the wait at
+ *   the next ur_wait (one io_uring_enter for all connections). At most one
+ *   send per connection is in flight, so bytes go out in order; wbuf is not
+ *   touched until its CQE; a short send re-sends the rest.
+ * - Closing: the fd stays open, and the struct allocated, until every op of
+ *   the connection has completed (uops == 0); conn_close cancels them.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +57,13 @@
 #include "../sys/sysio.h"
 #include "rt_int.h"
 
+/* rt_conn.uf bits (io_uring engine). */
+#define CU_RECV 1u        /* multishot recv armed */
+#define CU_RECV_CANCEL 2u /* ... and its cancel requested */
+#define CU_SEND 4u        /* a send in flight (wbuf) */
+#define CU_POLL 8u        /* multishot POLLERR poll armed */
+#define CU_EOF 16u        /* the peer closed while parsing was stopped */
+
 static void conn_process_input(rt_conn *c);
 static int *shard_scratch_ints(rt_shard *s, int n);
 
@@ -41,11 +75,38 @@ static void conn_mark_flush(rt_conn *c) {
 }
 
 static size_t conn_pending_out(const rt_conn *c) {
-    return c->out.len - c->out_sent;
+    return c->out.len - c->out_sent + (c->wbuf.len - c->wsent);
+}
+
+/* io_uring: arm or cancel the connection's recv (and error poll) to match
+ * its state; conn_set_events of the epoll engine. */
+static void conn_uring_update(rt_conn *c) {
+    uring *u = c->shard->ur;
+    int want = !c->close_after && !(c->uf & CU_EOF) && (!c->blocked || c->qlen < RT_URING_HOLD);
+    if (want && !(c->uf & CU_RECV)) {
+        ur_recv(u, c->fd, c);
+        c->uops++;
+        c->uf |= CU_RECV;
+    } else if (!want && (c->uf & (CU_RECV | CU_RECV_CANCEL)) == CU_RECV) {
+        ur_cancel(u, UR_RECV, c);
+        c->uf |= CU_RECV_CANCEL;
+    }
+    if (!(c->uf & (CU_RECV | CU_POLL)) && (c->blocked || c->close_after)) {
+        ur_poll(u, c->fd, POLLERR, c);
+        c->uops++;
+        c->uf |= CU_POLL;
+    }
 }
 
 static void conn_set_events(rt_conn *c) {
     if (c->closed) return;
+    if (c->shard->ur) {
+        if ((c->uf & CU_EOF) && !c->blocked && !c->close_after)
+            conn_mark_flush(c); /* conn_flush_all closes it */
+        else
+            conn_uring_update(c);
+        return;
+    }
     unsigned want = 0;
     if (!c->blocked && !c->close_after) want |= RX_READ;
     if (conn_pending_out(c)) want |= RX_WRITE;
@@ -56,7 +117,20 @@ static void conn_set_events(rt_conn *c) {
 }
 
 static void conn_maybe_free(rt_conn *c) {
-    if (c->closed && c->inflight == 0 && !c->in_flush) free(c);
+    if (c->closed && c->inflight == 0 && !c->in_flush && c->uops == 0) free(c);
+}
+
+/* io_uring: an op of connection c completed for good (uops already
+ * decremented). A closed connection's fd is closed once nothing on the ring
+ * refers to it. */
+static void conn_uring_op_done(rt_conn *c) {
+    if (!c->closed) return;
+    if (c->uops == 0 && c->fd >= 0) {
+        close(c->fd);
+        c->fd = -1;
+        rb_free(&c->wbuf);
+    }
+    conn_maybe_free(c);
 }
 
 /* Free the slot ring and the reply buffers its slots keep. */
@@ -72,9 +146,22 @@ void conn_close(rt_conn *c, const char *why) {
     if (why)
         log_msg(LL_VERBOSE, "Client id=%llu addr=%s closed: %s", (unsigned long long)c->id, c->peer,
                 why);
-    rx_del(s->rx, c->fd);
-    close(c->fd);
     c->closed = 1;
+    if (s->ur) {
+        /* The fd stays open until the cancelled ops have completed, so no
+         * new socket can reuse its number while they still refer to it. */
+        if ((c->uf & (CU_RECV | CU_RECV_CANCEL)) == CU_RECV) ur_cancel(s->ur, UR_RECV, c);
+        if (c->uf & CU_POLL) ur_cancel(s->ur, UR_POLL, c);
+        if (c->uf & CU_SEND) ur_cancel(s->ur, UR_SEND, c);
+        if (c->uops == 0) {
+            close(c->fd);
+            c->fd = -1;
+            rb_free(&c->wbuf);
+        }
+    } else {
+        rx_del(s->rx, c->fd);
+        close(c->fd);
+    }
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -94,42 +181,56 @@ void conn_close(rt_conn *c, const char *why) {
 }
 
 void conn_accept(rt_shard *s, int lfd) {
-    rt *r = s->r;
     for (int i = 0; i < 64; i++) {
         int fd = net_accept(lfd);
         if (fd < 0) return;
-        long n = atomic_fetch_add_explicit(&r->nconns, 1, memory_order_relaxed);
-        if (s->cfg.maxclients > 0 && n >= s->cfg.maxclients) {
-            static const char msg[] = "-ERR max number of clients reached\r\n";
-            ssize_t w = write(fd, msg, sizeof(msg) - 1);
-            (void)w;
-            close(fd);
-            atomic_fetch_sub_explicit(&r->nconns, 1, memory_order_relaxed);
-            continue;
-        }
-        rt_conn *c = calloc(1, sizeof(*c));
-        c->fd = fd;
-        c->shard = s;
-        c->id = atomic_fetch_add_explicit(&r->next_conn_id, 1, memory_order_relaxed);
-        c->resp = 2;
-        resp_parser_init(&c->parser);
-        c->parser.max_bulk_len = s->cfg.max_bulk_len;
-        rb_init(&c->out, 2);
-        c->slot_mask = RT_SLOTS_MIN - 1;
-        c->slots = calloc(RT_SLOTS_MIN, sizeof(rt_slot));
-        c->created_ms = c->last_ms = util_mstime();
-        net_addr(fd, 1, c->peer, sizeof(c->peer));
-        net_addr(fd, 0, c->local, sizeof(c->local));
-        if (s->cfg.tcp_keepalive > 0) net_keepalive(fd, s->cfg.tcp_keepalive);
-        c->next = s->conns;
-        if (s->conns) s->conns->prev = c;
-        s->conns = c;
-        s->nconns++;
+        conn_accept_fd(s, fd);
+    }
+}
+
+/* Take on an accepted socket (non-blocking, close-on-exec). */
+void conn_accept_fd(rt_shard *s, int fd) {
+    rt *r = s->r;
+    if (s->stopping) {
+        close(fd);
+        return;
+    }
+    net_accepted(fd);
+    long n = atomic_fetch_add_explicit(&r->nconns, 1, memory_order_relaxed);
+    if (s->cfg.maxclients > 0 && n >= s->cfg.maxclients) {
+        static const char msg[] = "-ERR max number of clients reached\r\n";
+        ssize_t w = write(fd, msg, sizeof(msg) - 1);
+        (void)w;
+        close(fd);
+        atomic_fetch_sub_explicit(&r->nconns, 1, memory_order_relaxed);
+        return;
+    }
+    rt_conn *c = calloc(1, sizeof(*c));
+    c->fd = fd;
+    c->shard = s;
+    c->id = atomic_fetch_add_explicit(&r->next_conn_id, 1, memory_order_relaxed);
+    c->resp = 2;
+    resp_parser_init(&c->parser);
+    c->parser.max_bulk_len = s->cfg.max_bulk_len;
+    rb_init(&c->out, 2);
+    c->slot_mask = RT_SLOTS_MIN - 1;
+    c->slots = calloc(RT_SLOTS_MIN, sizeof(rt_slot));
+    c->created_ms = c->last_ms = util_mstime();
+    net_addr(fd, 1, c->peer, sizeof(c->peer));
+    net_addr(fd, 0, c->local, sizeof(c->local));
+    if (s->cfg.tcp_keepalive > 0) net_keepalive(fd, s->cfg.tcp_keepalive);
+    c->next = s->conns;
+    if (s->conns) s->conns->prev = c;
+    s->conns = c;
+    s->nconns++;
+    if (s->ur) {
+        conn_uring_update(c);
+    } else {
         c->events = RX_READ;
         rx_add(s->rx, fd, RX_READ, c);
-        if (r->ops->conn_init) c->cdata = r->ops->conn_init(c);
-        log_msg(LL_VERBOSE, "Accepted %s", c->peer);
     }
+    if (r->ops->conn_init) c->cdata = r->ops->conn_init(c);
+    log_msg(LL_VERBOSE, "Accepted %s", c->peer);
 }
 
 /* Grow the slot ring so that seq fits (next_seq - flush_seq <= capacity). */
@@ -467,15 +568,42 @@ static void conn_process_input(rt_conn *c) {
     if (!c->in_flush) conn_set_events(c);
 }
 
-static void conn_read(rt_conn *c) {
-    rt_shard *s = c->shard;
-    if (c->qcap - c->qlen < RT_READ_CHUNK) {
+/* Make room for at least `need` more bytes in the query buffer. */
+static void conn_qbuf_room(rt_conn *c, size_t need) {
+    if (c->qcap - c->qlen < need) {
         size_t ncap = c->qcap ? c->qcap * 2 : RT_READ_CHUNK * 2;
-        while (ncap - c->qlen < RT_READ_CHUNK)
+        while (ncap - c->qlen < need)
             ncap *= 2;
         c->qbuf = realloc(c->qbuf, ncap);
         c->qcap = ncap;
     }
+}
+
+/* n bytes were added to the query buffer: the limit, then parsing (unless
+ * parsing is stopped: the bytes wait). */
+static void conn_got_input(rt_conn *c, size_t n) {
+    rt_shard *s = c->shard;
+    c->qlen += n;
+    c->last_ms = s->now_us / 1000;
+    if (s->cfg.query_buf_limit > 0 && (long long)c->qlen > s->cfg.query_buf_limit) {
+        log_msg(LL_WARNING,
+                "Closing client that reached max query buffer length: id=%llu addr=%s qbuf=%zu",
+                (unsigned long long)c->id, c->peer, c->qlen);
+        conn_close(c, NULL);
+        return;
+    }
+    if (c->blocked) return;
+    conn_process_input(c);
+    /* Release the query buffer after a large request. */
+    if (!c->closed && c->qlen == 0 && c->qcap > 256 * 1024) {
+        free(c->qbuf);
+        c->qbuf = NULL;
+        c->qcap = 0;
+    }
+}
+
+static void conn_read(rt_conn *c) {
+    conn_qbuf_room(c, RT_READ_CHUNK);
     ssize_t n = sys_read(c->fd, c->qbuf + c->qlen, c->qcap - c->qlen);
     if (n == 0) {
         conn_close(c, "client closed connection");
@@ -486,27 +614,41 @@ static void conn_read(rt_conn *c) {
         conn_close(c, strerror(errno));
         return;
     }
-    c->qlen += (size_t)n;
-    c->last_ms = s->now_us / 1000;
-    if (s->cfg.query_buf_limit > 0 && (long long)c->qlen > s->cfg.query_buf_limit) {
-        log_msg(LL_WARNING,
-                "Closing client that reached max query buffer length: id=%llu addr=%s qbuf=%zu",
-                (unsigned long long)c->id, c->peer, c->qlen);
-        conn_close(c, NULL);
-        return;
+    conn_got_input(c, (size_t)n);
+}
+
+/* io_uring: queue a send of pending output unless one is in flight. The
+ * bytes of the last send are left over after a short send; otherwise `out`
+ * becomes the send buffer and the emptied previous one collects the next
+ * replies. Returns 1 when nothing is pending. */
+static int conn_uring_send(rt_conn *c) {
+    if (c->uf & CU_SEND) return 0;
+    if (c->wsent == c->wbuf.len) {
+        c->wbuf.len = c->wsent = 0;
+        if (c->out.len == 0) return 1;
+        char *b = c->wbuf.buf;
+        size_t cap = c->wbuf.cap;
+        c->wbuf.buf = c->out.buf;
+        c->wbuf.len = c->out.len;
+        c->wbuf.cap = c->out.cap;
+        c->out.buf = b;
+        c->out.cap = cap;
+        c->out.len = 0;
+        c->out_sent = 0;
     }
-    conn_process_input(c);
-    /* Release the query buffer after a large request. */
-    if (!c->closed && c->qlen == 0 && c->qcap > 256 * 1024) {
-        free(c->qbuf);
-        c->qbuf = NULL;
-        c->qcap = 0;
-    }
+    ur_send(c->shard->ur, c->fd, c->wbuf.buf + c->wsent, c->wbuf.len - c->wsent, c);
+    c->uops++;
+    c->uf |= CU_SEND;
+    return 0;
 }
 
 /* Write pending output. Returns -1 if the connection was closed. */
 static int conn_write(rt_conn *c) {
-    while (conn_pending_out(c)) {
+    if (c->shard->ur) {
+        if (!conn_uring_send(c)) return 0;
+        if (c->wbuf.cap > 256 * 1024) rb_free(&c->wbuf);
+    }
+    while (conn_pending_out(c) && !c->shard->ur) {
         ssize_t n = sys_write(c->fd, c->out.buf + c->out_sent, conn_pending_out(c));
         if (n < 0) {
             if (errno == EAGAIN || errno == EINTR) break;
@@ -580,6 +722,72 @@ void conn_on_event(rt_conn *c, unsigned ev) {
     if ((ev & RX_READ) && !c->blocked && !c->close_after) conn_read(c);
 }
 
+/* io_uring: a completion of one of c's ops. c holds a reference (uops) for
+ * the op until its last completion, dropped at the end of this function. */
+void conn_on_completion(rt_conn *c, const ur_event *e) {
+    rt_shard *s = c->shard;
+    int res = e->res;
+    if (!e->more) {
+        /* The op has ended: nothing may cancel it any more. */
+        if (e->op == UR_RECV) c->uf &= ~(CU_RECV | CU_RECV_CANCEL);
+        if (e->op == UR_POLL) c->uf &= ~CU_POLL;
+        if (e->op == UR_SEND) c->uf &= ~CU_SEND;
+    }
+    switch (e->op) {
+    case UR_RECV:
+        if (e->buf) {
+            /* Copy out and give the buffer back before anything else runs:
+             * the kernel may need it for the next completion. Input that
+             * arrives after close_after is dropped, as epoll never reads it. */
+            if (!c->closed && !c->close_after && res > 0) {
+                conn_qbuf_room(c, (size_t)res);
+                memcpy(c->qbuf + c->qlen, e->buf, (size_t)res);
+            }
+            ur_recycle(s->ur, e->bid);
+        }
+        if (c->closed || c->close_after) break;
+        if (res > 0) {
+            if (e->buf) conn_got_input(c, (size_t)res);
+        } else if (res == 0) {
+            if (c->blocked)
+                c->uf |= CU_EOF; /* acted on when parsing resumes */
+            else
+                conn_close(c, "client closed connection");
+        } else if (res != -ENOBUFS && res != -ECANCELED && res != -EINTR && res != -EAGAIN) {
+            conn_close(c, strerror(-res));
+        }
+        break;
+    case UR_POLL:
+        /* Armed only while no recv is: a socket error then closes at once. */
+        if (!c->closed && res > 0 && (res & POLLERR))
+            conn_close(c, "connection reset while not reading");
+        break;
+    case UR_SEND:
+        if (c->closed) break;
+        if (res < 0) {
+            if (res == -EINTR || res == -EAGAIN) {
+                res = 0; /* sent nothing: the flush sends again */
+            } else {
+                conn_close(c, strerror(-res));
+                break;
+            }
+        }
+        c->wsent += (size_t)res;
+        conn_mark_flush(c); /* the flush sends the rest, or what came since */
+        break;
+    }
+    if (!e->more) {
+        c->uops--;
+        if (c->closed) {
+            conn_uring_op_done(c);
+            return;
+        }
+    }
+    /* Re-arm an ended recv, or cancel one that has held back enough input,
+     * as the state asks. A connection on the flush list gets this there. */
+    if (!c->closed && e->op != UR_SEND && !c->in_flush) conn_set_events(c);
+}
+
 void conn_flush_all(rt_shard *s) {
     int64_t now = 0;
     while (s->flush_list) {
@@ -594,6 +802,12 @@ void conn_flush_all(rt_shard *s) {
             c->blocked = 0;
             conn_process_input(c);
             if (c->closed) continue;
+        }
+        if ((c->uf & CU_EOF) && !c->blocked && !c->close_after) {
+            /* io_uring: the EOF seen while parsing was stopped, now that
+             * epoll's read would see it. */
+            conn_close(c, "client closed connection");
+            continue;
         }
         if (conn_write(c) < 0) continue;
         if (conn_pending_out(c)) {

@@ -17,6 +17,7 @@
  * next turn.
  */
 #include <errno.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,8 +66,13 @@ static void shard_flush_outbound(rt_shard *s) {
         if (!s->touched[j]) continue;
         rt_shard *t = &r->shards[j];
         while (s->backlog[j].head) {
-            if (ring_push(&t->in[s->id], s->backlog[j].head) < 0) break;
-            mq_pop(&s->backlog[j]);
+            /* Unlink before the push: once pushed, the message belongs to
+             * shard j, which may already be reusing its next field. */
+            rt_msg *m = s->backlog[j].head;
+            rt_msg *next = m->next;
+            if (ring_push(&t->in[s->id], m) < 0) break;
+            s->backlog[j].head = next;
+            if (!next) s->backlog[j].tail = NULL;
         }
         if (s->backlog[j].head) s->more = 1; /* retry next turn */
         any = 1;
@@ -182,9 +188,49 @@ static void shard_cron(rt_shard *s, int64_t now) {
     conn_cron(s, now);
 }
 
+/* io_uring: handle one completion. */
+static void shard_uring_event(rt_shard *s, const ur_event *e) {
+    void *u = e->udata;
+    if (u == &s->efd) {
+        /* A wake-up (the counter is never read, as with epoll); a poll that
+         * ended (CQ overflow) is armed again. */
+        if (!e->more && !s->stopping) ur_poll(s->ur, s->efd, POLLIN, &s->efd);
+    } else if (e->op == UR_ACCEPT) {
+        int *lfd = u;
+        if (e->res >= 0)
+            conn_accept_fd(s, e->res);
+        else if (e->res != -ECANCELED && e->res != -EAGAIN && e->res != -EINTR)
+            log_msg(LL_VERBOSE, "Accepting client connection: %s", strerror(-e->res));
+        if (!e->more && !s->stopping) ur_accept(s->ur, *lfd, lfd);
+    } else {
+        conn_on_completion((rt_conn *)u, e);
+    }
+}
+
+/* io_uring: close every connection and wait until the ring has nothing in
+ * flight, so no op refers to a freed connection or buffer when the ring is
+ * freed (on another thread). Bounded: a kernel that never completes a
+ * cancel leaves that connection allocated. */
+static void shard_uring_teardown(rt_shard *s) {
+    s->stopping = 1;
+    while (s->conns)
+        conn_close(s->conns, NULL);
+    for (int i = 0; i < s->nlfds; i++)
+        ur_cancel(s->ur, UR_ACCEPT, &s->lfds[i]);
+    ur_cancel(s->ur, UR_POLL, &s->efd);
+    ur_event evs[256];
+    int64_t deadline = util_mstime() + 2000;
+    while (ur_inflight(s->ur) > 0 && util_mstime() < deadline) {
+        int n = ur_wait(s->ur, evs, 256, 10);
+        for (int i = 0; i < n; i++)
+            shard_uring_event(s, &evs[i]);
+    }
+}
+
 static void shard_loop(rt_shard *s) {
     rt *r = s->r;
     rx_event evs[256];
+    ur_event uevs[256];
     s->now_us = util_ustime();
     s->next_cron_ms = s->now_us / 1000;
     while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
@@ -203,6 +249,15 @@ static void shard_loop(rt_shard *s) {
                 timeout = 0;
             }
         }
+        if (s->ur) {
+            int n = ur_wait(s->ur, uevs, 256, timeout);
+            if (timeout > 0) atomic_store_explicit(&s->parked, 0, memory_order_relaxed);
+            s->now_us = util_ustime();
+            for (int i = 0; i < n; i++)
+                shard_uring_event(s, &uevs[i]);
+            if (n == 256) s->more = 1; /* more completions may be waiting */
+            goto handled;
+        }
         int n = rx_wait(s->rx, evs, 256, timeout);
         if (timeout > 0) atomic_store_explicit(&s->parked, 0, memory_order_relaxed);
         s->now_us = util_ustime();
@@ -218,6 +273,7 @@ static void shard_loop(rt_shard *s) {
                 conn_on_event((rt_conn *)u, evs[i].events);
             }
         }
+    handled:
         shard_drain(s);
         now = s->now_us / 1000;
         if (now >= s->next_cron_ms) shard_cron(s, now);
@@ -236,16 +292,52 @@ static void *shard_thread(void *arg) {
         pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
     }
     if (s->r->ops->shard_init) s->sdata = s->r->ops->shard_init(s, s->id);
-    for (int i = 0; i < s->nlfds; i++)
-        rx_add(s->rx, s->lfds[i], RX_READ, &s->lfds[i]);
-    rx_add(s->rx, s->efd, RX_READ | RX_EDGE, &s->efd);
+    if (s->ur) {
+        /* rt_new's probe ran the same steps on this kernel: failing here
+         * leaves no engine to serve this shard's clients. */
+        int rc = ur_start(s->ur);
+        if (rc < 0) {
+            log_msg(LL_WARNING, "io_uring: cannot start shard %d's ring: %s", s->id, strerror(-rc));
+            abort();
+        }
+        for (int i = 0; i < s->nlfds; i++)
+            ur_accept(s->ur, s->lfds[i], &s->lfds[i]);
+        ur_poll(s->ur, s->efd, POLLIN, &s->efd);
+    } else {
+        for (int i = 0; i < s->nlfds; i++)
+            rx_add(s->rx, s->lfds[i], RX_READ, &s->lfds[i]);
+        rx_add(s->rx, s->efd, RX_READ | RX_EDGE, &s->efd);
+    }
     shard_loop(s);
+    if (s->ur) shard_uring_teardown(s);
     return NULL;
 }
 
+/* Choose the I/O engine: 1 io_uring, 0 epoll, -1 error (in err). */
+static int rt_pick_engine(const char *want, char *err, size_t errlen) {
+    if (!want || !*want) want = "auto";
+    if (!strcmp(want, "epoll")) return 0;
+    int explicit_uring = !strcmp(want, "io_uring");
+    if (!explicit_uring && strcmp(want, "auto") != 0) {
+        snprintf(err, errlen, "Unknown io-engine '%s' (auto, io_uring or epoll)", want);
+        return -1;
+    }
+    char why[256] = "";
+    if (ur_supported(why, sizeof(why))) return 1;
+    if (explicit_uring) {
+        snprintf(err, errlen, "io-engine io_uring is not available here: %s", why);
+        return -1;
+    }
+    log_msg(LL_NOTICE, "io_uring is not available (%s); using epoll", why);
+    return 0;
+}
+
 rt *rt_new(const rt_config *cfg, const rt_ops *ops, char *err, size_t errlen) {
+    int use_uring = rt_pick_engine(cfg->io_engine, err, errlen);
+    if (use_uring < 0) return NULL;
     rt *r = calloc(1, sizeof(*r));
     r->cfg = *cfg;
+    r->cfg.io_engine = use_uring ? "io_uring" : "epoll";
     r->ops = ops;
     r->n = cfg->nshards > 0 ? cfg->nshards : 1;
     atomic_init(&r->stop, 0);
@@ -256,8 +348,16 @@ rt *rt_new(const rt_config *cfg, const rt_ops *ops, char *err, size_t errlen) {
         rt_shard *s = &r->shards[i];
         s->r = r;
         s->id = i;
-        s->cfg = *cfg;
-        s->rx = rx_new(256);
+        s->cfg = r->cfg;
+        if (use_uring) {
+            s->ur = ur_new(err, errlen);
+            if (!s->ur) {
+                rt_free(r);
+                return NULL;
+            }
+        } else {
+            s->rx = rx_new(256);
+        }
         s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         atomic_init(&s->parked, 0);
         s->in = calloc((size_t)r->n, sizeof(spsc_ring));
@@ -336,7 +436,8 @@ void rt_free(rt *r) {
             close(s->lfds[k]);
         free(s->lfds);
         if (s->efd >= 0) close(s->efd);
-        rx_free(s->rx);
+        if (s->rx) rx_free(s->rx);
+        ur_free(s->ur);
         free(s->in);
         free(s->backlog);
         free(s->touched);

@@ -201,6 +201,12 @@ typedef struct rt_config {
     int timeout;       /* idle client timeout in seconds, 0 = never */
     int tcp_keepalive; /* seconds, 0 = off */
     uint64_t seed;     /* keyspace hash seed */
+    /* I/O engine: "auto" (or NULL/""), "io_uring" or "epoll". auto takes
+     * io_uring when the kernel offers everything it needs, else epoll;
+     * io_uring asked for but unavailable makes rt_new fail. In rt_cfg() of
+     * a created runtime (and every shard's copy) it names the engine in
+     * use: "io_uring" or "epoll". */
+    const char *io_engine;
 } rt_config;
 
 /* Create the runtime: listeners are bound here (errors are returned, not

@@ -12,7 +12,9 @@
  *   them -- except rt_tx, which the coordinator lends to an op for the
  *   duration of that op (the ring hand-off orders the accesses).
  * - A connection is freed only when it is closed AND no request of it is in
- *   flight (inflight == 0), so a late reply always finds its rt_conn.
+ *   flight (inflight == 0), so a late reply always finds its rt_conn, AND
+ *   (io_uring) no op on the ring names it (uops == 0), so a late completion
+ *   does too; its fd is closed only then.
  */
 #ifndef PERCORE_RT_INT_H
 #define PERCORE_RT_INT_H
@@ -22,6 +24,7 @@
 #include <stdint.h>
 
 #include "../sys/reactor.h"
+#include "../sys/reactor_uring.h"
 #include "ring.h"
 #include "rt.h"
 
@@ -30,6 +33,9 @@
 #define RT_MAX_INFLIGHT 8192     /* unanswered requests per connection before it stops parsing */
 #define RT_OBUF_PAUSE (64 << 20) /* pending output above which a connection stops parsing */
 #define RT_READ_CHUNK (16 * 1024)
+/* io_uring: a connection that stopped parsing keeps receiving (unparsed)
+ * until this much input waits, then its multishot recv is cancelled. */
+#define RT_URING_HOLD (64 * 1024)
 #define RT_MSG_POOL_ROOM 256 /* argument room (array + bytes) of a pooled message */
 #define RT_MSG_POOL_MAX 1024 /* pooled messages kept per shard at most */
 /* Reply buffers above this are not kept, neither by a pooled message nor by
@@ -150,8 +156,13 @@ struct rt_conn {
     unsigned events;    /* current reactor interest */
     int in_flush;       /* on the flush list */
     int close_after;    /* close once all replies are out */
-    int closed;         /* fd closed, waiting for inflight == 0 */
+    int closed;         /* closed, waiting for inflight == 0 (and uops == 0) */
     int blocked;        /* parsing stopped (backpressure or pause) */
+    /* io_uring engine only (see conn.c, "The io_uring engine"). */
+    rbuf wbuf;    /* bytes of the send in flight, swapped out of `out`; untouched until its CQE */
+    size_t wsent; /* bytes of wbuf already sent */
+    int uops;     /* ops on the ring (recv, poll, send): fd open and struct alive until 0 */
+    unsigned uf;  /* CU_* */
     int64_t created_ms, last_ms, obuf_soft_since;
     uint64_t ncmds;
     void *cdata;
@@ -163,8 +174,10 @@ struct rt_shard {
     rt_config cfg; /* this shard's copy of the settings */
     int id;
     pthread_t thread;
-    reactor *rx;
-    int *lfds; /* listeners (nlfds) */
+    reactor *rx;  /* epoll engine; NULL with io_uring */
+    uring *ur;    /* io_uring engine; NULL with epoll */
+    int stopping; /* io_uring teardown: accepted sockets are closed at once */
+    int *lfds;    /* listeners (nlfds) */
     int nlfds;
     int efd;                /* eventfd: wakes this shard when parked */
     _Atomic int parked;     /* 1 while in (or about to enter) rx_wait with a timeout */
@@ -224,7 +237,10 @@ void argv_fill(rt_arg *dst, int argc, const rt_arg *src);
 
 /* conn.c */
 void conn_accept(rt_shard *s, int lfd);
+void conn_accept_fd(rt_shard *s, int fd);
 void conn_on_event(rt_conn *c, unsigned events);
+/* io_uring: a completion of an op of connection c. */
+void conn_on_completion(rt_conn *c, const ur_event *e);
 void conn_deliver(rt_conn *c, uint64_t seq, rbuf *rb);
 void conn_flush_all(rt_shard *s);
 void conn_cron(rt_shard *s, int64_t now_ms);

@@ -153,6 +153,7 @@ int main(int argc, char **argv) {
     rc.timeout = g_config.timeout;
     rc.tcp_keepalive = g_config.tcp_keepalive;
     rc.seed = seed;
+    rc.io_engine = g_config.io_engine;
     g_rt = rt_new(&rc, &g_cmd_ops, err, sizeof(err));
     if (!g_rt) {
         log_msg(LL_WARNING, "%s", err);
@@ -161,7 +162,7 @@ int main(int argc, char **argv) {
     g_server.rt = g_rt;
     g_server.nshards = rc.nshards;
     log_msg(LL_NOTICE, "Running mode=standalone, port=%d, threads=%d, io=%s.", rc.port, rc.nshards,
-            rx_name());
+            rt_cfg(g_rt)->io_engine);
     log_msg(LL_NOTICE, "Server initialized");
     log_msg(LL_NOTICE, "Ready to accept connections tcp");
     rt_run(g_rt);

@@ -1,6 +1,7 @@
-/* reactor.h -- the readiness-notification interface one shard thread uses.
- * One reactor per shard thread; never shared. The epoll backend lives in
- * reactor_epoll.c; an io_uring backend can implement the same calls.
+/* reactor.h -- the readiness-notification interface of the epoll engine.
+ * One reactor per shard thread; never shared. The backend lives in
+ * reactor_epoll.c. The io_uring engine is completion-based and has its own
+ * interface (reactor_uring.h); a shard uses one or the other (io-engine).
  */
 #ifndef PERCORE_REACTOR_H
 #define PERCORE_REACTOR_H

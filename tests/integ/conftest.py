@@ -5,7 +5,8 @@ Starts the servers the tests talk to, all bound to 127.0.0.1 on free ports:
   * percore, once per session: the binary named by $PERCORE_BIN (default
     build/percore-server), run as `--port P --bind 127.0.0.1 --threads 2
     --dir <tmp> --save ''`. $PERCORE_PREFIX, if set, is a command prefix
-    (e.g. `setarch x86_64 -R`) placed before it.
+    (e.g. `setarch x86_64 -R`) placed before it; $PERCORE_ARGS (shlex-split)
+    are extra arguments placed after the usual ones (before a test's own).
 Each test that uses them gets both servers flushed (FLUSHALL) and fresh
 connections. A server that died during a test fails that test with the tail
 of its log and is restarted for the next one. At exit percore is stopped
@@ -153,12 +154,19 @@ class ServerProc:
         return problem
 
 
+def percore_args():
+    """$PERCORE_ARGS, shlex-split: extra arguments for every percore started
+    (e.g. `--io-engine epoll` to run the suite against the epoll engine)."""
+    return shlex.split(os.environ.get("PERCORE_ARGS", ""))
+
+
 def percore_argv(workdir, extra=()):
     prefix = shlex.split(os.environ.get("PERCORE_PREFIX", ""))
 
     def argv(port):
         return prefix + [str(percore_bin()), "--port", str(port), "--bind", HOST,
-                         "--threads", "2", "--dir", str(workdir), "--save", ""] + list(extra)
+                         "--threads", "2", "--dir", str(workdir), "--save", ""] + \
+            percore_args() + list(extra)
     return argv
 
 

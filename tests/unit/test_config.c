@@ -117,7 +117,7 @@ static void test_defaults(void) {
         {"tls-auth-clients", "yes"},
         {"syslog-facility", "local0"},
         {"watchdog-period", "0"},
-        {"io-engine", "epoll"},
+        {"io-engine", "auto"},
         {"loading-process-events-interval-bytes", "2097152"},
         {"maxmemory-clients", "0"},
         {"tracking-table-max-keys", "1000000"},

@@ -1,0 +1,311 @@
+"""test_io_engine.py -- the `io-engine` setting and both I/O engines.
+
+`--io-engine auto` (the default) takes io_uring where the kernel has it and
+epoll otherwise; `epoll` and `io_uring` force one, and an io_uring that is
+asked for but unavailable stops the server at startup with a clear error.
+INFO's multiplexing_api names the engine in use; CONFIG GET io-engine
+returns the configured value. Then traffic that exercises what differs
+between the engines (provided receive buffers, batched sends): deep
+pipelines, values larger than a receive buffer, a client that does not read
+its replies for a while, 1000 connections at once, and blocked clients that
+pipeline a lot, half-close or reset -- run on each engine.
+$PERCORE_DISABLE_IO_URING=1 makes percore's probe say "unavailable", so the
+fallback is tested on kernels that do have io_uring.
+"""
+
+import os
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import HOST, percore_bin
+from respclient import RespConn, encode
+
+
+def info_engine(port):
+    with RespConn(HOST, port) as c:
+        info = c.call("INFO", "server").decode()
+    for line in info.split("\r\n"):
+        if line.startswith("multiplexing_api:"):
+            return line.split(":", 1)[1]
+    raise AssertionError("no multiplexing_api in INFO")
+
+
+def config_engine(port):
+    with RespConn(HOST, port) as c:
+        return c.call("CONFIG", "GET", "io-engine")
+
+
+_uring = {}
+
+
+def uring_available(server):
+    """Whether this kernel gives percore io_uring (asks a percore on auto)."""
+    if "ok" not in _uring:
+        s = server("--io-engine", "auto")
+        _uring["ok"] = info_engine(s.port) == "io_uring"
+    return _uring["ok"]
+
+
+def run_percore(*args, env=None, timeout=20):
+    """Run percore with args that should make it exit at startup."""
+    e = dict(os.environ)
+    e.update(env or {})
+    return subprocess.run([str(percore_bin()), "--port", "0", "--bind", HOST, "--save", ""]
+                          + list(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          timeout=timeout, env=e)
+
+
+def test_epoll_engine(server):
+    s = server("--io-engine", "epoll")
+    assert info_engine(s.port) == "epoll"
+    assert config_engine(s.port) == b"*2\r\n$9\r\nio-engine\r\n$5\r\nepoll\r\n"
+
+
+def test_auto_engine(server):
+    s = server("--io-engine", "auto")
+    assert info_engine(s.port) in ("io_uring", "epoll")
+    assert config_engine(s.port) == b"*2\r\n$9\r\nio-engine\r\n$4\r\nauto\r\n"
+
+
+def test_io_uring_engine(server):
+    if not uring_available(server):
+        pytest.skip("io_uring not available on this kernel")
+    s = server("--io-engine", "io_uring")
+    assert info_engine(s.port) == "io_uring"
+    assert config_engine(s.port) == b"*2\r\n$9\r\nio-engine\r\n$8\r\nio_uring\r\n"
+
+
+def test_engine_is_immutable(server):
+    s = server("--io-engine", "epoll")
+    with RespConn(HOST, s.port) as c:
+        r = c.call("CONFIG", "SET", "io-engine", "io_uring")
+        assert r.startswith(b"-ERR") and b"immutable" in r
+        assert c.call("CONFIG", "SET", "io-engine", "epoll").startswith(b"-ERR")
+
+
+def test_bad_engine_refused():
+    p = run_percore("--io-engine", "kqueue")
+    assert p.returncode != 0
+    assert b"io-engine" in p.stdout
+
+
+def test_auto_falls_back_to_epoll(server, monkeypatch):
+    monkeypatch.setenv("PERCORE_DISABLE_IO_URING", "1")
+    s = server("--io-engine", "auto")
+    assert info_engine(s.port) == "epoll"
+    assert "io_uring is not available" in s.log()
+
+
+def test_io_uring_unavailable_refused():
+    p = run_percore("--io-engine", "io_uring", env={"PERCORE_DISABLE_IO_URING": "1"})
+    assert p.returncode != 0
+    assert b"io-engine io_uring is not available" in p.stdout
+
+
+# ------------------------------------------------------- traffic per engine
+
+
+@pytest.fixture(params=["io_uring", "epoll"])
+def engine_server(request, server):
+    if request.param == "io_uring" and not uring_available(server):
+        pytest.skip("io_uring not available on this kernel")
+    s = server("--io-engine", request.param)
+    assert info_engine(s.port) == request.param
+    return s
+
+
+def test_deep_pipeline(engine_server):
+    n = 20000
+    cmds = []
+    for i in range(n):
+        cmds.append(("SET", "k%d" % (i % 500), "v%d" % i))
+        cmds.append(("GET", "k%d" % (i % 500)))
+    with RespConn(HOST, engine_server.port, timeout=60) as c:
+        replies = c.pipeline(cmds)
+    for i in range(n):
+        assert replies[2 * i] == b"+OK\r\n"
+        v = b"v%d" % i
+        assert replies[2 * i + 1] == b"$%d\r\n%s\r\n" % (len(v), v)
+
+
+def test_large_values(engine_server):
+    # Requests and replies larger than one receive buffer (16 KB), split at
+    # every kind of boundary, pipelined and one at a time.
+    sizes = [16 * 1024 - 1, 16 * 1024, 16 * 1024 + 1, 64 * 1024, 65 * 1024 + 7, 1 << 20,
+             5 * (1 << 20) + 3]
+    with RespConn(HOST, engine_server.port, timeout=60) as c:
+        for i, n in enumerate(sizes):
+            val = bytes((i * 7 + j) % 251 for j in range(min(n, 4096))) * (n // 4096 + 1)
+            val = val[:n]
+            assert c.call("SET", "big%d" % i, val) == b"+OK\r\n"
+            assert c.call("GET", "big%d" % i) == b"$%d\r\n%s\r\n" % (n, val)
+        cmds = [("SET", "p%d" % i, b"x" * (70000 + i)) for i in range(50)]
+        cmds += [("GET", "p%d" % i) for i in range(50)]
+        replies = c.pipeline(cmds)
+        assert replies[:50] == [b"+OK\r\n"] * 50
+        for i in range(50):
+            n = 70000 + i
+            assert replies[50 + i] == b"$%d\r\n%s\r\n" % (n, b"x" * n)
+
+
+def test_slow_reader(engine_server):
+    # Replies far larger than the socket buffers: the server's sends stay
+    # short or pending until the client reads; nothing may be lost or reordered.
+    port = engine_server.port
+    val = b"".join(b"%08d" % i for i in range(256 * 1024 // 8))  # 256 KB
+    with RespConn(HOST, port) as c:
+        assert c.call("SET", "slow", val) == b"+OK\r\n"
+    s = socket.create_connection((HOST, port))
+    n = 64  # 16 MB of replies
+    s.sendall(b"".join(encode("GET", "slow") + encode("PING") for _ in range(n)))
+    time.sleep(1.0)
+    with RespConn(HOST, port) as other:  # the server still serves others
+        assert other.call("PING") == b"+PONG\r\n"
+    want = (b"$%d\r\n%s\r\n+PONG\r\n" % (len(val), val)) * n
+    got = bytearray()
+    s.settimeout(30)
+    while len(got) < len(want):
+        chunk = s.recv(65536)
+        assert chunk, "server closed the connection"
+        got += chunk
+        if len(got) < 2 * len(chunk):
+            time.sleep(0.2)  # read the first bits slowly too
+    assert bytes(got) == want
+    s.close()
+
+
+def test_thousand_connections(engine_server):
+    port = engine_server.port
+    socks = []
+    try:
+        for i in range(1000):
+            s = socket.create_connection((HOST, port), timeout=30)
+            socks.append(s)
+        # Every connection sends at once, then every one reads.
+        for i, s in enumerate(socks):
+            s.sendall(encode("SET", "c%d" % i, "v%d" % i) + encode("GET", "c%d" % i))
+        for i, s in enumerate(socks):
+            v = b"v%d" % i
+            want = b"+OK\r\n$%d\r\n%s\r\n" % (len(v), v)
+            got = b""
+            while len(got) < len(want):
+                chunk = s.recv(4096)
+                assert chunk
+                got += chunk
+            assert got == want
+        with RespConn(HOST, port) as c:
+            info = c.call("INFO", "clients")
+            assert b"connected_clients:1001\r\n" in info
+    finally:
+        for s in socks:
+            s.close()
+    # All of them are gone again.
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        with RespConn(HOST, port) as c:
+            if b"connected_clients:1\r\n" in c.call("INFO", "clients"):
+                break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("connections not released")
+
+
+def test_concurrent_pipelines(engine_server):
+    # Several connections pipelining across both shards at once.
+    port = engine_server.port
+    errors = []
+
+    def worker(w):
+        try:
+            with RespConn(HOST, port, timeout=60) as c:
+                cmds = []
+                for i in range(3000):
+                    cmds.append(("INCR", "ctr%d" % (i % 37)))
+                    cmds.append(("SET", "w%d:%d" % (w, i), "x" * (i % 300)))
+                replies = c.pipeline(cmds)
+                for i in range(3000):
+                    if not replies[2 * i].startswith(b":") or replies[2 * i + 1] != b"+OK\r\n":
+                        errors.append((w, i, replies[2 * i], replies[2 * i + 1]))
+                        return
+        except Exception as e:  # noqa: BLE001 -- reported below
+            errors.append((w, repr(e)))
+
+    ths = [threading.Thread(target=worker, args=(w,)) for w in range(8)]
+    for t in ths:
+        t.start()
+    for t in ths:
+        t.join(120)
+    assert not errors, errors[:3]
+    with RespConn(HOST, port) as c:
+        total = sum(int(c.call("GET", "ctr%d" % k)[1:].split(b"\r\n")[1]) for k in range(37))
+    assert total == 8 * 3000
+
+
+def _blocked_clients(port):
+    with RespConn(HOST, port) as c:
+        info = c.call("INFO", "clients").decode()
+    return int(info.split("blocked_clients:")[1].split("\r\n")[0])
+
+
+def _wait_blocked(port, n, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if _blocked_clients(port) == n:
+            return
+        time.sleep(0.02)
+    raise AssertionError("blocked_clients never reached %d" % n)
+
+
+def test_reset_while_blocked_with_much_input_held(engine_server):
+    # A blocked client that pipelined far more than io_uring holds back
+    # unparsed (its recv is cancelled then), then resets: it is closed at
+    # once (the error poll), none of the held requests ran, the key's later
+    # pushes are not taken by a dead client.
+    import struct
+    port = engine_server.port
+    s = socket.create_connection((HOST, port))
+    s.sendall(encode("BLPOP", "heldkey", "0"))
+    _wait_blocked(port, 1)
+    s.setblocking(False)
+    junk = encode("RPUSH", "heldran", "x") * 20000  # ~600 KB
+    sent = 0
+    deadline = time.time() + 5
+    while sent < len(junk) and time.time() < deadline:
+        try:
+            sent += s.send(junk[sent:])
+        except BlockingIOError:
+            time.sleep(0.05)
+    time.sleep(0.3)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+    _wait_blocked(port, 0)
+    with RespConn(HOST, port) as c:
+        assert c.call("EXISTS", "heldran") == b":0\r\n"
+        assert c.call("RPUSH", "heldkey", "a") == b":1\r\n"
+        assert c.call("LLEN", "heldkey") == b":1\r\n"
+
+
+def test_half_close_while_blocked(engine_server):
+    # A client that half-closes while blocked stays blocked, as with epoll
+    # (which does not read a connection that stopped parsing): io_uring saw
+    # the EOF but acts on it only when parsing resumes. A reset then closes
+    # it at once (no recv is armed any more: the error poll sees it).
+    import struct
+    port = engine_server.port
+    s = socket.create_connection((HOST, port))
+    s.sendall(encode("BLPOP", "eofkey", "0") + encode("SET", "eofafter", "1"))
+    _wait_blocked(port, 1)
+    s.shutdown(socket.SHUT_WR)
+    time.sleep(0.3)
+    assert _blocked_clients(port) == 1
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+    _wait_blocked(port, 0)
+    with RespConn(HOST, port) as c:
+        assert c.call("GET", "eofafter") == b"$-1\r\n"
+        assert c.call("RPUSH", "eofkey", "a") == b":1\r\n"
+        assert c.call("LLEN", "eofkey") == b":1\r\n"
