@@ -134,7 +134,8 @@ def write(res, dest, raw):
         body.append("")
     if "memory" in res:
         body += ["## Memory (VmRSS growth per key, fresh server each)", "",
-                 f"{res['mem_keys']:,} distinct keys key:%012d (16 B), loaded pipelined; DBSIZE and "
+                 f"{res['mem_keys']:,} distinct keys key:%012d (16 B), loaded pipelined after a "
+                 "warm-up of the same load on 64 scratch keys (deleted before the baseline); DBSIZE and "
                  "1,000 sampled values checked. string16: 16 B values; string100: 100 B values; "
                  "hash10: HSET of 10 fields f0..f9 with 16 B values.", "",
                  "| data | percore B/key | redis B/key | ratio | percore RSS before/after kB "

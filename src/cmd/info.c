@@ -19,6 +19,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "../common/alloc.h"
 #include "../server/version.h"
 #include "../store/lazyfree.h"
 #include "cmd.h"
@@ -146,8 +147,9 @@ static void info_op(rt_ctx *c) {
         req->maxmemory = ss->cfg.maxmemory;
         info_config_value(&ss->cfg, "maxmemory-policy", req->policy, sizeof(req->policy));
         if (req->policy[0] == '\0') strcpy(req->policy, "noeviction");
-        snprintf(req->io_engine, sizeof(req->io_engine), "%s",
-                 ss->cfg.io_engine && ss->cfg.io_engine[0] ? ss->cfg.io_engine : "epoll");
+        /* The engine in use (auto resolved), not the configured value. */
+        const char *eng = rt_cfg(rt_of(c->shard))->io_engine;
+        snprintf(req->io_engine, sizeof(req->io_engine), "%s", eng && eng[0] ? eng : "epoll");
     }
 }
 
@@ -246,9 +248,8 @@ static void info_clients(rbuf *o, const info_req *req, long nconns) {
 }
 
 static void info_memory(rbuf *o, const info_req *req) {
-    struct mallinfo2 mi = mallinfo2();
-    unsigned long long used = (unsigned long long)(mi.uordblks + mi.hblkhd);
-    unsigned long long active = (unsigned long long)(mi.arena + mi.hblkhd);
+    unsigned long long used, active;
+    alloc_usage(&used, &active);
     unsigned long long rss = info_rss();
     unsigned long long peak = __atomic_load_n(&info_peak, __ATOMIC_RELAXED);
     while (used > peak && !__atomic_compare_exchange_n(&info_peak, &peak, used, 0, __ATOMIC_RELAXED,
@@ -315,15 +316,15 @@ static void info_memory(rbuf *o, const info_req *req) {
               "mem_clients_normal:0\r\n"
               "mem_cluster_links:0\r\n"
               "mem_aof_buffer:0\r\n"
-              "mem_allocator:libc\r\n"
+              "mem_allocator:%s\r\n"
               "active_defrag_running:0\r\n"
               "lazyfree_pending_objects:%zu\r\n"
               "lazyfreed_objects:%llu\r\n",
               used, h_used, rss, h_rss, peak, h_peak,
               peak ? 100.0 * (double)used / (double)peak : 0, used, used, active, rss, total,
               h_total, req->maxmemory, h_max, req->policy, afrag, (long long)(active - used), arss,
-              (long long)(rss - active), frag, (long long)(rss - used), lazyfree_pending(),
-              (unsigned long long)lazyfree_freed());
+              (long long)(rss - active), frag, (long long)(rss - used), alloc_name(),
+              lazyfree_pending(), (unsigned long long)lazyfree_freed());
 }
 
 static void info_persistence(rbuf *o, const info_req *req, uint64_t dirty) {

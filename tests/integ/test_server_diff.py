@@ -623,3 +623,18 @@ def test_config_set_refuses_nul_bytes(diff):
     r = diff.pconn.call("CONFIG", "SET", "requirepass", b"abc\x00def")
     assert r.startswith(b"-ERR CONFIG SET failed (possibly related to argument 'requirepass')")
     assert diff.pconn.call("CONFIG", "GET", "requirepass") == b"*2\r\n$11\r\nrequirepass\r\n$0\r\n\r\n"
+
+
+def test_info_memory_allocator_and_usage(diff):
+    # mem_allocator names the malloc really serving the process (mimalloc in
+    # the default build, the sanitizer's allocator in those builds), and
+    # used_memory covers at least what the keyspace holds.
+    def memory():
+        return info_sections(parse(diff.pconn.call("INFO", "memory")))["Memory"]
+    assert re.fullmatch(rb"libc|asan|tsan|mimalloc-\d+\.\d+\.\d+|jemalloc.*",
+                        memory()[b"mem_allocator"])
+    value = b"v" * 200
+    for chunk in range(20):
+        diff.pconn.pipeline([("SET", "mem:%d:%d" % (chunk, i), value) for i in range(1000)])
+    used = int(memory()[b"used_memory"])
+    assert used > 20000 * 200, used
