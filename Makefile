@@ -4,13 +4,15 @@
 #   make unit       C unit tests only
 #   make asan       ASan+UBSan build in build-asan/
 #   make tsan       TSan build in build-tsan/
+#   make bench      percore vs redis-server (bench/RESULTS.md)
+#   make bench-alloc  percore under glibc malloc, mimalloc, jemalloc
 CC      ?= gcc
 SAN     ?=
 OPT     ?= -O2
 CFLAGS_BASE = -Isrc -std=gnu11 -g $(OPT) -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -MMD -MP
 LDLIBS  = -lxxhash -luring -lpthread -lm
 
-# Allocator: mimalloc by default (bench/RESULTS.md has the comparison with
+# Allocator: mimalloc by default (bench/ALLOCATORS.md has the comparison with
 # glibc and jemalloc), ALLOC=libc or ALLOC=jemalloc for the others. The
 # sanitizer builds keep glibc's, which the sanitizers replace. The library is
 # linked ahead of libc so that its malloc serves the whole process.
@@ -48,7 +50,7 @@ MAIN_OBJ := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(MAIN_SRC))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all unit unit-bins test integ asan tsan fmt clean bench
+.PHONY: all unit unit-bins test integ asan tsan fmt clean bench bench-alloc
 
 all: $(BUILD)/percore-server
 
@@ -78,6 +80,9 @@ integ: all
 # percore vs redis-server benchmark: bench/RESULTS.md (BENCH_QUICK=1: a quick check).
 bench: all
 	@bench/run
+
+bench-alloc:
+	@bench/alloc
 
 asan:
 	$(MAKE) SAN=asan all unit-bins
