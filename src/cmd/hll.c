@@ -93,19 +93,15 @@ int hll_pattern(const void *ele, size_t len, long *index) {
 
 /* Grow b so that it can hold at least need bytes (plus the NUL). */
 static void buf_reserve(hll_buf *b, size_t need) {
-    if (b->cap >= need) return;
-    size_t cap = need < 1024 ? need * 2 : need + need / 2;
-    b->sb = strbuf_grow(b->sb, cap);
+    if (b->sb->cap >= need) return;
+    b->sb = strbuf_grow(b->sb, need < 1024 ? need * 2 : need + need / 2);
     b->p = (uint8_t *)b->sb->b;
-    b->cap = cap;
 }
 
 void hll_new(hll_buf *b) {
     b->len = HLL_HDR_SIZE + 2;
-    b->cap = b->len;
-    b->sb = strbuf_new(b->cap);
+    b->sb = strbuf_new(NULL, b->len, b->len);
     b->p = (uint8_t *)b->sb->b;
-    memset(b->p, 0, b->cap + 1);
     memcpy(b->p, "HYLL", 4);
     b->p[4] = HLL_ENC_SPARSE;
     op_put_xzero(b->p + HLL_HDR_SIZE, HLL_REGISTERS);
@@ -205,9 +201,8 @@ void hll_free(hll_buf *b) {
 
 int hll_to_dense(hll_buf *b) {
     if (b->p[4] == HLL_ENC_DENSE) return 0;
-    strbuf *dsb = strbuf_new(HLL_DENSE_SIZE);
+    strbuf *dsb = strbuf_new(NULL, HLL_DENSE_SIZE, HLL_DENSE_SIZE);
     uint8_t *d = (uint8_t *)dsb->b;
-    memset(d, 0, HLL_DENSE_SIZE + 1);
     memcpy(d, b->p, HLL_HDR_SIZE);
     d[4] = HLL_ENC_DENSE;
     if (sparse_walk(b->p + HLL_HDR_SIZE, b->p + b->len, run_to_dense, d + HLL_HDR_SIZE) < 0) {
@@ -217,7 +212,7 @@ int hll_to_dense(hll_buf *b) {
     free(b->sb);
     b->sb = dsb;
     b->p = d;
-    b->len = b->cap = HLL_DENSE_SIZE;
+    b->len = HLL_DENSE_SIZE;
     return 0;
 }
 

@@ -26,7 +26,7 @@
  * string would outgrow hll-sparse-max-bytes.
  *
  * Buffers: an hll_buf owns a strbuf (store.h) whose bytes p hold len bytes
- * and a NUL at p[len] in room for cap + 1 -- a RAW string value's buffer, so
+ * and a NUL at p[len] in room for sb->cap + 1 -- a RAW string value's buffer, so
  * t_hll.c lends a value's string to these functions and takes it back.
  * Functions that grow a buffer may move it.
  */
@@ -46,10 +46,9 @@
 #define HLL_ENC_SPARSE 1
 
 typedef struct hll_buf {
-    strbuf *sb; /* owner of p; sb->len and sb->cap are not kept up to date */
-    uint8_t *p; /* sb->b: cap + 1 bytes; p[len] == 0 */
+    strbuf *sb; /* owner of p, and of its room (sb->cap); sb->len is stale */
+    uint8_t *p; /* sb->b; p[len] == 0 */
     size_t len;
-    size_t cap;
 } hll_buf;
 
 /* Redis's 64-bit MurmurHash2 (MurmurHash64A) of key[0..len) with seed,

@@ -51,12 +51,10 @@ static void pf_borrow(obj *o, hll_buf *b) {
     b->sb = obj_str_make_raw(o, obj_strlen(o));
     b->p = (uint8_t *)b->sb->b;
     b->len = b->sb->len;
-    b->cap = b->sb->cap;
 }
 
 static void pf_give_back(obj *o, hll_buf *b) {
     b->sb->len = b->len;
-    b->sb->cap = b->cap;
     obj_str_adopt(o, b->sb);
 }
 

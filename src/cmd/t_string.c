@@ -761,10 +761,8 @@ static void str_incr_generic(rt_ctx *c, long long incr) {
     v += incr;
     if (o && o->enc == OBJ_ENC_INT)
         o->v.i = v; /* in place, as Redis does for an unshared integer */
-    else if (o)
-        db_replace(d, key->p, key->len, obj_new_int(v));
     else
-        db_set(d, key->p, key->len, obj_new_int(v), 0);
+        db_set_int(d, key->p, key->len, v, 1); /* the key keeps its TTL */
     ss_dirty(c, 1);
     rw_int(c->reply, v);
 }

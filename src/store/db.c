@@ -487,13 +487,16 @@ int db_set(db *d, const char *key, size_t klen, obj *val, int keep_ttl) {
     return 1;
 }
 
-int db_set_str(db *d, const char *key, size_t klen, const char *p, size_t len, int keep_ttl) {
+/* A string value (INT when is_int) for db_set_str/db_set_int: stored inside
+ * a new key's entry when the key is short and the value INT or EMBSTR. */
+static int db_set_strval(db *d, const char *key, size_t klen, int is_int, long long iv,
+                         const char *p, size_t len, int keep_ttl) {
     uint64_t h = db_hash(d, key, klen);
     db_entry *e = db_lookup_h(d, key, klen, h, NULL);
-    long long iv;
-    int is_int = len <= 20 && util_str2ll(p, len, &iv);
+    int isnew = e == NULL;
+    obj *o;
     if (e) {
-        obj *o = ent_val(e);
+        o = ent_val(e);
         if (ent_inline(e) && is_int) {
             obj_free_contents(o);
             o->enc = OBJ_ENC_INT;
@@ -508,21 +511,16 @@ int db_set_str(db *d, const char *key, size_t klen, const char *p, size_t len, i
             o = is_int ? obj_new_int(iv) : obj_new_string(p, len);
             db_entry_put(e, o);
         }
-        o->lru = store_access_init(d->st);
         if (!keep_ttl) db_exp_remove(d, e);
-        return 0;
-    }
-    if (klen > DB_INLINE_KEY_MAX || (!is_int && len > OBJ_EMBSTR_MAX)) {
-        obj *nv = is_int ? obj_new_int(iv) : obj_new_string(p, len);
-        nv->lru = store_access_init(d->st);
-        db_insert_ptr(d, key, klen, h, nv);
+    } else if (klen > DB_INLINE_KEY_MAX || (!is_int && len > OBJ_EMBSTR_MAX)) {
+        o = is_int ? obj_new_int(iv) : obj_new_string(p, len);
+        db_insert_ptr(d, key, klen, h, o);
     } else {
         e = db_insert(d, key, klen, h, is_int ? 0 : len + 1);
-        obj *o = &e->u.o;
+        o = &e->u.o;
         o->type = OBJ_STRING;
         o->flags = ENT_INLINE;
         o->ext = (uint8_t)klen;
-        o->lru = store_access_init(d->st);
         if (is_int) {
             o->enc = OBJ_ENC_INT;
             o->v.i = iv;
@@ -534,8 +532,19 @@ int db_set_str(db *d, const char *key, size_t klen, const char *p, size_t len, i
             b[len] = '\0';
         }
     }
-    db_grow(d);
-    return 1;
+    o->lru = store_access_init(d->st);
+    if (isnew) db_grow(d);
+    return isnew;
+}
+
+int db_set_str(db *d, const char *key, size_t klen, const char *p, size_t len, int keep_ttl) {
+    long long iv;
+    int is_int = len <= 20 && util_str2ll(p, len, &iv);
+    return db_set_strval(d, key, klen, is_int, is_int ? iv : 0, p, len, keep_ttl);
+}
+
+int db_set_int(db *d, const char *key, size_t klen, long long v, int keep_ttl) {
+    return db_set_strval(d, key, klen, 1, v, NULL, 0, keep_ttl);
 }
 
 void db_replace(db *d, const char *key, size_t klen, obj *val) {

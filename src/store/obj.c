@@ -76,25 +76,28 @@ obj *obj_new_string(const void *p, size_t len) {
         o = obj_alloc(len + 1);
         o->enc = OBJ_ENC_EMBSTR;
         o->v.len = len;
+        char *b = obj_sbytes(o);
+        if (len) memcpy(b, p, len);
+        b[len] = '\0';
     } else {
         o = obj_alloc(0);
         o->enc = OBJ_ENC_RAW;
-        strbuf *sb = strbuf_new(len);
-        sb->len = len;
-        o->v.ptr = sb;
+        o->v.ptr = strbuf_new(p, len, len);
     }
     o->type = OBJ_STRING;
-    char *b = obj_sbytes(o);
-    if (len) memcpy(b, p, len);
-    b[len] = '\0';
     return o;
 }
 
-strbuf *strbuf_new(size_t cap) {
+strbuf *strbuf_new(const void *p, size_t len, size_t cap) {
+    if (cap < len) cap = len;
     strbuf *sb = obj_xmalloc(sizeof(strbuf) + cap + 1);
-    sb->len = 0;
+    sb->len = len;
     sb->cap = cap;
-    sb->b[0] = '\0';
+    if (p == NULL)
+        memset(sb->b, 0, len);
+    else if (len)
+        memcpy(sb->b, p, len);
+    sb->b[len] = '\0';
     return sb;
 }
 
@@ -137,14 +140,10 @@ obj *obj_dup(const obj *o) {
     } else if (o->enc == OBJ_ENC_EMBSTR) {
         c = obj_new_string(obj_sbytes(o), obj_slen(o));
     } else {
-        size_t len = obj_slen(o);
         c = obj_alloc(0);
         c->type = OBJ_STRING;
         c->enc = OBJ_ENC_RAW;
-        strbuf *sb = strbuf_new(len);
-        memcpy(sb->b, obj_sbytes(o), len + 1);
-        sb->len = len;
-        c->v.ptr = sb;
+        c->v.ptr = strbuf_new(obj_sbytes(o), obj_slen(o), obj_slen(o));
     }
     c->lru = o->lru;
     return c;
@@ -265,11 +264,7 @@ strbuf *obj_str_make_raw(obj *o, size_t newlen) {
     if (o->enc == OBJ_ENC_RAW) {
         o->v.ptr = strbuf_grow(o->v.ptr, cap);
     } else {
-        strbuf *sb = strbuf_new(cap);
-        memcpy(sb->b, cur, len);
-        sb->b[len] = '\0';
-        sb->len = len;
-        o->v.ptr = sb;
+        o->v.ptr = strbuf_new(cur, len, cap);
         o->enc = OBJ_ENC_RAW;
     }
     return o->v.ptr;

@@ -120,9 +120,10 @@ void obj_str_setlen(obj *o, size_t len);
 /* Make o a RAW string owning sb (o held no string bytes, or they were
  * handed over already). */
 void obj_str_adopt(obj *o, strbuf *sb);
-/* A strbuf with room for cap bytes (+ NUL), length 0. grow keeps the bytes
- * and returns the (possibly moved) buffer with room for at least cap. */
-strbuf *strbuf_new(size_t cap);
+/* A strbuf holding a copy of p[0..len) (len zero bytes if p is NULL) in room
+ * for max(cap, len) bytes plus the NUL. grow keeps the bytes and returns the
+ * (possibly moved) buffer with room for at least cap. */
+strbuf *strbuf_new(const void *p, size_t len, size_t cap);
 strbuf *strbuf_grow(strbuf *sb, size_t cap);
 /* Approximate bytes used by the value (MEMORY USAGE). */
 size_t obj_mem_usage(const obj *o);
@@ -218,6 +219,8 @@ int db_set(db *d, const char *key, size_t klen, obj *val, int keep_ttl);
  * is overwritten in place. db_find's pointer contract holds as for db_set;
  * db_take hands out a standalone value. Returns 1 if the key was new. */
 int db_set_str(db *d, const char *key, size_t klen, const char *p, size_t len, int keep_ttl);
+/* As db_set_str with the decimal digits of v: an INT value. */
+int db_set_int(db *d, const char *key, size_t klen, long long v, int keep_ttl);
 /* Replace the value of an existing key in place (keeps TTL). Frees the old
  * value unless it is val itself. The key must exist. */
 void db_replace(db *d, const char *key, size_t klen, obj *val);

@@ -108,8 +108,8 @@ static void test_corruption(void) {
     uint8_t max[HLL_REGISTERS] = {0};
     CHECK(hll_merge(max, longer, b.len + 1) < 0);
     /* Header only: nothing covers the registers. */
-    strbuf *hsb = strbuf_new(HLL_HDR_SIZE + 7);
-    hll_buf h = {hsb, (uint8_t *)hsb->b, HLL_HDR_SIZE, HLL_HDR_SIZE + 7};
+    strbuf *hsb = strbuf_new(NULL, 0, HLL_HDR_SIZE + 7);
+    hll_buf h = {hsb, (uint8_t *)hsb->b, HLL_HDR_SIZE};
     memcpy(h.p, b.p, HLL_HDR_SIZE);
     h.p[HLL_HDR_SIZE] = 0;
     CHECK(hll_set(&h, 5, 3, 3000) == -1);

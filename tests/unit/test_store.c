@@ -741,6 +741,16 @@ static void test_entry_forms(void) {
     CHECK(db_set(d, "e", 1, taken, 1) == 0);
     CHECK(db_find(d, "e", 1) == taken && db_get_expire(d, "e", 1) == s->now_ms + 7000);
     CHECK(db_del(d, "e", 1) == 1 && db_expires_size(d) == 0);
+    /* db_set_int (INCR): a new key, then over a pointer-form string with a
+     * TTL kept or dropped. */
+    CHECK(db_set_int(d, "n", 1, -42, 1) == 1);
+    o = db_find(d, "n", 1);
+    CHECK(o && o->enc == OBJ_ENC_INT && o->v.i == -42 && obj_is(o, "-42", 3));
+    CHECK(db_set_str(d, "n", 1, big, 60, 0) == 0 && db_set_expire(d, "n", 1, s->now_ms + 900) == 0);
+    CHECK(db_set_int(d, "n", 1, 7, 1) == 0);
+    o = db_find(d, "n", 1);
+    CHECK(o && o->enc == OBJ_ENC_INT && o->v.i == 7 && db_get_expire(d, "n", 1) == s->now_ms + 900);
+    CHECK(db_set_int(d, "n", 1, 8, 0) == 0 && db_get_expire(d, "n", 1) == -1);
     store_free(s);
 }
 
