@@ -6,7 +6,7 @@ default) and with jemalloc (the glibc build with libjemalloc preloaded).
 For each: VmRSS growth per key for the loads of bench.py's memory section
 (values read back), and redis-benchmark SET/GET rps at -c 50 -P 16 and
 -c 50 -P 1 (median of BENCH_ROUNDS, allocators alternating within a round).
-Writes bench/ALLOCATORS.md.
+Writes bench/ALLOCATORS.md (BENCH_QUICK=1: bench/out/quick/ALLOCATORS.md).
 """
 import os
 import statistics
@@ -14,7 +14,6 @@ import subprocess
 import time
 
 import bench
-from lib import bench_key, send_expect
 
 JEMALLOC = "/lib/x86_64-linux-gnu/libjemalloc.so.2"
 VARIANTS = [("glibc", "build-libc/percore-server", ()),
@@ -30,21 +29,7 @@ def start(binary, wrap):
 def memory(binary, wrap, kind):
     srv = start(binary, wrap)
     try:
-        bench.warm_up(srv)
-        time.sleep(0.2)
-        before = srv.rss_kb()
-        cmds, reply = bench.mem_commands(kind, bench.MEM_KEYS)
-        send_expect(srv.port, cmds, reply)
-        if srv.client.dbsize() != bench.MEM_KEYS:
-            raise bench.BenchError(f"alloc {binary} {kind}: DBSIZE {srv.client.dbsize()}")
-        i = bench.MEM_KEYS - 1
-        if kind == "hash10":
-            ok = srv.client.hget(bench_key(i), b"f3") == bench.hash_value(i, 3)
-        else:
-            ok = srv.client.get(bench_key(i)) == bench.str_value(i, 16 if kind == "string16" else 100)
-        if not ok:
-            raise bench.BenchError(f"alloc {binary} {kind}: value read back differs")
-        return (srv.rss_kb() - before) * 1024 / bench.MEM_KEYS
+        return bench.measure_memory(srv, kind, f"alloc {binary} {kind}")["bytes_per_key"]
     finally:
         srv.stop()
 
@@ -93,7 +78,7 @@ def main():
                      + " | ".join(f"{statistics.median(t[p][c]):,.0f}"
                                   for p, c in ((16, "SET"), (16, "GET"), (1, "SET"), (1, "GET")))
                      + " |")
-    with open(os.path.join(bench.BENCH, "ALLOCATORS.md"), "w") as f:
+    with open(os.path.join(bench.REPORT_DIR, "ALLOCATORS.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -319,6 +319,36 @@ def warm_up(srv):
         raise BenchError(f"memory warm-up {srv.name}: scratch keys left behind")
 
 
+def measure_memory(srv, kind, who):
+    """Load MEM_KEYS keys of `kind` into srv (flushed and warmed up first),
+    check them, and return RSS before/after and the growth per key."""
+    srv.client.flushall()
+    warm_up(srv)
+    time.sleep(0.2)
+    before = srv.rss_kb()
+    cmds, reply = mem_commands(kind, MEM_KEYS)
+    send_expect(srv.port, cmds, reply)
+    c = srv.client
+    if c.dbsize() != MEM_KEYS:
+        raise BenchError(f"{who}: DBSIZE {c.dbsize()} != {MEM_KEYS}")
+    sample = random.sample(range(MEM_KEYS), min(1000, MEM_KEYS))
+    if kind == "hash10":
+        pipe = c.pipeline(transaction=False)
+        for i in sample:
+            pipe.hget(bench_key(i), b"f%d" % (i % 10))
+            pipe.hlen(bench_key(i))
+        got = pipe.execute()
+        want = [x for i in sample for x in (hash_value(i, i % 10), 10)]
+    else:
+        got = c.mget([bench_key(i) for i in sample])
+        want = [str_value(i, 16 if kind == "string16" else 100) for i in sample]
+    if got != want:
+        raise BenchError(f"{who}: values read back differ from those written")
+    after = srv.rss_kb()
+    return dict(keys=MEM_KEYS, rss_before_kb=before, rss_after_kb=after,
+                bytes_per_key=(after - before) * 1024 / MEM_KEYS)
+
+
 def memory(res):
     """RSS growth per key for each kind on a fresh server of each kind."""
     out = {}
@@ -331,31 +361,7 @@ def memory(res):
                     log(f"memory {kind}: {name} lacks hashes: n/a")
                     out[kind][name] = None
                     continue
-                srv.client.flushall()
-                warm_up(srv)
-                time.sleep(0.2)
-                before = srv.rss_kb()
-                cmds, reply = mem_commands(kind, MEM_KEYS)
-                send_expect(srv.port, cmds, reply)
-                c = srv.client
-                if c.dbsize() != MEM_KEYS:
-                    raise BenchError(f"memory {kind} {name}: DBSIZE {c.dbsize()} != {MEM_KEYS}")
-                sample = random.sample(range(MEM_KEYS), min(1000, MEM_KEYS))
-                if kind == "hash10":
-                    pipe = c.pipeline(transaction=False)
-                    for i in sample:
-                        pipe.hget(bench_key(i), b"f%d" % (i % 10))
-                        pipe.hlen(bench_key(i))
-                    got = pipe.execute()
-                    want = [x for i in sample for x in (hash_value(i, i % 10), 10)]
-                else:
-                    got = c.mget([bench_key(i) for i in sample])
-                    want = [str_value(i, 16 if kind == "string16" else 100) for i in sample]
-                if got != want:
-                    raise BenchError(f"memory {kind} {name}: values read back differ from those written")
-                after = srv.rss_kb()
-                out[kind][name] = dict(keys=MEM_KEYS, rss_before_kb=before, rss_after_kb=after,
-                                       bytes_per_key=(after - before) * 1024 / MEM_KEYS)
+                out[kind][name] = measure_memory(srv, kind, f"memory {kind} {name}")
                 log(f"memory {kind} {name}: {out[kind][name]['bytes_per_key']:.1f} B/key, verified")
             finally:
                 srv.stop()

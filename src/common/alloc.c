@@ -3,6 +3,7 @@
 
 #include <dlfcn.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,18 +18,16 @@ typedef void (*mi_process_info_fn)(size_t *, size_t *, size_t *, size_t *, size_
                                    size_t *, size_t *);
 typedef int (*mallctl_fn)(const char *, void *, size_t *, void *, size_t);
 
-/* The allocator's entry points, looked up once (the answer never changes
- * while the process runs, so racing first calls compute the same thing). */
+/* The allocator's entry points, looked up once. */
+static pthread_once_t alloc_once = PTHREAD_ONCE_INIT;
 static struct {
-    int probed;
     mi_version_fn mi_version;
     mi_process_info_fn mi_process_info;
     mallctl_fn mallctl;
     char name[64];
 } al;
 
-static void alloc_probe(void) {
-    if (__atomic_load_n(&al.probed, __ATOMIC_ACQUIRE)) return;
+static void alloc_probe_once(void) {
     /* The function-pointer casts go through a data pointer, as dlsym
      * returns one. */
     void *p = dlsym(RTLD_DEFAULT, "mi_version");
@@ -50,7 +49,10 @@ static void alloc_probe(void) {
     } else {
         snprintf(al.name, sizeof(al.name), "libc");
     }
-    __atomic_store_n(&al.probed, 1, __ATOMIC_RELEASE);
+}
+
+static void alloc_probe(void) {
+    pthread_once(&alloc_once, alloc_probe_once);
 }
 
 const char *alloc_name(void) {
