@@ -281,6 +281,11 @@ def test_incr_decr(diff):
         ("SET", "s", "x" * 50), ("INCRBY", "s", "1"),
         ("SET", "s", "-0"), ("INCR", "s"),
         ("SET", "t", "5", "EX", "100"), ("INCR", "t"), ("TTL", "t"),
+        # keys too long to hold their value inline
+        ("SET", "L" * 300, "7", "EX", "100"), ("INCR", "L" * 300), ("TTL", "L" * 300),
+        ("OBJECT", "ENCODING", "L" * 300), ("INCR", "N" * 300), ("GET", "N" * 300),
+        ("SET", "t2", "9", "EX", "100"), ("APPEND", "t2", "1"), ("INCR", "t2"), ("TTL", "t2"),
+        ("OBJECT", "ENCODING", "t2"),
         ("SET", "raw", "1" + "0" * 3), ("APPEND", "raw", "0"), ("INCR", "raw"),
         ("OBJECT", "ENCODING", "raw"), ("GET", "raw"),
         ("INCRBY", "c", "abc"), ("INCRBY", "c", "1.0"), ("INCRBY", "c", ""),
