@@ -6,11 +6,14 @@
  *   blocked   parsing stopped: too many unanswered requests, too much
  *             pending output, a multi-shard transaction of this connection
  *             still running (requests after it must not run before it: a
- *             later request on this shard would otherwise run at once while
- *             the transaction is still taking its shards), or CLIENT PAUSE; the reactor stops
- * reporting input until conn_resume() closing   (close_after) no more parsing; closes once every
- * reply is out closed    fd closed; the struct lives on while requests of it are still on other
- * shards (inflight > 0) or it sits on the flush list
+ *             later request on this shard would otherwise run at once
+ *             while the transaction is still taking its shards), or CLIENT
+ *             PAUSE; the reactor stops reporting input until conn_resume()
+ *   closing   (close_after) no more parsing; closes once every reply is
+ *             out. A peer's EOF leads here once what it sent is parsed.
+ *   closed    fd closed; the struct lives on while requests of it are
+ *             still on other shards (inflight > 0) or it sits on the flush
+ *             list
  *
  * Reply ordering: request n's reply is written only after replies 0..n-1.
  * A reply that is ready early waits in slots[n & slot_mask]. When a request
@@ -28,13 +31,16 @@
  *   kept unparsed, as epoll's last read may also have brought later
  *   requests, so nothing behind a blocked request runs. Once RT_URING_HOLD
  *   bytes wait, or on close_after, the recv is cancelled and TCP pushes
- *   back on the client as with epoll. Cancelling on every block would cost
+ *   back on the client as with epoll (completions the kernel posted before
+ *   the cancel is submitted are kept too: at most one turn's, bounded by
+ *   the buffer ring). Cancelling on every block would cost
  *   two SQEs per multi-shard command. A recv that ended (no CQE_F_MORE:
  *   ENOBUFS, cancel, overflow) is re-armed when reading is wanted again.
- * - EOF while parsing is stopped is remembered (CU_EOF) and acted on when
- *   epoll would have read it: once parsing resumes. A socket error while no
- *   recv is armed is seen by a multishot POLLERR poll armed for that case,
- *   and closes the connection at once, as epoll's EPOLLERR does.
+ * - The EOF can arrive while parsing is stopped (epoll would not read it
+ *   then); like any EOF it is acted on once parsing resumes (see
+ *   conn_peer_eof). A socket error while no recv is armed is seen by a
+ *   multishot POLLERR poll armed for that case, and closes the connection
+ *   at once, as epoll's EPOLLERR does.
  * - Output: replies gather in `out` during a loop turn; conn_flush_all
  *   swaps `out` into `wbuf` and queues one send, submitted with the wait at
  *   the next ur_wait (one io_uring_enter for all connections). At most one
@@ -62,7 +68,6 @@
 #define CU_RECV_CANCEL 2u /* ... and its cancel requested */
 #define CU_SEND 4u        /* a send in flight (wbuf) */
 #define CU_POLL 8u        /* multishot POLLERR poll armed */
-#define CU_EOF 16u        /* the peer closed while parsing was stopped */
 
 static void conn_process_input(rt_conn *c);
 static int *shard_scratch_ints(rt_shard *s, int n);
@@ -78,18 +83,24 @@ static size_t conn_pending_out(const rt_conn *c) {
     return c->out.len - c->out_sent + (c->wbuf.len - c->wsent);
 }
 
+/* io_uring: ask for the armed recv to end, unless that was asked already. */
+static void conn_uring_cancel_recv(rt_conn *c) {
+    if ((c->uf & (CU_RECV | CU_RECV_CANCEL)) != CU_RECV) return;
+    ur_cancel(c->shard->ur, UR_RECV, c);
+    c->uf |= CU_RECV_CANCEL;
+}
+
 /* io_uring: arm or cancel the connection's recv (and error poll) to match
  * its state; conn_set_events of the epoll engine. */
 static void conn_uring_update(rt_conn *c) {
     uring *u = c->shard->ur;
-    int want = !c->close_after && !(c->uf & CU_EOF) && (!c->blocked || c->qlen < RT_URING_HOLD);
+    int want = !c->close_after && !c->eof && (!c->blocked || c->qlen < RT_URING_HOLD);
     if (want && !(c->uf & CU_RECV)) {
         ur_recv(u, c->fd, c);
         c->uops++;
         c->uf |= CU_RECV;
-    } else if (!want && (c->uf & (CU_RECV | CU_RECV_CANCEL)) == CU_RECV) {
-        ur_cancel(u, UR_RECV, c);
-        c->uf |= CU_RECV_CANCEL;
+    } else if (!want) {
+        conn_uring_cancel_recv(c);
     }
     if (!(c->uf & (CU_RECV | CU_POLL)) && (c->blocked || c->close_after)) {
         ur_poll(u, c->fd, POLLERR, c);
@@ -101,14 +112,11 @@ static void conn_uring_update(rt_conn *c) {
 static void conn_set_events(rt_conn *c) {
     if (c->closed) return;
     if (c->shard->ur) {
-        if ((c->uf & CU_EOF) && !c->blocked && !c->close_after)
-            conn_mark_flush(c); /* conn_flush_all closes it */
-        else
-            conn_uring_update(c);
+        conn_uring_update(c);
         return;
     }
     unsigned want = 0;
-    if (!c->blocked && !c->close_after) want |= RX_READ;
+    if (!c->blocked && !c->close_after && !c->eof) want |= RX_READ;
     if (conn_pending_out(c)) want |= RX_WRITE;
     if (want != c->events) {
         rx_mod(c->shard->rx, c->fd, want, c);
@@ -120,17 +128,14 @@ static void conn_maybe_free(rt_conn *c) {
     if (c->closed && c->inflight == 0 && !c->in_flush && c->uops == 0) free(c);
 }
 
-/* io_uring: an op of connection c completed for good (uops already
- * decremented). A closed connection's fd is closed once nothing on the ring
- * refers to it. */
-static void conn_uring_op_done(rt_conn *c) {
-    if (!c->closed) return;
-    if (c->uops == 0 && c->fd >= 0) {
-        close(c->fd);
-        c->fd = -1;
-        rb_free(&c->wbuf);
-    }
-    conn_maybe_free(c);
+/* io_uring: a closed connection's fd is closed, and the bytes of its last
+ * send freed, once no op on the ring refers to them; until then no new
+ * socket can take the fd's number. */
+static void conn_uring_release(rt_conn *c) {
+    if (c->uops > 0 || c->fd < 0) return;
+    close(c->fd);
+    c->fd = -1;
+    rb_free(&c->wbuf);
 }
 
 /* Free the slot ring and the reply buffers its slots keep. */
@@ -148,16 +153,10 @@ void conn_close(rt_conn *c, const char *why) {
                 why);
     c->closed = 1;
     if (s->ur) {
-        /* The fd stays open until the cancelled ops have completed, so no
-         * new socket can reuse its number while they still refer to it. */
-        if ((c->uf & (CU_RECV | CU_RECV_CANCEL)) == CU_RECV) ur_cancel(s->ur, UR_RECV, c);
+        conn_uring_cancel_recv(c);
         if (c->uf & CU_POLL) ur_cancel(s->ur, UR_POLL, c);
         if (c->uf & CU_SEND) ur_cancel(s->ur, UR_SEND, c);
-        if (c->uops == 0) {
-            close(c->fd);
-            c->fd = -1;
-            rb_free(&c->wbuf);
-        }
+        conn_uring_release(c);
     } else {
         rx_del(s->rx, c->fd);
         close(c->fd);
@@ -602,11 +601,29 @@ static void conn_got_input(rt_conn *c, size_t n) {
     }
 }
 
+/* The peer shut down its sending side (EOF read or received). Every request
+ * it sent is still answered, as Redis answers all it read before it reads
+ * the EOF: requests of this shard are answered within the turn, but others
+ * are still on their shards and would be lost by closing now. Nothing more
+ * is read; conn_flush_all turns this into close_after once parsing is not
+ * stopped (buffered requests are parsed first), so the connection closes
+ * when the last reply is out. A blocking command that waits is the
+ * exception: Redis frees a waiting client at its EOF, so the connection
+ * closes once the replies before it are out (and the wait ends as for any
+ * closed connection), also when it starts waiting only after the EOF
+ * (conn_set_waiting). */
+static void conn_peer_eof(rt_conn *c) {
+    log_msg(LL_VERBOSE, "Client id=%llu addr=%s closed: client closed connection",
+            (unsigned long long)c->id, c->peer);
+    c->eof = 1;
+    conn_mark_flush(c);
+}
+
 static void conn_read(rt_conn *c) {
     conn_qbuf_room(c, RT_READ_CHUNK);
     ssize_t n = sys_read(c->fd, c->qbuf + c->qlen, c->qcap - c->qlen);
     if (n == 0) {
-        conn_close(c, "client closed connection");
+        conn_peer_eof(c);
         return;
     }
     if (n < 0) {
@@ -626,15 +643,9 @@ static int conn_uring_send(rt_conn *c) {
     if (c->wsent == c->wbuf.len) {
         c->wbuf.len = c->wsent = 0;
         if (c->out.len == 0) return 1;
-        char *b = c->wbuf.buf;
-        size_t cap = c->wbuf.cap;
-        c->wbuf.buf = c->out.buf;
-        c->wbuf.len = c->out.len;
-        c->wbuf.cap = c->out.cap;
-        c->out.buf = b;
-        c->out.cap = cap;
-        c->out.len = 0;
-        c->out_sent = 0;
+        rbuf t = c->wbuf;
+        c->wbuf = c->out;
+        c->out = t;
     }
     ur_send(c->shard->ur, c->fd, c->wbuf.buf + c->wsent, c->wbuf.len - c->wsent, c);
     c->uops++;
@@ -645,24 +656,27 @@ static int conn_uring_send(rt_conn *c) {
 /* Write pending output. Returns -1 if the connection was closed. */
 static int conn_write(rt_conn *c) {
     if (c->shard->ur) {
-        if (!conn_uring_send(c)) return 0;
+        if (!conn_uring_send(c)) return 0; /* the send's CQE comes back here */
         if (c->wbuf.cap > 256 * 1024) rb_free(&c->wbuf);
-    }
-    while (conn_pending_out(c) && !c->shard->ur) {
-        ssize_t n = sys_write(c->fd, c->out.buf + c->out_sent, conn_pending_out(c));
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EINTR) break;
-            conn_close(c, strerror(errno));
-            return -1;
+    } else {
+        while (conn_pending_out(c)) {
+            ssize_t n = sys_write(c->fd, c->out.buf + c->out_sent, conn_pending_out(c));
+            if (n < 0) {
+                if (errno == EAGAIN || errno == EINTR) break;
+                conn_close(c, strerror(errno));
+                return -1;
+            }
+            c->out_sent += (size_t)n;
         }
-        c->out_sent += (size_t)n;
     }
     if (!conn_pending_out(c)) {
         c->out.len = 0;
         c->out_sent = 0;
         c->obuf_soft_since = 0;
         if (c->out.cap > 256 * 1024) rb_free(&c->out);
-        if (c->close_after && c->flush_seq == c->next_seq) {
+        /* Every reply is out (but the one of a command that waits when
+         * the peer has hung up: see conn_peer_eof). */
+        if (c->close_after && c->next_seq - c->flush_seq == (uint64_t)(c->eof && c->waiting)) {
             conn_close(c, NULL);
             return -1;
         }
@@ -697,6 +711,11 @@ kill:
             (unsigned long long)c->id, c->peer);
     conn_close(c, NULL);
     return -1;
+}
+
+void conn_set_waiting(rt_conn *c, int on) {
+    c->waiting = on;
+    if (on && c->eof) conn_mark_flush(c); /* hung up before: see conn_peer_eof */
 }
 
 void conn_resume(rt_conn *c) {
@@ -749,10 +768,7 @@ void conn_on_completion(rt_conn *c, const ur_event *e) {
         if (res > 0) {
             if (e->buf) conn_got_input(c, (size_t)res);
         } else if (res == 0) {
-            if (c->blocked)
-                c->uf |= CU_EOF; /* acted on when parsing resumes */
-            else
-                conn_close(c, "client closed connection");
+            conn_peer_eof(c);
         } else if (res != -ENOBUFS && res != -ECANCELED && res != -EINTR && res != -EAGAIN) {
             conn_close(c, strerror(-res));
         }
@@ -779,7 +795,8 @@ void conn_on_completion(rt_conn *c, const ur_event *e) {
     if (!e->more) {
         c->uops--;
         if (c->closed) {
-            conn_uring_op_done(c);
+            conn_uring_release(c);
+            conn_maybe_free(c);
             return;
         }
     }
@@ -803,12 +820,7 @@ void conn_flush_all(rt_shard *s) {
             conn_process_input(c);
             if (c->closed) continue;
         }
-        if ((c->uf & CU_EOF) && !c->blocked && !c->close_after) {
-            /* io_uring: the EOF seen while parsing was stopped, now that
-             * epoll's read would see it. */
-            conn_close(c, "client closed connection");
-            continue;
-        }
+        if (c->eof && !c->blocked) c->close_after = 1; /* all parsed: see conn_peer_eof */
         if (conn_write(c) < 0) continue;
         if (conn_pending_out(c)) {
             if (!now) now = util_mstime();

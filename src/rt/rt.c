@@ -188,6 +188,20 @@ static void shard_cron(rt_shard *s, int64_t now) {
     conn_cron(s, now);
 }
 
+/* epoll: handle one readiness event. */
+static void shard_rx_event(rt_shard *s, const rx_event *e) {
+    void *u = e->udata;
+    if (u == &s->efd) {
+        /* A wake-up: the eventfd is edge-triggered, so its counter is never
+         * read (2^64 wake-ups would be needed to fill it); the rings are
+         * drained after the events in any case. */
+    } else if ((int *)u >= s->lfds && (int *)u < s->lfds + s->nlfds) {
+        conn_accept(s, *(int *)u);
+    } else {
+        conn_on_event((rt_conn *)u, e->events);
+    }
+}
+
 /* io_uring: handle one completion. */
 static void shard_uring_event(rt_shard *s, const ur_event *e) {
     void *u = e->udata;
@@ -213,8 +227,7 @@ static void shard_uring_event(rt_shard *s, const ur_event *e) {
  * cancel leaves that connection allocated. */
 static void shard_uring_teardown(rt_shard *s) {
     s->stopping = 1;
-    while (s->conns)
-        conn_close(s->conns, NULL);
+    conn_free_all(s);
     for (int i = 0; i < s->nlfds; i++)
         ur_cancel(s->ur, UR_ACCEPT, &s->lfds[i]);
     ur_cancel(s->ur, UR_POLL, &s->efd);
@@ -249,31 +262,17 @@ static void shard_loop(rt_shard *s) {
                 timeout = 0;
             }
         }
+        int n = s->ur ? ur_wait(s->ur, uevs, 256, timeout) : rx_wait(s->rx, evs, 256, timeout);
+        if (timeout > 0) atomic_store_explicit(&s->parked, 0, memory_order_relaxed);
+        s->now_us = util_ustime();
         if (s->ur) {
-            int n = ur_wait(s->ur, uevs, 256, timeout);
-            if (timeout > 0) atomic_store_explicit(&s->parked, 0, memory_order_relaxed);
-            s->now_us = util_ustime();
             for (int i = 0; i < n; i++)
                 shard_uring_event(s, &uevs[i]);
             if (n == 256) s->more = 1; /* more completions may be waiting */
-            goto handled;
+        } else {
+            for (int i = 0; i < n; i++)
+                shard_rx_event(s, &evs[i]);
         }
-        int n = rx_wait(s->rx, evs, 256, timeout);
-        if (timeout > 0) atomic_store_explicit(&s->parked, 0, memory_order_relaxed);
-        s->now_us = util_ustime();
-        for (int i = 0; i < n; i++) {
-            void *u = evs[i].udata;
-            if (u == &s->efd) {
-                /* A wake-up: the eventfd is edge-triggered, so its counter
-                 * is never read (2^64 wake-ups would be needed to fill it);
-                 * the rings are drained below in any case. */
-            } else if ((int *)u >= s->lfds && (int *)u < s->lfds + s->nlfds) {
-                conn_accept(s, *(int *)u);
-            } else {
-                conn_on_event((rt_conn *)u, evs[i].events);
-            }
-        }
-    handled:
         shard_drain(s);
         now = s->now_us / 1000;
         if (now >= s->next_cron_ms) shard_cron(s, now);
@@ -344,6 +343,8 @@ rt *rt_new(const rt_config *cfg, const rt_ops *ops, char *err, size_t errlen) {
     atomic_init(&r->nconns, 0);
     atomic_init(&r->next_conn_id, 1);
     r->shards = calloc((size_t)r->n, sizeof(rt_shard));
+    for (int i = 0; i < r->n; i++)
+        r->shards[i].efd = -1; /* rt_free after a failure closes only those made */
     for (int i = 0; i < r->n; i++) {
         rt_shard *s = &r->shards[i];
         s->r = r;

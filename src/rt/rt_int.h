@@ -158,6 +158,8 @@ struct rt_conn {
     int close_after;    /* close once all replies are out */
     int closed;         /* closed, waiting for inflight == 0 (and uops == 0) */
     int blocked;        /* parsing stopped (backpressure or pause) */
+    int eof;            /* the peer shut down its sending side: nothing more is read */
+    int waiting;        /* its blocking command waits (tx released, see rt_tx_release) */
     /* io_uring engine only (see conn.c, "The io_uring engine"). */
     rbuf wbuf;    /* bytes of the send in flight, swapped out of `out`; untouched until its CQE */
     size_t wsent; /* bytes of wbuf already sent */
@@ -247,6 +249,8 @@ void conn_cron(rt_shard *s, int64_t now_ms);
 void conn_close(rt_conn *c, const char *why);
 void conn_free_all(rt_shard *s);
 void conn_resume(rt_conn *c);
+/* A blocking command of c starts (1) or stops (0) waiting. */
+void conn_set_waiting(rt_conn *c, int on);
 rt_msg *exec_msg_new(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt_arg *argv,
                      int hkey_idx, uint64_t hkey_hash);
 /* Free a MSG_EXEC/MSG_REPLY message back on its home shard s (pooled ones

@@ -279,6 +279,7 @@ void rt_tx_release(rt_tx *tx) {
     for (int i = 0; i < tx->nparts; i++)
         tx_send(tx, i, MSG_TX_UNLOCK, NULL);
     tx->priv->nlocked = 0;
+    if (tx->priv->conn && !tx->priv->conn->closed) conn_set_waiting(tx->priv->conn, 1);
 }
 
 void rt_tx_abandon(rt_tx *tx) {
@@ -293,5 +294,6 @@ void rt_tx_reacquire(rt_tx *tx, void (*next)(rt_tx *tx)) {
     /* The LOCKED handler takes the parts in ascending order, then calls
      * priv->multi: the continuation. */
     tx->priv->multi = next;
+    if (tx->priv->conn) conn_set_waiting(tx->priv->conn, 0);
     tx_send(tx, 0, MSG_TX_LOCK, NULL);
 }

@@ -7,8 +7,9 @@ INFO's multiplexing_api names the engine in use; CONFIG GET io-engine
 returns the configured value. Then traffic that exercises what differs
 between the engines (provided receive buffers, batched sends): deep
 pipelines, values larger than a receive buffer, a client that does not read
-its replies for a while, 1000 connections at once, and blocked clients that
-pipeline a lot, half-close or reset -- run on each engine.
+its replies for a while, 1000 connections at once, blocked clients that
+pipeline a lot, half-close or reset, and clients that half-close after a
+pipeline (every reply still comes) -- run on each engine.
 $PERCORE_DISABLE_IO_URING=1 makes percore's probe say "unavailable", so the
 fallback is tested on kernels that do have io_uring.
 """
@@ -309,3 +310,65 @@ def test_half_close_while_blocked(engine_server):
         assert c.call("GET", "eofafter") == b"$-1\r\n"
         assert c.call("RPUSH", "eofkey", "a") == b":1\r\n"
         assert c.call("LLEN", "eofkey") == b":1\r\n"
+
+
+def test_half_close_after_pipeline(engine_server):
+    # A client that sends a pipeline and then half-closes (`printf ... | nc
+    # -N`) gets every reply, as from Redis, which answers all it read before
+    # it reads the EOF; then the server closes. The keys live on both shards,
+    # so some replies are still on the other shard when the EOF is seen, and
+    # with io_uring the EOF often arrives in the same batch as the requests.
+    port = engine_server.port
+    with RespConn(HOST, port) as c:
+        for i in range(40):
+            assert c.call("SET", "hc%d" % i, "v%d" % i) == b"+OK\r\n"
+    for n in (1, 3, 40, 2000):
+        cmds = [("GET", "hc%d" % (i % 40)) if i % 3 else ("PING",) for i in range(n)]
+        want = b"".join(b"+PONG\r\n" if i % 3 == 0 else
+                        b"$%d\r\nv%d\r\n" % (len(b"v%d" % (i % 40)), i % 40) for i in range(n))
+        for trial in range(15):
+            s = socket.create_connection((HOST, port), timeout=10)
+            s.sendall(b"".join(encode(*cmd) for cmd in cmds))
+            s.shutdown(socket.SHUT_WR)
+            got = bytearray()
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break  # the server closed its side
+                got += chunk
+            s.close()
+            assert bytes(got) == want, (n, trial, len(got), len(want))
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        with RespConn(HOST, port) as c:
+            if b"connected_clients:1\r\n" in c.call("INFO", "clients"):
+                break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("half-closed connections not released")
+
+
+def test_half_close_with_blocking_command(engine_server):
+    # A half-close behind a blocking command that waits: Redis frees a
+    # waiting client at its EOF, so the connection closes (after the replies
+    # before it) and the wait ends; a later push is not taken by it. The EOF
+    # may be seen before or after the command starts to wait.
+    port = engine_server.port
+    for trial in range(10):
+        s = socket.create_connection((HOST, port), timeout=10)
+        s.sendall(encode("SET", "hcb%d" % trial, "1") + encode("BLPOP", "hcbkey", "0"))
+        if trial % 2:
+            _wait_blocked(port, 1)
+        s.shutdown(socket.SHUT_WR)
+        got = bytearray()
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+        s.close()
+        assert bytes(got) == b"+OK\r\n", (trial, bytes(got))
+        _wait_blocked(port, 0)
+    with RespConn(HOST, port) as c:
+        assert c.call("RPUSH", "hcbkey", "a") == b":1\r\n"
+        assert c.call("LLEN", "hcbkey") == b":1\r\n"

@@ -11,6 +11,7 @@
  * kernel offers it. $RT_TEST_ENGINE (epoll, io_uring or auto) runs just one.
  */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -465,7 +466,25 @@ static void run_engine(const char *engine, const char *expect) {
     rt_free(r);
 }
 
+/* rt_new that fails (here: a shard cannot listen) frees what it made and
+ * nothing else: the shards not set up yet must not close fd 0. */
+static void test_new_failure_keeps_fds(void) {
+    if (fcntl(0, F_GETFD) < 0) {
+        int fd = open("/dev/null", O_RDONLY);
+        if (fd > 0) {
+            dup2(fd, 0);
+            close(fd);
+        }
+    }
+    rt_config cfg = {.nshards = NSHARDS, .io_engine = "epoll", .nbind = 1, .port = 1};
+    cfg.bind[0] = "192.0.2.1"; /* TEST-NET-1: not an address of this host */
+    char err[256];
+    CHECK(rt_new(&cfg, &toy_ops, err, sizeof(err)) == NULL);
+    CHECK(fcntl(0, F_GETFD) >= 0);
+}
+
 int main(void) {
+    test_new_failure_keeps_fds();
     char why[256] = "";
     int have_uring = ur_supported(why, sizeof(why));
     if (!have_uring) printf("io_uring not available: %s\n", why);
