@@ -289,6 +289,7 @@ static const struct {
     {"threads", offsetof(config, threads), FK_INT},
     {"hz", offsetof(config, hz), FK_INT},
     {"io-engine", offsetof(config, io_engine), FK_STR},
+    {"server_cpulist", offsetof(config, server_cpulist), FK_STR},
     {"databases", offsetof(config, databases), FK_INT},
     {"maxmemory", offsetof(config, maxmemory), FK_LL},
     {"proto-max-bulk-len", offsetof(config, proto_max_bulk_len), FK_LL},

@@ -29,6 +29,7 @@ typedef struct config {
     int threads; /* shards; default: online cores */
     int hz;
     char *io_engine; /* as configured: "auto", "io_uring" or "epoll" (rt_cfg() names the one in use) */
+    char *server_cpulist; /* CPUs the shard threads are bound to; "" = not bound */
     /* Keyspace. */
     int databases;
     long long maxmemory;

@@ -283,12 +283,13 @@ static void shard_loop(rt_shard *s) {
 
 static void *shard_thread(void *arg) {
     rt_shard *s = arg;
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    if (ncpu > 1 && s->r->n > 1) {
+    if (s->cpu >= 0) {
         cpu_set_t set;
         CPU_ZERO(&set);
-        CPU_SET(s->id % ncpu, &set);
-        pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+        CPU_SET(s->cpu, &set);
+        int rc = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+        if (rc != 0)
+            log_msg(LL_WARNING, "Cannot bind shard %d to CPU %d: %s", s->id, s->cpu, strerror(rc));
     }
     if (s->r->ops->shard_init) s->sdata = s->r->ops->shard_init(s, s->id);
     if (s->ur) {
@@ -310,6 +311,54 @@ static void *shard_thread(void *arg) {
     shard_loop(s);
     if (s->ur) shard_uring_teardown(s);
     return NULL;
+}
+
+/* Read a decimal number at *p (advanced past it); -1 if there is none. */
+static long cpulist_num(const char **p) {
+    const char *s = *p;
+    long v = 0;
+    if (*s < '0' || *s > '9') return -1;
+    while (*s >= '0' && *s <= '9') {
+        v = v * 10 + (*s++ - '0');
+        if (v > CPU_SETSIZE) return -1;
+    }
+    *p = s;
+    return v;
+}
+
+int rt_parse_cpulist(const char *s, int *cpus, int max) {
+    int n = 0;
+    if (!s || !*s) return 0;
+    for (;;) {
+        long a = cpulist_num(&s), b = a, step = 1;
+        if (a < 0) return -1;
+        if (*s == '-') {
+            s++;
+            if ((b = cpulist_num(&s)) < a) return -1;
+            if (*s == ':') {
+                s++;
+                if ((step = cpulist_num(&s)) < 1) return -1;
+            }
+        }
+        for (long c = a; c <= b; c += step) {
+            if (c >= CPU_SETSIZE) return -1;
+            if (n < max) cpus[n] = (int)c;
+            n++;
+        }
+        if (*s == '\0') return n;
+        if (*s++ != ',') return -1;
+    }
+}
+
+/* Choose the CPU of every shard from cfg->cpulist (none: unbound). */
+static void rt_bind_plan(rt *r) {
+    int cpus[CPU_SETSIZE];
+    int n = rt_parse_cpulist(r->cfg.cpulist, cpus, CPU_SETSIZE);
+    if (n < 0)
+        log_msg(LL_WARNING, "Invalid server_cpulist '%s'; shard threads are not bound",
+                r->cfg.cpulist);
+    for (int i = 0; i < r->n; i++)
+        r->shards[i].cpu = n > 0 ? cpus[i % (n < CPU_SETSIZE ? n : CPU_SETSIZE)] : -1;
 }
 
 /* Choose the I/O engine: 1 io_uring, 0 epoll, -1 error (in err). */
@@ -345,6 +394,7 @@ rt *rt_new(const rt_config *cfg, const rt_ops *ops, char *err, size_t errlen) {
     r->shards = calloc((size_t)r->n, sizeof(rt_shard));
     for (int i = 0; i < r->n; i++)
         r->shards[i].efd = -1; /* rt_free after a failure closes only those made */
+    rt_bind_plan(r);
     for (int i = 0; i < r->n; i++) {
         rt_shard *s = &r->shards[i];
         s->r = r;

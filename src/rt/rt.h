@@ -207,11 +207,20 @@ typedef struct rt_config {
      * a created runtime (and every shard's copy) it names the engine in
      * use: "io_uring" or "epoll". */
     const char *io_engine;
+    /* CPUs to bind shard threads to, in redis.conf's cpulist syntax
+     * ("0-3", "0,2,4", "0-15:2", combined with commas): shard i runs on the
+     * (i mod n)-th CPU listed. NULL or "" leaves threads unbound, to the
+     * kernel's scheduler (best when other processes share the cores). */
+    const char *cpulist;
 } rt_config;
 
 /* Create the runtime: listeners are bound here (errors are returned, not
  * fatal). Returns NULL and fills err on failure. */
 rt *rt_new(const rt_config *cfg, const rt_ops *ops, char *err, size_t errlen);
+/* Parse a cpulist ("0-7:2,9"; ranges a-b with an optional :step, and
+ * single CPUs) into cpus[] in the order written. Returns how many CPUs were
+ * listed (at most max are stored), or -1 if the text is not a cpulist. */
+int rt_parse_cpulist(const char *s, int *cpus, int max);
 /* Run every shard (shard 0 on the calling thread) until rt_stop(). */
 int rt_run(rt *r);
 /* Ask every shard to stop (any thread, async-signal-safe). */

@@ -182,6 +182,7 @@ struct rt_shard {
     int *lfds;    /* listeners (nlfds) */
     int nlfds;
     int efd;                /* eventfd: wakes this shard when parked */
+    int cpu;                /* CPU the thread is bound to, or -1 */
     _Atomic int parked;     /* 1 while in (or about to enter) rx_wait with a timeout */
     spsc_ring *in;          /* in[j]: ring from shard j to this shard */
     msg_queue *backlog;     /* backlog[j]: messages for shard j that did not fit */

@@ -154,6 +154,7 @@ int main(int argc, char **argv) {
     rc.tcp_keepalive = g_config.tcp_keepalive;
     rc.seed = seed;
     rc.io_engine = g_config.io_engine;
+    rc.cpulist = g_config.server_cpulist;
     g_rt = rt_new(&rc, &g_cmd_ops, err, sizeof(err));
     if (!g_rt) {
         log_msg(LL_WARNING, "%s", err);

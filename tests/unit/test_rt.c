@@ -483,7 +483,24 @@ static void test_new_failure_keeps_fds(void) {
     CHECK(fcntl(0, F_GETFD) >= 0);
 }
 
+/* redis.conf's cpulist syntax: CPUs in the order written. */
+static void test_parse_cpulist(void) {
+    int c[8];
+    CHECK(rt_parse_cpulist("", c, 8) == 0);
+    CHECK(rt_parse_cpulist(NULL, c, 8) == 0);
+    CHECK(rt_parse_cpulist("3", c, 8) == 1 && c[0] == 3);
+    CHECK(rt_parse_cpulist("0-3", c, 8) == 4 && c[0] == 0 && c[3] == 3);
+    CHECK(rt_parse_cpulist("0-7:2", c, 8) == 4 && c[1] == 2 && c[3] == 6);
+    CHECK(rt_parse_cpulist("5,1-2,9", c, 8) == 4 && c[0] == 5 && c[1] == 1 && c[2] == 2 &&
+          c[3] == 9);
+    CHECK(rt_parse_cpulist("0-15", c, 8) == 16 && c[7] == 7); /* counted past max */
+    const char *bad[] = {"x", "1-", "3-1", "0-4:0", "0-4:", ",", "0,,1", "1,", "-1", "2 ", "99999"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        CHECK(rt_parse_cpulist(bad[i], c, 8) == -1);
+}
+
 int main(void) {
+    test_parse_cpulist();
     test_new_failure_keeps_fds();
     char why[256] = "";
     int have_uring = ur_supported(why, sizeof(why));
