@@ -8,7 +8,7 @@
 #      again once per engine
 #   4. TSan build (build-tsan/): the ring, lazy-free, io_uring-ring and runtime unit
 #      tests (the latter with a toy command set, on each engine) and the cross-shard
-#      pipeline stress module on each engine
+#      pipeline stress and key-lock modules on each engine
 #   5. the benchmark suite in quick mode (it must run; numbers unchecked)
 # Each stage's counts are added up; the last line printed is the total as
 # "N passed, N failed". A build that fails, or a test program that dies
@@ -122,7 +122,7 @@ if build asan -j"$JOBS" SAN=asan all unit-bins; then
 fi
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
-# 3. ThreadSanitizer: the cross-shard stress test only. ASLR is turned off
+# 3. ThreadSanitizer: the cross-shard stress and key-lock tests only. ASLR is turned off
 # for the server where allowed: TSan's fixed shadow layout can collide with
 # high-entropy mmap randomisation on recent kernels.
 export TSAN_OPTIONS=halt_on_error=1
@@ -134,9 +134,10 @@ if build tsan -j"$JOBS" SAN=tsan all build-tsan/tests/test_rt build-tsan/tests/t
     cp build-tsan/tests/test_rt build-tsan/tests/test_ring build-tsan/tests/test_lazyfree \
         build-tsan/tests/test_reactor "$TMP/tsan-unit/"
     unit unit-tsan "$TMP/tsan-unit"
-    integ integ-tsan build-tsan/percore-server tests/integ/test_pipeline_stress.py
+    integ integ-tsan build-tsan/percore-server tests/integ/test_pipeline_stress.py \
+        tests/integ/test_keylocks.py
     PERCORE_ARGS="--io-engine epoll" integ integ-tsan-epoll build-tsan/percore-server \
-        tests/integ/test_pipeline_stress.py
+        tests/integ/test_pipeline_stress.py tests/integ/test_keylocks.py
 fi
 unset TSAN_OPTIONS PERCORE_PREFIX
 

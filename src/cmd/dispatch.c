@@ -117,6 +117,8 @@ static void *shard_init(rt_shard *s, int id) {
     config_copy(&ss->cfg, &g_config);
     ss->st = store_new(ss->cfg.databases, rt_cfg(rt_of(s))->seed);
     ss->st->now_ms = util_mstime();
+    ss->st->key_busy = rt_shard_key_held;
+    ss->st->key_busy_arg = s;
     ss_apply_config(ss);
     ss->stats = calloc((size_t)cmd_count_ids(), sizeof(cmd_stat));
     return ss;

@@ -323,6 +323,7 @@ rt_msg *exec_msg_new(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt
     argv_fill(m->u.ex.argv, argc, argv);
     m->u.ex.hkey_idx = hkey_idx;
     m->u.ex.hkey_hash = hkey_hash;
+    m->u.ex.onekey = hkey_idx >= 0 && plan->kind == RT_PLAN_KEYS && plan->nkeys == 1;
     m->u.ex.reply.len = 0;
     m->u.ex.reply.resp = c->resp;
     return m;
@@ -452,7 +453,11 @@ static void conn_dispatch(rt_conn *c, int argc, rt_arg *argv) {
     case RT_PLAN_SHARD:
         target = plan.shard;
     single:
-        if (target == s->id && !s->holder) {
+        /* Here and now, unless a tx holds the shard or this key, or work
+         * waits for one (it keeps its place in line). */
+        if (target == s->id && !s->holder && !s->deferred.head &&
+            (s->klocks.n == 0 || (plan.kind == RT_PLAN_KEYS && plan.nkeys == 1 &&
+                                  hkey_idx >= 0 && !klock_held(s, hkey_hash)))) {
             rt_ctx ctx;
             rt_ctx_init_fast(&ctx, s, argc, argv, plan.cmd, rb, c->db, c->id);
             ctx.hkey_idx = hkey_idx;

@@ -100,6 +100,7 @@ static void shard_flush_outbound(rt_shard *s) {
  * freed. */
 static void msg_free(rt_msg *m) {
     if (m->type == MSG_EXEC || m->type == MSG_REPLY) rb_free(&m->u.ex.reply);
+    if (m->type == MSG_TX_UNLOCK) free(m->u.tx.lockh);
     if ((m->type == MSG_CALL || m->type == MSG_CALLDONE) && --*m->u.call.pending == 0) {
         if (m->u.call.done) m->u.call.done(NULL, m->u.call.arg);
         free(m->u.call.pending);
@@ -140,20 +141,22 @@ static void shard_handle_now(rt_shard *s, rt_msg *m) {
     }
 }
 
-/* Handle one incoming message: work that touches shard data waits while the
- * shard is held by a transaction (in arrival order). */
+/* Handle one incoming message: work that touches shard data waits while a
+ * transaction holds what it needs, and behind work already waiting, so it
+ * all runs in arrival order. */
 static void shard_handle(rt_shard *s, rt_msg *m) {
-    if (s->holder && (m->type == MSG_EXEC || m->type == MSG_TX_LOCK)) {
+    if ((m->type == MSG_EXEC || m->type == MSG_TX_LOCK) &&
+        (s->deferred.head || !tx_may_run(s, m))) {
         mq_push(&s->deferred, m);
         return;
     }
     shard_handle_now(s, m);
 }
 
-/* Run deferred work after the holder released the shard, until the queue is
- * empty or a deferred lock request takes the shard again. */
+/* Run deferred work after a tx released the shard or some keys, until the
+ * queue is empty or its first request must wait again. */
 void tx_release_held(rt_shard *s) {
-    while (!s->holder && s->deferred.head)
+    while (s->deferred.head && tx_may_run(s, s->deferred.head))
         shard_handle_now(s, mq_pop(&s->deferred));
 }
 
@@ -481,6 +484,7 @@ void rt_free(rt *r) {
             msg_free(m);
         while ((m = mq_pop(&s->deferred)) != NULL)
             msg_free(m);
+        klock_free(s);
         exec_msg_pool_free(s);
         if (s->sdata && r->ops->shard_free) r->ops->shard_free(s->sdata);
         for (int k = 0; k < s->nlfds; k++)

@@ -239,6 +239,10 @@ static inline int rt_hash_shard(const rt *r, uint64_t h, int nshards) {
 }
 rt *rt_of(rt_shard *s);
 int rt_shard_id(const rt_shard *s);
+/* Whether a multi-shard transaction holds the key whose rt_key_hash is h on
+ * shard s (its own thread only). Such a key must not change under the
+ * transaction, not even by active expiry. */
+int rt_shard_key_held(void *s, uint64_t h);
 void *rt_shard_data(rt_shard *s);
 /* The shard's cached wall clock (us): read when the shard's loop wakes up
  * and refreshed by rt_shard_clock(), so one clock read serves a command's

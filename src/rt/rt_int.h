@@ -75,11 +75,18 @@ typedef struct rt_msg {
             rt_arg *argv; /* points into this allocation */
             int hkey_idx; /* as rt_ctx.hkey_idx / hkey_hash */
             uint64_t hkey_hash;
+            int onekey; /* the request has one key, whose hash is hkey_hash */
             rbuf reply;
         } ex;
         struct { /* MSG_TX_* */
             rt_tx *tx;
             int part;
+            /* LOCK/UNLOCK: 1 to lock the part's keys, 0 the whole shard.
+             * UNLOCK of keys carries their hashes (lockh, owned by the
+             * message: the tx may be freed by then). */
+            int keylock;
+            uint64_t *lockh;
+            int nlockh;
             void (*op)(rt_ctx *);
             /* MSG_TX_EXEC: the request, borrowed from the coordinator. */
             int argc;
@@ -119,6 +126,20 @@ static inline rt_msg *mq_pop(msg_queue *q) {
     }
     return m;
 }
+
+/* Keys held by multi-shard transactions on one shard, by rt_key_hash: an
+ * open-addressing table (linear probing, backward-shift deletion). Two keys
+ * with one hash share an entry, which only makes one wait for the other. */
+typedef struct klock {
+    uint64_t h;
+    rt_tx *owner; /* NULL: free slot */
+    uint32_t count;
+} klock;
+typedef struct klock_tab {
+    klock *e;
+    uint32_t mask; /* capacity - 1; capacity 0 before the first lock */
+    uint32_t n;
+} klock_tab;
 
 /* One reply waiting for its turn (seq ring of a connection). */
 typedef struct rt_slot {
@@ -189,8 +210,9 @@ struct rt_shard {
     unsigned char *touched; /* touched[j]: pushed to j this turn, wake it at the end */
     int ntouched;           /* how many touched[j] are set */
     msg_queue selfq;        /* messages to itself */
-    msg_queue deferred;     /* work waiting while the shard is held by a tx */
-    rt_tx *holder;          /* the tx holding this shard, or NULL */
+    msg_queue deferred;     /* work waiting for a tx's lock, in arrival order */
+    rt_tx *holder;          /* the tx holding this whole shard, or NULL */
+    klock_tab klocks;       /* keys held by txs (by key hash) */
     void *sdata;
     rt_conn *conns;
     int nconns;
@@ -233,6 +255,11 @@ static inline void rt_ctx_init_fast(rt_ctx *ctx, rt_shard *s, int argc, rt_arg *
 
 /* rt.c */
 void shard_send(rt_shard *s, int to, rt_msg *m);
+/* tx.c: whether work for shard data may run now (else it waits in
+ * s->deferred), and the key lock table. */
+int tx_may_run(rt_shard *s, rt_msg *m);
+int klock_held(const rt_shard *s, uint64_t h);
+void klock_free(rt_shard *s);
 /* Bytes of all arguments, and a copy of them into dst: argc rt_arg slots
  * followed by room for argv_bytes() bytes. */
 size_t argv_bytes(int argc, const rt_arg *argv);

@@ -16,14 +16,31 @@
  * never wait for each other in a cycle, so there is no deadlock; holding
  * every part from first op to done makes the command atomic as seen by any
  * other client: nobody can read or write a part in between.
+ *
+ * What a part holds: a command routed by its keys (MSET, RENAME, SUNIONSTORE
+ * ...) holds only its keys on that shard, so requests for other keys go on
+ * running there; a command that needs the whole shard (EXEC, FLUSHALL, KEYS,
+ * blocking commands) holds all of it. A request that must wait, and all
+ * work that arrives after it, waits in the shard's deferred queue and runs
+ * in arrival order once released. Keys are held by their hash (rt_key_hash),
+ * so two keys that share one only wait for each other; the database is not
+ * part of it either, for the same reason.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "rt_int.h"
 
+/* The keys a part holds on its shard: their hashes, computed there. */
+typedef struct part_lock {
+    uint64_t *h;
+    int n;
+} part_lock;
+
 struct rt_tx_priv {
     rt_shard *coord;
+    int keylock;      /* parts hold their keys, not their shards */
+    part_lock *locks; /* per part, with keylock */
     rt_conn *conn; /* NULL for a nested tx */
     uint64_t seq;
     void (*multi)(rt_tx *);
@@ -45,7 +62,126 @@ static void tx_send(rt_tx *tx, int part, int type, void (*op)(rt_ctx *)) {
     m->u.tx.tx = tx;
     m->u.tx.part = part;
     m->u.tx.op = op;
+    m->u.tx.keylock = tx->priv->keylock;
+    if (type == MSG_TX_UNLOCK && tx->priv->keylock) {
+        /* The hashes go with the message: the tx may be gone when it lands. */
+        part_lock *pl = &tx->priv->locks[part];
+        m->u.tx.lockh = pl->h;
+        m->u.tx.nlockh = pl->n;
+        pl->h = NULL;
+        pl->n = 0;
+    }
     shard_send(tx->priv->coord, tx->part[part].shard, m);
+}
+
+/* Release every part (the tx keeps going or is done). */
+static void tx_unlock_all(rt_tx *tx) {
+    for (int i = 0; i < tx->nparts; i++)
+        tx_send(tx, i, MSG_TX_UNLOCK, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* Key locks of a shard. */
+
+static klock *klock_find(const klock_tab *t, uint64_t h) {
+    if (t->n == 0) return NULL;
+    for (uint32_t i = (uint32_t)h & t->mask;; i = (i + 1) & t->mask) {
+        if (!t->e[i].owner) return NULL;
+        if (t->e[i].h == h) return &t->e[i];
+    }
+}
+
+int klock_held(const rt_shard *s, uint64_t h) {
+    return klock_find(&s->klocks, h) != NULL;
+}
+
+int rt_shard_key_held(void *s, uint64_t h) {
+    return klock_held(s, h);
+}
+
+static void klock_grow(klock_tab *t) {
+    uint32_t ncap = t->e ? (t->mask + 1) * 2 : 64;
+    klock *ne = calloc(ncap, sizeof(klock));
+    if (!ne) abort();
+    for (uint32_t i = 0; t->e && i <= t->mask; i++) {
+        if (!t->e[i].owner) continue;
+        uint32_t j = (uint32_t)t->e[i].h & (ncap - 1);
+        while (ne[j].owner)
+            j = (j + 1) & (ncap - 1);
+        ne[j] = t->e[i];
+    }
+    free(t->e);
+    t->e = ne;
+    t->mask = ncap - 1;
+}
+
+static void klock_add(klock_tab *t, uint64_t h, rt_tx *owner) {
+    klock *k = klock_find(t, h);
+    if (k) {
+        k->count++; /* the same key twice in one part */
+        return;
+    }
+    if (!t->e || (t->n + 1) * 2 > t->mask + 1) klock_grow(t);
+    uint32_t i = (uint32_t)h & t->mask;
+    while (t->e[i].owner)
+        i = (i + 1) & t->mask;
+    t->e[i] = (klock){.h = h, .owner = owner, .count = 1};
+    t->n++;
+}
+
+static void klock_del(klock_tab *t, uint64_t h) {
+    klock *k = klock_find(t, h);
+    if (!k || --k->count > 0) return;
+    /* Backward-shift deletion: later entries of the probe run move up into
+     * the hole unless their home slot lies after it. */
+    uint32_t i = (uint32_t)(k - t->e), j = i;
+    for (;;) {
+        j = (j + 1) & t->mask;
+        if (!t->e[j].owner) break;
+        uint32_t home = (uint32_t)t->e[j].h & t->mask;
+        if (((j - home) & t->mask) >= ((j - i) & t->mask)) {
+            t->e[i] = t->e[j];
+            i = j;
+        }
+    }
+    t->e[i].owner = NULL;
+    t->n--;
+}
+
+void klock_free(rt_shard *s) {
+    free(s->klocks.e);
+    memset(&s->klocks, 0, sizeof(s->klocks));
+}
+
+/* The hashes of part `part`'s keys (computed on its shard, once per lock). */
+static part_lock *part_hashes(rt_shard *s, rt_tx *tx, int part) {
+    part_lock *pl = &tx->priv->locks[part];
+    if (!pl->h) {
+        rt_part *pt = &tx->part[part];
+        pl->h = malloc(sizeof(uint64_t) * (size_t)(pt->nkeys > 0 ? pt->nkeys : 1));
+        if (!pl->h) abort();
+        for (int k = 0; k < pt->nkeys; k++) {
+            const rt_arg *a = &tx->argv[pt->keys[k]];
+            pl->h[k] = rt_key_hash(s->r, a->p, a->len);
+        }
+        pl->n = pt->nkeys;
+    }
+    return pl;
+}
+
+int tx_may_run(rt_shard *s, rt_msg *m) {
+    if (s->holder) return 0;
+    if (m->type == MSG_EXEC)
+        return s->klocks.n == 0 || (m->u.ex.onekey && !klock_held(s, m->u.ex.hkey_hash));
+    if (m->type != MSG_TX_LOCK) return 1;
+    if (!m->u.tx.keylock) return s->klocks.n == 0;
+    rt_tx *tx = m->u.tx.tx;
+    part_lock *pl = part_hashes(s, tx, m->u.tx.part);
+    for (int k = 0; k < pl->n; k++) {
+        klock *kl = klock_find(&s->klocks, pl->h[k]);
+        if (kl && kl->owner != tx) return 0;
+    }
+    return 1;
 }
 
 void tx_start(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt_arg *argv,
@@ -96,6 +232,10 @@ void tx_start(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt_arg *a
     pv->conn = c;
     pv->seq = seq;
     pv->multi = plan->multi;
+    if (shard_of_key) {
+        pv->keylock = 1;
+        pv->locks = calloc((size_t)ns, sizeof(part_lock));
+    }
     c->inflight++;
     c->tx_pending++;
     tx_send(tx, 0, MSG_TX_LOCK, NULL);
@@ -118,7 +258,9 @@ static void tx_free(rt_tx *tx) {
     for (int i = 0; i < tx->nparts; i++) {
         rb_free(&tx->part[i].out);
         free(tx->part[i].keys);
+        if (tx->priv->locks) free(tx->priv->locks[i].h);
     }
+    free(tx->priv->locks);
     rb_free(&tx->reply);
     free(tx->part);
     free(tx->argv);
@@ -139,8 +281,7 @@ void rt_tx_done(rt_tx *tx) {
     }
     pv->conn->tx_pending--;
     conn_deliver(pv->conn, pv->seq, &tx->reply);
-    for (int i = 0; i < tx->nparts; i++)
-        tx_send(tx, i, MSG_TX_UNLOCK, NULL);
+    tx_unlock_all(tx);
     tx_free(tx);
 }
 
@@ -230,7 +371,14 @@ static void tx_run_op(rt_shard *s, rt_msg *m) {
 void tx_on_msg(rt_shard *s, rt_msg *m) {
     switch (m->type) {
     case MSG_TX_LOCK:
-        s->holder = m->u.tx.tx;
+        /* tx_may_run said yes (and computed the part's key hashes). */
+        if (m->u.tx.keylock) {
+            part_lock *pl = part_hashes(s, m->u.tx.tx, m->u.tx.part);
+            for (int k = 0; k < pl->n; k++)
+                klock_add(&s->klocks, pl->h[k], m->u.tx.tx);
+        } else {
+            s->holder = m->u.tx.tx;
+        }
         m->type = MSG_TX_LOCKED;
         shard_send(s, m->from, m);
         return;
@@ -261,8 +409,15 @@ void tx_on_msg(rt_shard *s, rt_msg *m) {
         return;
     }
     case MSG_TX_UNLOCK:
+        if (m->u.tx.keylock) {
+            for (int k = 0; k < m->u.tx.nlockh; k++)
+                klock_del(&s->klocks, m->u.tx.lockh[k]);
+            free(m->u.tx.lockh);
+            if (s->klocks.n == 0 && s->klocks.mask >= 4096) klock_free(s); /* shrink after a burst */
+        } else {
+            s->holder = NULL;
+        }
         free(m);
-        s->holder = NULL;
         tx_release_held(s);
         return;
     default:
@@ -276,8 +431,7 @@ rt_shard *rt_tx_coord(rt_tx *tx) {
 }
 
 void rt_tx_release(rt_tx *tx) {
-    for (int i = 0; i < tx->nparts; i++)
-        tx_send(tx, i, MSG_TX_UNLOCK, NULL);
+    tx_unlock_all(tx);
     tx->priv->nlocked = 0;
     if (tx->priv->conn && !tx->priv->conn->closed) conn_set_waiting(tx->priv->conn, 1);
 }

@@ -745,8 +745,11 @@ int db_active_expire(db *d, int samples) {
         do {
             j = (size_t)db_rand(d) & d->expmask;
         } while (d->exp[j].e == NULL);
-        if (d->st->now_ms > d->exp[j].when_ms) {
-            db_delete_entry(d, d->exp[j].e);
+        db_entry *e = d->exp[j].e;
+        if (d->st->now_ms > d->exp[j].when_ms &&
+            !(d->st->key_busy &&
+              d->st->key_busy(d->st->key_busy_arg, db_hash(d, e->key, ent_klen(e))))) {
+            db_delete_entry(d, e);
             d->st->stats.expired_keys++;
             deleted++;
         }

@@ -188,6 +188,11 @@ typedef struct store {
     const char *hint_key;
     size_t hint_klen;
     uint64_t hint_hash;
+    /* Keys that active expiry must leave alone for now (a transaction holds
+     * them between two of its steps): key_busy(arg, hash of the key) != 0.
+     * NULL: none. */
+    int (*key_busy)(void *arg, uint64_t hash);
+    void *key_busy_arg;
 } store;
 
 store *store_new(int ndb, uint64_t seed);
