@@ -28,7 +28,8 @@ typedef struct config {
     /* Runtime. */
     int threads; /* shards; default: online cores */
     int hz;
-    char *io_engine; /* as configured: "auto", "io_uring" or "epoll" (rt_cfg() names the one in use) */
+    char *io_engine; /* as configured: "auto", "io_uring" or "epoll" (rt_cfg() names the one in use)
+                      */
     char *server_cpulist; /* CPUs the shard threads are bound to; "" = not bound */
     /* Keyspace. */
     int databases;

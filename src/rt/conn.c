@@ -456,8 +456,8 @@ static void conn_dispatch(rt_conn *c, int argc, rt_arg *argv) {
         /* Here and now, unless a tx holds the shard or this key, or work
          * waits for one (it keeps its place in line). */
         if (target == s->id && !s->holder && !s->deferred.head &&
-            (s->klocks.n == 0 || (plan.kind == RT_PLAN_KEYS && plan.nkeys == 1 &&
-                                  hkey_idx >= 0 && !klock_held(s, hkey_hash)))) {
+            (s->klocks.n == 0 || (plan.kind == RT_PLAN_KEYS && plan.nkeys == 1 && hkey_idx >= 0 &&
+                                  !klock_held(s, hkey_hash)))) {
             rt_ctx ctx;
             rt_ctx_init_fast(&ctx, s, argc, argv, plan.cmd, rb, c->db, c->id);
             ctx.hkey_idx = hkey_idx;

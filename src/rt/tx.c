@@ -41,7 +41,7 @@ struct rt_tx_priv {
     rt_shard *coord;
     int keylock;      /* parts hold their keys, not their shards */
     part_lock *locks; /* per part, with keylock */
-    rt_conn *conn; /* NULL for a nested tx */
+    rt_conn *conn;    /* NULL for a nested tx */
     uint64_t seq;
     void (*multi)(rt_tx *);
     int nlocked;
@@ -413,7 +413,8 @@ void tx_on_msg(rt_shard *s, rt_msg *m) {
             for (int k = 0; k < m->u.tx.nlockh; k++)
                 klock_del(&s->klocks, m->u.tx.lockh[k]);
             free(m->u.tx.lockh);
-            if (s->klocks.n == 0 && s->klocks.mask >= 4096) klock_free(s); /* shrink after a burst */
+            if (s->klocks.n == 0 && s->klocks.mask >= 4096)
+                klock_free(s); /* shrink after a burst */
         } else {
             s->holder = NULL;
         }
