@@ -62,19 +62,24 @@ static void exec_proc(rt_ctx *c) {
     if (c->conn && monitor_wants(cmd)) monitor_feed(c->conn, c->argc, c->argv);
 }
 
-/* Multi-shard body wrapper: statistics on the coordinator. */
+/* Multi-shard body wrapper: statistics on the coordinator, and the time
+ * the whole tx runs at. Every step of a tx sees that one time, so a key
+ * that a step found alive does not expire before the next step (which
+ * would find it gone where it expects it: a value it checked, a list it
+ * chose to pop). A blocked command takes a new time at each retry. */
 static void exec_multi(rt_tx *tx) {
     const cmd_def *cmd = tx->cmd;
     shard_state *ss = rt_shard_data(rt_tx_coord(tx));
     ss->stats[cmd->id].calls++;
     ss->total_commands++;
-    ss->st->now_ms = util_mstime();
+    if (tx->now_ms == 0) tx->now_ms = util_mstime();
+    ss->st->now_ms = tx->now_ms;
     cmd->multi(tx);
 }
 
 static void op_begin(rt_ctx *c) {
     shard_state *ss = ctx_ss(c);
-    ss->st->now_ms = util_mstime();
+    ss->st->now_ms = c->tx->now_ms ? c->tx->now_ms : util_mstime();
     ss->watch_mark = ss->dirty;
 }
 

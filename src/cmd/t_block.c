@@ -661,6 +661,7 @@ static int client_gone(rt_tx *tx) {
 
 static void block_retry(rt_tx *tx) {
     bstate *st = tx->state;
+    tx->now_ms = util_mstime(); /* time has passed while it waited */
     if (!st->abort && client_gone(tx)) st->abort = AB_CLOSED;
     attempt(tx);
 }

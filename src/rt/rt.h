@@ -112,6 +112,9 @@ struct rt_tx {
     int nparts;
     rt_part *part;           /* sorted by shard id */
     void *state;             /* command-owned scratch; freed by the command */
+    /* The command set's clock for this tx (ms), free for it to set; 0 in a
+     * new tx, the parent's in a nested one (rt_tx_sub). */
+    int64_t now_ms;
     void (*next)(rt_tx *tx); /* continuation run on the coordinator after rt_tx_run */
     /* Runtime-private fields follow. */
     struct rt_tx_priv *priv;

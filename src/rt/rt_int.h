@@ -83,7 +83,8 @@ typedef struct rt_msg {
             int part;
             /* LOCK/UNLOCK: 1 to lock the part's keys, 0 the whole shard.
              * UNLOCK of keys carries their hashes (lockh, owned by the
-             * message: the tx may be freed by then). */
+             * message: the tx may be freed by then). A waiting LOCK keeps
+             * in nlockh how many of its keys were found free. */
             int keylock;
             uint64_t *lockh;
             int nlockh;

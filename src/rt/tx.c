@@ -177,9 +177,16 @@ int tx_may_run(rt_shard *s, rt_msg *m) {
     if (!m->u.tx.keylock) return s->klocks.n == 0;
     rt_tx *tx = m->u.tx.tx;
     part_lock *pl = part_hashes(s, tx, m->u.tx.part);
-    for (int k = 0; k < pl->n; k++) {
+    /* A waiting LOCK resumes where its last check stopped (nlockh counts
+     * the keys found free): it heads the queue, so no lock is taken behind
+     * it, and a free key stays free until it runs. A LOCK of many keys
+     * then costs each release one lookup, not one per key. */
+    for (int k = m->u.tx.nlockh; k < pl->n; k++) {
         klock *kl = klock_find(&s->klocks, pl->h[k]);
-        if (kl && kl->owner != tx) return 0;
+        if (kl && kl->owner != tx) {
+            m->u.tx.nlockh = k;
+            return 0;
+        }
     }
     return 1;
 }
@@ -316,6 +323,7 @@ void rt_tx_sub(rt_tx *tx, int argc, rt_arg *argv, int db, const void *cmd, const
     sub->db = db;
     sub->resp = tx->resp;
     sub->client_id = tx->client_id;
+    sub->now_ms = tx->now_ms;
     rb_init(&sub->reply, tx->resp);
     /* Parts: the shards of the keys (all held by the parent), ascending. */
     int *shard_of = nkeys > 0 ? malloc(sizeof(int) * (size_t)nkeys) : NULL;

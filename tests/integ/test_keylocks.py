@@ -15,6 +15,7 @@ half done, whichever way it reads:
 """
 
 import random
+import time
 import threading
 
 from conftest import HOST
@@ -203,3 +204,71 @@ def test_pipelined_single_key_commands_keep_their_order(server):
     run_threads(2.0, stop, [(_loop(errors, stop, mset_noise),) for _ in range(2)]
                 + [(_loop(errors, stop, lambda i=i: counters(i)),) for i in range(3)])
     assert errors == []
+
+
+def test_single_key_write_waits_for_held_key(server):
+    """MSETNX (keys on two shards: checked, then written) races SET NX of
+    one of its keys, started together round after round: never may both
+    succeed. A SET NX that ran between MSETNX's check and its write -- the
+    key held by MSETNX, yet not waited for -- would make both succeed."""
+    s = _server(server)
+    rounds = 1500
+    barrier = threading.Barrier(2, timeout=30)
+    res, errors = {}, []
+
+    def msetnx():
+        c = RespConn(HOST, s.port)
+        for i in range(rounds):
+            barrier.wait()
+            res[("m", i)] = c.call("MSETNX", "nx:a%d" % i, "1", "nx:b%d" % i, "1")
+        c.close()
+
+    def setnx():
+        c = RespConn(HOST, s.port)
+        for i in range(rounds):
+            barrier.wait()
+            res[("s", i)] = c.call("SET", "nx:a%d" % i, "2", "NX")
+        c.close()
+
+    threads = [threading.Thread(target=_loop(errors, threading.Event(), f)) for f in (msetnx, setnx)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    both = [i for i in range(rounds)
+            if res[("m", i)] == b":1\r\n" and res[("s", i)] == b"+OK\r\n"]
+    assert both == []
+    # Each round has exactly one winner on key a, and both kinds of win
+    # happen (the race is real).
+    wins = [res[("m", i)] == b":1\r\n" for i in range(rounds)]
+    assert all(res[("s", i)] in (b"+OK\r\n", b"$-1\r\n") for i in range(rounds))
+    assert any(wins) and not all(wins)
+
+
+def test_ttl_running_out_between_steps(server):
+    """A key that expires while a cross-shard command works on it: the
+    command checks its keys in one step and pops or moves in the next, and
+    both steps see the same time, so the key is either gone for both or
+    there for both. (Each step used to read the clock afresh: the key found
+    in the check vanished before the pop, and the server crashed.)"""
+    s = _server(server)
+    c = RespConn(HOST, s.port)
+    cases = [
+        (("RPUSH", "{k}", "x"), ("LMPOP", "2", "{k}", "{o}", "LEFT")),
+        (("RPUSH", "{k}", "x"), ("LMOVE", "{k}", "{o}", "LEFT", "RIGHT")),
+        (("SADD", "{k}", "x"), ("SMOVE", "{k}", "{o}", "x")),
+        (("ZADD", "{k}", "1", "x"), ("ZMPOP", "2", "{k}", "{o}", "MIN")),
+    ]
+    for fill, cmd in cases:
+        for i in range(300):
+            k, o = "ttl:k%d" % (i % 32), "ttl:o%d" % (i % 32)
+            sub = lambda args: [a.replace("{k}", k).replace("{o}", o) for a in args]
+            c.call("DEL", k, o)
+            assert not c.call(*sub(fill)).startswith(b"-")
+            assert c.call("PEXPIRE", k, "1") == b":1\r\n"
+            time.sleep(0.0009)  # land the command on the deadline
+            r = c.call(*sub(cmd))
+            assert not r.startswith(b"-"), (cmd, r)
+    assert c.call("PING") == b"+PONG\r\n"
+    c.close()
