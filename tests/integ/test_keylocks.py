@@ -29,6 +29,13 @@ def _server(server):
     return server("--threads", "4")
 
 
+def _hammer(stop, errors, fns, seconds=2.0):
+    """Run each fn in its own thread for `seconds`; the first exception in
+    any of them stops all and fails the test."""
+    run_threads(seconds, stop, [(_loop(errors, stop, f),) for f in fns])
+    assert errors == []
+
+
 def _loop(errors, stop, fn):
     def run():
         try:
@@ -68,9 +75,7 @@ def test_mset_seen_whole_by_single_key_reads(server):
                 bad.append((first, v1, second, v2))
         c.close()
 
-    run_threads(2.0, stop, [(_loop(errors, stop, lambda i=i: writer(i)),) for i in range(3)]
-                + [(_loop(errors, stop, reader),) for _ in range(2)])
-    assert errors == []
+    _hammer(stop, errors, [lambda i=i: writer(i) for i in range(3)] + [reader, reader])
     assert bad == []
 
 
@@ -97,8 +102,7 @@ def test_del_races_mset_of_the_same_pair(server):
             counts.append(c.call_parsed("DEL", a, b))
         c.close()
 
-    run_threads(2.0, stop, [(_loop(errors, stop, setter),), (_loop(errors, stop, deleter),)])
-    assert errors == []
+    _hammer(stop, errors, [setter, deleter])
     assert counts and set(counts) <= {0, 2}, sorted(set(counts))
     assert 2 in counts  # the race was real: some DELs found the pair
 
@@ -125,9 +129,7 @@ def test_whole_shard_command_waits_for_held_keys(server):
             sizes.append(c.call_parsed("DBSIZE"))
         c.close()
 
-    run_threads(2.0, stop, [(_loop(errors, stop, lambda i=i: churn(i)),) for i in range(4)]
-                + [(_loop(errors, stop, counter),)])
-    assert errors == []
+    _hammer(stop, errors, [lambda i=i: churn(i) for i in range(4)] + [counter])
     # Keys come and go two at a time: an odd size is half an MSET or DEL.
     assert sizes and all(n % 2 == 0 for n in sizes), sorted(set(sizes))
     assert any(n > 0 for n in sizes)
@@ -161,9 +163,7 @@ def test_rename_back_and_forth_while_counted(server):
                 bad.append((src, n))
         r.close()
 
-    run_threads(2.0, stop, [(_loop(errors, stop, lambda i=i: renamer(i)),) for i in range(8)]
-                + [(_loop(errors, stop, counter),) for _ in range(2)])
-    assert errors == []
+    _hammer(stop, errors, [lambda i=i: renamer(i) for i in range(8)] + [counter, counter])
     assert bad == []
 
 
@@ -201,9 +201,7 @@ def test_pipelined_single_key_commands_keep_their_order(server):
             done += 50
         c.close()
 
-    run_threads(2.0, stop, [(_loop(errors, stop, mset_noise),) for _ in range(2)]
-                + [(_loop(errors, stop, lambda i=i: counters(i)),) for i in range(3)])
-    assert errors == []
+    _hammer(stop, errors, [mset_noise, mset_noise] + [lambda i=i: counters(i) for i in range(3)])
 
 
 def test_single_key_write_waits_for_held_key(server):
