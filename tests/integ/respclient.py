@@ -307,6 +307,17 @@ class RespConn:
         return bytes(out), closed
 
 
+def recv_to_eof(sock):
+    """Everything a plain socket receives until the peer closes (bounded by
+    the socket's own timeout per recv)."""
+    got = bytearray()
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return bytes(got)
+        got += chunk
+
+
 def wait_ping(host, port, timeout=10.0, alive=None):
     """Poll until a server at host:port answers PING with +PONG. alive, if
     given, is a callable returning False once the server process died.

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from respclient import RespConn, encode
+from respclient import RespConn, encode, recv_to_eof
 
 HOST = "127.0.0.1"
 
@@ -230,12 +230,7 @@ def test_10000_connections_and_maxclients(server, ref_server, which):
             bad = [r for r in replies if r != b"+PONG\r\n"]
             assert not bad, "after %d connections: %r" % (len(socks), bad[:3])
         extra = socket.create_connection((HOST, srv.port), timeout=10)
-        got = b""
-        while True:
-            chunk = extra.recv(256)
-            if not chunk:
-                break
-            got += chunk
+        got = recv_to_eof(extra)
         extra.close()
         assert got == b"-ERR max number of clients reached\r\n"
         socks.pop().close()

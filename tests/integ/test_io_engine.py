@@ -16,6 +16,7 @@ fallback is tested on kernels that do have io_uring.
 
 import os
 import socket
+import struct
 import subprocess
 import threading
 import time
@@ -23,7 +24,7 @@ import time
 import pytest
 
 from conftest import HOST, percore_bin
-from respclient import RespConn, encode
+from respclient import RespConn, encode, recv_to_eof
 
 
 def info_engine(port):
@@ -261,12 +262,24 @@ def _wait_blocked(port, n, timeout=10):
     raise AssertionError("blocked_clients never reached %d" % n)
 
 
+def _reset_blocked(s, port, key, never_ran):
+    """Reset a blocked client's connection (RST, no FIN): it is closed at
+    once, the request queued behind its BLPOP (which wrote never_ran) did
+    not run, and key's next push is not taken by the dead client."""
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+    _wait_blocked(port, 0)
+    with RespConn(HOST, port) as c:
+        assert c.call("EXISTS", never_ran) == b":0\r\n"
+        assert c.call("RPUSH", key, "a") == b":1\r\n"
+        assert c.call("LLEN", key) == b":1\r\n"
+
+
 def test_reset_while_blocked_with_much_input_held(engine_server):
     # A blocked client that pipelined far more than io_uring holds back
     # unparsed (its recv is cancelled then), then resets: it is closed at
     # once (the error poll), none of the held requests ran, the key's later
     # pushes are not taken by a dead client.
-    import struct
     port = engine_server.port
     s = socket.create_connection((HOST, port))
     s.sendall(encode("BLPOP", "heldkey", "0"))
@@ -281,13 +294,7 @@ def test_reset_while_blocked_with_much_input_held(engine_server):
         except BlockingIOError:
             time.sleep(0.05)
     time.sleep(0.3)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    s.close()
-    _wait_blocked(port, 0)
-    with RespConn(HOST, port) as c:
-        assert c.call("EXISTS", "heldran") == b":0\r\n"
-        assert c.call("RPUSH", "heldkey", "a") == b":1\r\n"
-        assert c.call("LLEN", "heldkey") == b":1\r\n"
+    _reset_blocked(s, port, "heldkey", "heldran")
 
 
 def test_half_close_while_blocked(engine_server):
@@ -295,7 +302,6 @@ def test_half_close_while_blocked(engine_server):
     # (which does not read a connection that stopped parsing): io_uring saw
     # the EOF but acts on it only when parsing resumes. A reset then closes
     # it at once (no recv is armed any more: the error poll sees it).
-    import struct
     port = engine_server.port
     s = socket.create_connection((HOST, port))
     s.sendall(encode("BLPOP", "eofkey", "0") + encode("SET", "eofafter", "1"))
@@ -303,13 +309,7 @@ def test_half_close_while_blocked(engine_server):
     s.shutdown(socket.SHUT_WR)
     time.sleep(0.3)
     assert _blocked_clients(port) == 1
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    s.close()
-    _wait_blocked(port, 0)
-    with RespConn(HOST, port) as c:
-        assert c.call("GET", "eofafter") == b"$-1\r\n"
-        assert c.call("RPUSH", "eofkey", "a") == b":1\r\n"
-        assert c.call("LLEN", "eofkey") == b":1\r\n"
+    _reset_blocked(s, port, "eofkey", "eofafter")
 
 
 def test_half_close_after_pipeline(engine_server):
@@ -330,12 +330,7 @@ def test_half_close_after_pipeline(engine_server):
             s = socket.create_connection((HOST, port), timeout=10)
             s.sendall(b"".join(encode(*cmd) for cmd in cmds))
             s.shutdown(socket.SHUT_WR)
-            got = bytearray()
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break  # the server closed its side
-                got += chunk
+            got = recv_to_eof(s)  # until the server closes its side
             s.close()
             assert bytes(got) == want, (n, trial, len(got), len(want))
     deadline = time.time() + 10
@@ -360,12 +355,7 @@ def test_half_close_with_blocking_command(engine_server):
         if trial % 2:
             _wait_blocked(port, 1)
         s.shutdown(socket.SHUT_WR)
-        got = bytearray()
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            got += chunk
+        got = recv_to_eof(s)
         s.close()
         assert bytes(got) == b"+OK\r\n", (trial, bytes(got))
         _wait_blocked(port, 0)
