@@ -79,7 +79,7 @@ static void exec_multi(rt_tx *tx) {
 
 static void op_begin(rt_ctx *c) {
     shard_state *ss = ctx_ss(c);
-    ss->st->now_ms = c->tx->now_ms ? c->tx->now_ms : util_mstime();
+    ss->st->now_ms = c->tx->now_ms; /* set by exec_multi before any op */
     ss->watch_mark = ss->dirty;
 }
 

@@ -292,7 +292,7 @@ void conn_deliver(rt_conn *c, uint64_t seq, rbuf *rb) {
 }
 
 rt_msg *exec_msg_new(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt_arg *argv,
-                     int hkey_idx, uint64_t hkey_hash) {
+                     int hkey_idx, uint64_t hkey_hash, int onekey) {
     rt_shard *s = c->shard;
     size_t room = sizeof(rt_arg) * (size_t)argc + argv_bytes(argc, argv);
     rt_msg *m;
@@ -323,7 +323,7 @@ rt_msg *exec_msg_new(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt
     argv_fill(m->u.ex.argv, argc, argv);
     m->u.ex.hkey_idx = hkey_idx;
     m->u.ex.hkey_hash = hkey_hash;
-    m->u.ex.onekey = hkey_idx >= 0 && plan->kind == RT_PLAN_KEYS && plan->nkeys == 1;
+    m->u.ex.onekey = onekey;
     m->u.ex.reply.len = 0;
     m->u.ex.reply.resp = c->resp;
     return m;
@@ -452,19 +452,18 @@ static void conn_dispatch(rt_conn *c, int argc, rt_arg *argv) {
     }
     case RT_PLAN_SHARD:
         target = plan.shard;
-    single:
+    single:;
+        int onekey = hkey_idx >= 0 && plan.kind == RT_PLAN_KEYS && plan.nkeys == 1;
         /* Here and now, unless a tx holds the shard or this key, or work
          * waits for one (it keeps its place in line). */
-        if (target == s->id && !s->holder && !s->deferred.head &&
-            (s->klocks.n == 0 || (plan.kind == RT_PLAN_KEYS && plan.nkeys == 1 && hkey_idx >= 0 &&
-                                  !klock_held(s, hkey_hash)))) {
+        if (target == s->id && !s->deferred.head && tx_may_exec(s, onekey, hkey_hash)) {
             rt_ctx ctx;
             rt_ctx_init_fast(&ctx, s, argc, argv, plan.cmd, rb, c->db, c->id);
             ctx.hkey_idx = hkey_idx;
             ctx.hkey_hash = hkey_hash;
             plan.proc(&ctx);
         } else {
-            rt_msg *m = exec_msg_new(c, seq, &plan, argc, argv, hkey_idx, hkey_hash);
+            rt_msg *m = exec_msg_new(c, seq, &plan, argc, argv, hkey_idx, hkey_hash, onekey);
             c->inflight++;
             if (target == s->id)
                 mq_push(&s->deferred, m);

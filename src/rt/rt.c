@@ -360,8 +360,9 @@ static void rt_bind_plan(rt *r) {
     if (n < 0)
         log_msg(LL_WARNING, "Invalid server_cpulist '%s'; shard threads are not bound",
                 r->cfg.cpulist);
+    if (n > CPU_SETSIZE) n = CPU_SETSIZE; /* CPUs listed more than once */
     for (int i = 0; i < r->n; i++)
-        r->shards[i].cpu = n > 0 ? cpus[i % (n < CPU_SETSIZE ? n : CPU_SETSIZE)] : -1;
+        r->shards[i].cpu = n > 0 ? cpus[i % n] : -1;
 }
 
 /* Choose the I/O engine: 1 io_uring, 0 epoll, -1 error (in err). */

@@ -259,7 +259,9 @@ void shard_send(rt_shard *s, int to, rt_msg *m);
 /* tx.c: whether work for shard data may run now (else it waits in
  * s->deferred), and the key lock table. */
 int tx_may_run(rt_shard *s, rt_msg *m);
-int klock_held(const rt_shard *s, uint64_t h);
+/* Whether a request for shard data may run now, given whether it has one
+ * key (whose hash is h): nothing holds the shard, and no key or not its. */
+int tx_may_exec(const rt_shard *s, int onekey, uint64_t h);
 void klock_free(rt_shard *s);
 /* Bytes of all arguments, and a copy of them into dst: argc rt_arg slots
  * followed by room for argv_bytes() bytes. */
@@ -281,7 +283,7 @@ void conn_resume(rt_conn *c);
 /* A blocking command of c starts (1) or stops (0) waiting. */
 void conn_set_waiting(rt_conn *c, int on);
 rt_msg *exec_msg_new(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt_arg *argv,
-                     int hkey_idx, uint64_t hkey_hash);
+                     int hkey_idx, uint64_t hkey_hash, int onekey);
 /* Free a MSG_EXEC/MSG_REPLY message back on its home shard s (pooled ones
  * go back to s's pool, keeping their reply buffer). */
 void exec_msg_release(rt_shard *s, rt_msg *m);

@@ -91,12 +91,12 @@ static klock *klock_find(const klock_tab *t, uint64_t h) {
     }
 }
 
-int klock_held(const rt_shard *s, uint64_t h) {
-    return klock_find(&s->klocks, h) != NULL;
+int rt_shard_key_held(void *s, uint64_t h) {
+    return klock_find(&((rt_shard *)s)->klocks, h) != NULL;
 }
 
-int rt_shard_key_held(void *s, uint64_t h) {
-    return klock_held(s, h);
+int tx_may_exec(const rt_shard *s, int onekey, uint64_t h) {
+    return !s->holder && (s->klocks.n == 0 || (onekey && !klock_find(&s->klocks, h)));
 }
 
 static void klock_grow(klock_tab *t) {
@@ -170,9 +170,8 @@ static part_lock *part_hashes(rt_shard *s, rt_tx *tx, int part) {
 }
 
 int tx_may_run(rt_shard *s, rt_msg *m) {
+    if (m->type == MSG_EXEC) return tx_may_exec(s, m->u.ex.onekey, m->u.ex.hkey_hash);
     if (s->holder) return 0;
-    if (m->type == MSG_EXEC)
-        return s->klocks.n == 0 || (m->u.ex.onekey && !klock_held(s, m->u.ex.hkey_hash));
     if (m->type != MSG_TX_LOCK) return 1;
     if (!m->u.tx.keylock) return s->klocks.n == 0;
     rt_tx *tx = m->u.tx.tx;
