@@ -91,6 +91,7 @@ typedef struct bstate {
     int from, to;     /* list ends; for zsets from = 1 pops the max */
     long long count;  /* -1: the single-element form */
     int64_t deadline; /* ms, 0 = none */
+    int64_t gone_check; /* ms: when block_cron next asks whether the client hung up */
     int *part_of;     /* [argc] part of each key argument, -1 otherwise */
     int can_block;
     int registered;
@@ -480,6 +481,7 @@ void block_after_write(rt_ctx *c, uint64_t dirty_before) {
 
 static void attempt(rt_tx *tx);
 static void block_retry(rt_tx *tx);
+static int client_gone(rt_tx *tx);
 
 /* Step: every part notes what each of its keys (and BLMOVE's destination)
  * holds, one KS_* per argv index, in its part.ptr. */
@@ -643,6 +645,10 @@ static void attempt(rt_tx *tx) {
             rw_error(&tx->reply, "UNBLOCKED client unblocked via CLIENT UNBLOCK");
         else if (st->abort == AB_TIMEOUT)
             rw_null_array(&tx->reply);
+        else if (st->abort == AB_CLOSED && rt_tx_conn(tx))
+            /* It hung up: what it sent after the blocking command must not
+             * run (a queued BLPOP would take a later push for nobody). */
+            rt_conn_close_after_reply(rt_tx_conn(tx));
         end(tx);
         return;
     }
@@ -746,7 +752,12 @@ void block_cron(rt_shard *s) {
     int64_t now = util_mstime();
     for (bstate *st = b->wlist; st; st = st->next) {
         if (!st->waiting) continue;
+        /* A hang-up is seen at once when the runtime closed the connection
+         * (reset), else by a poll of its socket (a FIN: a waiting client's
+         * input is not read), at most once a second per client. */
         if (!rt_tx_conn(st->tx))
+            st->abort = AB_CLOSED;
+        else if (now >= st->gone_check && (st->gone_check = now + 1000, client_gone(st->tx)))
             st->abort = AB_CLOSED;
         else if (st->deadline && now >= st->deadline)
             st->abort = AB_TIMEOUT;

@@ -392,6 +392,24 @@ def test_hangup_with_pipelined_requests_loses_nothing(diff):
         assert o.call("LRANGE", "hp", "0", "-1") == b"*1\r\n$1\r\nv\r\n"
 
 
+def test_hangup_with_a_queued_blocking_request(diff):
+    """A waiter pipelines a second BLPOP of the same key behind its first
+    and hangs up (FIN). Both servers drop it without running the queued
+    request, so the next push stays in the list and the waiter is gone."""
+    def scenario(port):
+        wait_blocked(port, 0)
+        w = conn(port)
+        w.send_raw((b"*3\r\n$5\r\nBLPOP\r\n$2\r\nhq\r\n$1\r\n0\r\n") * 2)
+        wait_blocked(port, 1)
+        w.close()
+        wait_blocked(port, 0)
+        with conn(port) as o:
+            got = (o.call("RPUSH", "hq", "v"), o.call("LRANGE", "hq", "0", "-1"),
+                   o.call("DEL", "hq"))
+        return got
+    assert on_both(diff, scenario)[1] == b"*1\r\n$1\r\nv\r\n"
+
+
 def test_timeout_then_push_is_not_lost(diff):
     port = diff.percore_port
     with conn(port) as w, conn(port) as o:
