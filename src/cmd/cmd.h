@@ -119,6 +119,7 @@ typedef struct shard_state {
     int monitors;         /* connections of this shard in MONITOR mode */
     struct dict *watched; /* WATCHed keys of this shard (watch.c), NULL if none yet */
     uint64_t watch_mark;  /* dirty before the running tx op (watch.c) */
+    int watch_done;       /* the running command touched its written keys itself */
 } shard_state;
 
 /* The command layer's state of one connection (rt's conn data). */

@@ -86,13 +86,13 @@ typedef struct bkey {
  * home shard's record of it. */
 typedef struct bstate {
     int kind, type;
-    int first, nkeys; /* keys are argv[first .. first+nkeys) */
-    int dst;          /* BLMOVE/BRPOPLPUSH destination's argv index, else 0 */
-    int from, to;     /* list ends; for zsets from = 1 pops the max */
-    long long count;  /* -1: the single-element form */
-    int64_t deadline; /* ms, 0 = none */
+    int first, nkeys;   /* keys are argv[first .. first+nkeys) */
+    int dst;            /* BLMOVE/BRPOPLPUSH destination's argv index, else 0 */
+    int from, to;       /* list ends; for zsets from = 1 pops the max */
+    long long count;    /* -1: the single-element form */
+    int64_t deadline;   /* ms, 0 = none */
     int64_t gone_check; /* ms: when block_cron next asks whether the client hung up */
-    int *part_of;     /* [argc] part of each key argument, -1 otherwise */
+    int *part_of;       /* [argc] part of each key argument, -1 otherwise */
     int can_block;
     int registered;
     int retry; /* woken before: only ready keys count, wrong types wait */

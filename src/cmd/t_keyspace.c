@@ -765,7 +765,7 @@ void cmd_copy(rt_ctx *c) {
     db_set(dd, t->p, t->len, obj_dup(o), 0);
     if (exp != -1) db_set_expire(dd, t->p, t->len, exp);
     ss_dirty(c, 1);
-    watch_touch_key(c, dst_db, t); /* the dirty-driven touch sees c->db only */
+    watch_touch_key_only(c, dst_db, t);
     rw_int(c->reply, 1);
 }
 
@@ -863,7 +863,10 @@ static void op_xmove_store(rt_ctx *c) {
     m->val = NULL;
     if (m->exp != -1) db_set_expire(d, t->p, t->len, m->exp);
     ss_dirty(c, 1);
-    watch_touch_key(c, m->dst_db, t); /* the dirty-driven touch sees tx->db only */
+    if (m->kind == KS_COPY)
+        watch_touch_key_only(c, m->dst_db, t);
+    else
+        watch_touch_key(c, m->dst_db, t); /* MOVE: the source's touch follows */
 }
 
 static void ks_xmove_stored(rt_tx *tx) {

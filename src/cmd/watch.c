@@ -153,7 +153,9 @@ static int wt_pos_written(const cmd_def *cmd, int argc, rt_arg *argv, int pos) {
 void watch_after_write(rt_ctx *c, const cmd_def *cmd, int argc, rt_arg *argv, int db,
                        uint64_t dirty_before) {
     shard_state *ss = ctx_ss(c);
-    if (ss->dirty == dirty_before || !ss->watched || dict_size(ss->watched) == 0) return;
+    int done = ss->watch_done;
+    ss->watch_done = 0;
+    if (done || ss->dirty == dirty_before || !ss->watched || dict_size(ss->watched) == 0) return;
     int *keys = malloc(sizeof(int) * (size_t)(argc + 1));
     if (!keys) abort();
     rbuf err;
@@ -175,6 +177,12 @@ void watch_touch_key(rt_ctx *c, int db, const rt_arg *key) {
     if (!ss->watched || dict_size(ss->watched) == 0) return;
     watch_ent *w = wt_find(ss, db, key->p, key->len);
     if (w) w->version++;
+}
+
+void watch_touch_key_only(rt_ctx *c, int db, const rt_arg *key) {
+    shard_state *ss = ctx_ss(c);
+    watch_touch_key(c, db, key);
+    if (ss->watched) ss->watch_done = 1;
 }
 
 /* The database of a table entry, and whether its key is live there. */

@@ -56,6 +56,10 @@ void watch_after_write(rt_ctx *c, const cmd_def *cmd, int argc, rt_arg *argv, in
  * of a cross-shard LMOVE) or that write another database than the client's
  * (MOVE, COPY ... DB n). */
 void watch_touch_key(rt_ctx *c, int db, const rt_arg *key);
+/* As watch_touch_key, for a command that writes only that key: the touch
+ * after it by its arguments (watch_after_write, which would see the
+ * client's database) is skipped. COPY src dst DB n writes dst in db n only. */
+void watch_touch_key_only(rt_ctx *c, int db, const rt_arg *key);
 /* Touch every watched key of database db (all databases when db < 0) that
  * holds a live value: FLUSHDB/FLUSHALL, before the flush. */
 void watch_touch_db(shard_state *ss, int db);

@@ -136,6 +136,12 @@ SCENARIOS.update({
                                    [step for i in range(6) for step in
                                     [(0, ("WATCH", "q%d" % i)),
                                      (1, ("COPY", "x", "q%d" % i, "DB", "1"))] + TX],
+    # ... and only there: the same name in the writer's own database, and
+    # the source, are not written, so watching them survives.
+    "copy_db_leaves_own_db_alone": [(1, ("SET", "x", "1"))] +
+                                   [step for i in range(6) for step in
+                                    [(0, ("WATCH", "r%d" % i, "x")),
+                                     (1, ("COPY", "x", "r%d" % i, "DB", "1"))] + TX],
 })
 
 # The sources of a STORE-style command or of COPY are read, not written:
