@@ -684,12 +684,6 @@ static int conn_write(rt_conn *c) {
             conn_close(c, NULL);
             return -1;
         }
-        if (c->flush_seq == c->next_seq && c->slot_mask >= RT_SLOTS_KEEP) {
-            /* No reply pending: give back the ring a deep pipeline grew. */
-            conn_free_slots(c);
-            c->slot_mask = RT_SLOTS_MIN - 1;
-            c->slots = calloc(RT_SLOTS_MIN, sizeof(rt_slot));
-        }
     }
     return 0;
 }
@@ -841,12 +835,23 @@ void conn_cron(rt_shard *s, int64_t now) {
             if (c->blocked) conn_mark_flush(c);
     }
     int timeout = s->cfg.timeout;
-    if (timeout <= 0) return;
     rt_conn *next;
     for (rt_conn *c = s->conns; c; c = next) {
         next = c->next;
-        if (c->inflight == 0 && now - c->last_ms > (int64_t)timeout * 1000)
+        if (timeout > 0 && c->inflight == 0 && now - c->last_ms > (int64_t)timeout * 1000) {
             conn_close(c, "timeout");
+            continue;
+        }
+        if (c->slot_mask >= RT_SLOTS_KEEP && c->flush_seq == c->next_seq &&
+            now - c->last_ms > 1000) {
+            /* Idle for a second with no reply pending: give back the ring
+             * (and its reply buffers) a deep pipeline grew. Not at the end
+             * of each batch: a client that pipelines deep does it again,
+             * and would regrow the ring and reallocate its buffers. */
+            conn_free_slots(c);
+            c->slot_mask = RT_SLOTS_MIN - 1;
+            c->slots = calloc(RT_SLOTS_MIN, sizeof(rt_slot));
+        }
     }
 }
 
