@@ -25,43 +25,53 @@
 #define DB_MIN_BUCKETS 4
 #define DB_EXP_MIN 16 /* smallest expires table */
 
-/* A key's entry: the chain link, a 16-byte body, then the key bytes.
+/* A key's entry: the chain link, a 16-byte body, the value's room, then the
+ * key bytes.
+ *
+ *   next | body: 8-byte header + 8-byte slot | room - 8 more bytes | key
  *
  * The body is either the value itself (an "inline" entry: strings stored by
- * db_set_str, INT or EMBSTR, whose EMBSTR bytes follow the key -- obj.ext
- * holds the key length, so obj_sbytes finds them) or the key length and a
- * pointer to a separately allocated value (any value given to db_set, whose
- * address the caller may keep using). Both forms keep the flag byte at the
- * same place (obj.flags): ENT_INLINE tells them apart, ENT_TTL says the key
- * has a deadline in the expires table.
+ * db_set_str, INT or EMBSTR) or the key length and a pointer to a separately
+ * allocated value (any value given to db_set, whose address the caller may
+ * keep using). The key starts `room` bytes after the header; room is at
+ * least 8 (the slot), and an inline EMBSTR's bytes fill it from the slot on
+ * (obj_sbytes). Both forms keep the flag and room bytes at the same places
+ * (obj.flags, obj.room): ENT_INLINE tells them apart, ENT_TTL says the key
+ * has a deadline in the expires table. For an inline entry obj.ext holds the
+ * key length.
  *
- * A 16-byte key with a 16-byte string value takes 8 + 16 + 16 + 17 = 57
- * bytes in one allocation. An inline value that must change into one that
- * does not fit (a longer string, another type) turns the entry into the
- * pointer form in place: the body is the same size and the key does not
- * move. An inline value is never passed to free(); db_take and lazy
- * deletion hand out a standalone copy. An inline string made RAW (APPEND,
- * SETRANGE) stays in the entry, its bytes in a separate buffer. */
+ * A 16-byte key with a 16-byte string value takes 8 + 8 + 16 + 16 = 48
+ * bytes in one allocation (string bytes carry no NUL). Nothing written into
+ * the 16-byte body ever reaches the key, so an inline value can change in
+ * place into anything: a shorter or equal string is rewritten within the
+ * room, an INT uses the slot, a RAW string (APPEND, SETRANGE) keeps its
+ * bytes in a separate buffer behind the slot, and any other value turns the
+ * entry into the pointer form. The key never moves. An inline value is
+ * never passed to free(); db_take and lazy deletion hand out a standalone
+ * copy. */
 #define ENT_INLINE OBJ_F_EMBEDDED
 #define ENT_TTL 2
 #define DB_INLINE_KEY_MAX 255 /* obj.ext is one byte */
+#define ENT_SLOT 8            /* the smallest room: obj.v */
 
 typedef struct db_entry {
     struct db_entry *next;
     union {
         obj o; /* ENT_INLINE */
         struct {
-            uint8_t type_, enc_; /* unused: where obj's are */
-            uint8_t flags;       /* as obj.flags */
+            uint8_t te_;   /* unused: where obj's type and encoding are */
+            uint8_t flags; /* as obj.flags */
             uint8_t ext_;
+            uint8_t room; /* as obj.room: ENT_SLOT */
             uint32_t klen;
             obj *val;
         } p;
     } u;
-    char key[];
 } db_entry;
 
-_Static_assert(offsetof(obj, flags) == 2 && sizeof(obj) == 16, "entry body layout");
+_Static_assert(offsetof(obj, flags) == 1 && offsetof(obj, room) == 3 && offsetof(obj, v) == 8 &&
+                   sizeof(obj) == 16 && OBJ_EMBSTR_MAX <= 255,
+               "entry body layout");
 
 static inline int ent_inline(const db_entry *e) {
     return e->u.p.flags & ENT_INLINE;
@@ -69,6 +79,10 @@ static inline int ent_inline(const db_entry *e) {
 
 static inline size_t ent_klen(const db_entry *e) {
     return ent_inline(e) ? e->u.o.ext : e->u.p.klen;
+}
+
+static inline char *ent_key(const db_entry *e) {
+    return (char *)&e->u + offsetof(obj, v) + e->u.p.room;
 }
 
 static inline obj *ent_val(db_entry *e) {
@@ -232,7 +246,7 @@ static void db_rehash(db *d, size_t n) {
         db_entry *e = d->buckets[i];
         while (e) {
             db_entry *next = e->next;
-            size_t b = db_hash(d, e->key, ent_klen(e)) & (n - 1);
+            size_t b = db_hash(d, ent_key(e), ent_klen(e)) & (n - 1);
             e->next = nb[b];
             nb[b] = e;
             e = next;
@@ -258,7 +272,7 @@ static db_entry *db_lookup_raw_h(db *d, const char *key, size_t klen, uint64_t h
                                  db_entry ***pprev) {
     db_entry **link = &d->buckets[h & d->mask];
     for (db_entry *e = *link; e; link = &e->next, e = e->next) {
-        if (ent_klen(e) == klen && memcmp(e->key, key, klen) == 0) {
+        if (ent_klen(e) == klen && memcmp(ent_key(e), key, klen) == 0) {
             if (pprev) *pprev = link;
             return e;
         }
@@ -322,7 +336,7 @@ static db_entry *db_lookup(db *d, const char *key, size_t klen, db_entry ***ppre
 /* Delete an entry found by a walk that did not keep its link. */
 static void db_delete_entry(db *d, db_entry *e) {
     db_entry **link;
-    db_entry *found = db_lookup_raw(d, e->key, ent_klen(e), &link);
+    db_entry *found = db_lookup_raw(d, ent_key(e), ent_klen(e), &link);
     if (found == e) db_unlink(d, link, e, 0);
 }
 
@@ -431,12 +445,13 @@ obj *db_find_exp(db *d, const char *key, size_t klen, int64_t *expire_ms) {
     return o;
 }
 
-/* Link a new entry (key copied, the body not set) into bucket h, with
- * `extra` bytes after the key. */
-static db_entry *db_insert(db *d, const char *key, size_t klen, uint64_t h, size_t extra) {
-    db_entry *e = malloc(sizeof(*e) + klen + extra);
+/* Link a new entry (key copied, the body not set but for room) into bucket
+ * h, with `room` bytes (at least ENT_SLOT) from the slot to the key. */
+static db_entry *db_insert(db *d, const char *key, size_t klen, uint64_t h, size_t room) {
+    db_entry *e = malloc(offsetof(db_entry, u) + offsetof(obj, v) + room + klen);
     if (e == NULL) abort();
-    if (klen) memcpy(e->key, key, klen);
+    e->u.p.room = (uint8_t)room;
+    if (klen) memcpy(ent_key(e), key, klen);
     size_t b = h & d->mask;
     e->next = d->buckets[b];
     d->buckets[b] = e;
@@ -446,7 +461,7 @@ static db_entry *db_insert(db *d, const char *key, size_t klen, uint64_t h, size
 
 /* A new entry in pointer form holding val. */
 static void db_insert_ptr(db *d, const char *key, size_t klen, uint64_t h, obj *val) {
-    db_entry *e = db_insert(d, key, klen, h, 0);
+    db_entry *e = db_insert(d, key, klen, h, ENT_SLOT);
     e->u.p.flags = 0;
     e->u.p.klen = (uint32_t)klen;
     e->u.p.val = val;
@@ -497,16 +512,17 @@ static int db_set_strval(db *d, const char *key, size_t klen, int is_int, long l
     obj *o;
     if (e) {
         o = ent_val(e);
-        if (ent_inline(e) && is_int) {
+        if (ent_inline(e) && (is_int || len <= e->u.p.room)) {
+            /* Fits in the entry: rewrite the value in place. */
             obj_free_contents(o);
-            o->enc = OBJ_ENC_INT;
-            o->v.i = iv;
-        } else if (ent_inline(e) && !is_int && o->enc == OBJ_ENC_EMBSTR && len <= o->v.len) {
-            /* Fits where the old bytes were: overwrite in place. */
-            char *b = obj_sbytes(o);
-            memcpy(b, p, len);
-            b[len] = '\0';
-            o->v.len = len;
+            if (is_int) {
+                o->enc = OBJ_ENC_INT;
+                o->v.i = iv;
+            } else {
+                o->enc = OBJ_ENC_EMBSTR;
+                o->slen = (uint8_t)len;
+                memcpy(obj_sbytes(o), p, len);
+            }
         } else {
             o = is_int ? obj_new_int(iv) : obj_new_string(p, len);
             db_entry_put(e, o);
@@ -516,7 +532,7 @@ static int db_set_strval(db *d, const char *key, size_t klen, int is_int, long l
         o = is_int ? obj_new_int(iv) : obj_new_string(p, len);
         db_insert_ptr(d, key, klen, h, o);
     } else {
-        e = db_insert(d, key, klen, h, is_int ? 0 : len + 1);
+        e = db_insert(d, key, klen, h, is_int || len < ENT_SLOT ? ENT_SLOT : len);
         o = &e->u.o;
         o->type = OBJ_STRING;
         o->flags = ENT_INLINE;
@@ -526,10 +542,8 @@ static int db_set_strval(db *d, const char *key, size_t klen, int is_int, long l
             o->v.i = iv;
         } else {
             o->enc = OBJ_ENC_EMBSTR;
-            o->v.len = len;
-            char *b = obj_sbytes(o);
-            if (len) memcpy(b, p, len);
-            b[len] = '\0';
+            o->slen = (uint8_t)len;
+            if (len) memcpy(obj_sbytes(o), p, len);
         }
     }
     o->lru = store_access_init(d->st);
@@ -684,7 +698,7 @@ uint64_t db_scan(db *d, uint64_t cursor, size_t count, db_scan_fn fn, void *priv
                 if (nexp < sizeof(expired) / sizeof(expired[0])) expired[nexp++] = e;
                 continue;
             }
-            fn(priv, e->key, ent_klen(e), ent_val(e));
+            fn(priv, ent_key(e), ent_klen(e), ent_val(e));
             visited++;
         }
         cursor |= ~m;
@@ -706,7 +720,7 @@ uint64_t db_scan(db *d, uint64_t cursor, size_t count, db_scan_fn fn, void *priv
 void db_foreach(db *d, db_scan_fn fn, void *priv) {
     for (size_t i = 0; i <= d->mask; i++)
         for (db_entry *e = d->buckets[i]; e; e = e->next)
-            if (!db_entry_expired(d, e)) fn(priv, e->key, ent_klen(e), ent_val(e));
+            if (!db_entry_expired(d, e)) fn(priv, ent_key(e), ent_klen(e), ent_val(e));
 }
 
 /* Probe random buckets until a non-empty one turns up, then pick a random
@@ -728,7 +742,7 @@ int db_random_key(db *d, const char **key, size_t *klen) {
             d->st->stats.expired_keys++;
             continue;
         }
-        *key = e->key;
+        *key = ent_key(e);
         *klen = ent_klen(e);
         return 1;
     }
@@ -748,7 +762,7 @@ int db_active_expire(db *d, int samples) {
         db_entry *e = d->exp[j].e;
         if (d->st->now_ms > d->exp[j].when_ms &&
             !(d->st->key_busy &&
-              d->st->key_busy(d->st->key_busy_arg, db_hash(d, e->key, ent_klen(e))))) {
+              d->st->key_busy(d->st->key_busy_arg, db_hash(d, ent_key(e), ent_klen(e))))) {
             db_delete_entry(d, e);
             d->st->stats.expired_keys++;
             deleted++;

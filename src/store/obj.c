@@ -5,8 +5,8 @@
  * a detached value in transit). A value is a single owner's; nothing is
  * shared or reference counted.
  *
- * EMBSTR keeps the bytes in the same allocation as the 16-byte header, as
- * Redis does (a key's table entry may sit between them: obj.ext); RAW keeps
+ * EMBSTR keeps the bytes in the same allocation as the header, where the
+ * value slot would be, as Redis keeps them after its header; RAW keeps
  * them in a separate strbuf with spare capacity for APPEND and SETRANGE. An
  * EMBSTR made modifiable becomes RAW with a separate buffer.
  * Non-string types keep their representation behind v.ptr, owned by the
@@ -73,12 +73,10 @@ static void *obj_xmalloc(size_t n) {
 obj *obj_new_string(const void *p, size_t len) {
     obj *o;
     if (len <= OBJ_EMBSTR_MAX) {
-        o = obj_alloc(len + 1);
+        o = obj_alloc(len > sizeof(o->v) ? len - sizeof(o->v) : 0);
         o->enc = OBJ_ENC_EMBSTR;
-        o->v.len = len;
-        char *b = obj_sbytes(o);
-        if (len) memcpy(b, p, len);
-        b[len] = '\0';
+        o->slen = (uint8_t)len;
+        if (len) memcpy(obj_sbytes(o), p, len);
     } else {
         o = obj_alloc(0);
         o->enc = OBJ_ENC_RAW;

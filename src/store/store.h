@@ -14,7 +14,7 @@
  *
  *   buckets[2^k] --> entry --> entry --> NULL      (chained, power of two)
  *                     |
- *                     +-- next | 16-byte body | key bytes | [string bytes]
+ *                     +-- next | 16-byte body [+ string bytes] | key bytes
  *
  *   expires: { entry *, deadline_ms } open-addressing table of the keys with
  *            a TTL; an entry's flag bit says whether to look there
@@ -64,32 +64,37 @@ typedef struct strbuf {
     char b[];
 } strbuf;
 
-/* A value: 16 bytes. Strings are stored by encoding:
+/* A value: an 8-byte header and an 8-byte slot. Strings are stored by
+ * encoding:
  *   INT     v.i holds the number;
- *   EMBSTR  v.len bytes (plus a NUL) follow the header, after `ext` bytes
- *           that belong to the header's owner (db.c keeps the key there;
- *           a standalone value has ext 0): see obj_sbytes;
+ *   EMBSTR  slen bytes (no NUL) start at v, in the same allocation: a
+ *           standalone value is 8 + max(slen, 8) bytes (see obj_sbytes);
  *   RAW     v.ptr is a strbuf with spare room for APPEND and SETRANGE.
- * Other types keep their representation behind v.ptr. */
+ * Other types keep their representation behind v.ptr. ext and room belong
+ * to the header's owner: db.c keeps a key's length and the room its value
+ * has there when the value lives inside the key's table entry. */
 typedef struct obj {
-    uint8_t type;
-    uint8_t enc;
-    uint8_t flags; /* OBJ_F_* (and db.c's entry bits) */
-    uint8_t ext;   /* EMBSTR: bytes between the header and the string */
-    uint32_t lru;  /* store clock (seconds) at last access: OBJECT IDLETIME */
+    uint8_t type : 4;
+    uint8_t enc : 4;
+    uint8_t flags;     /* OBJ_F_* (and db.c's entry bits) */
+    uint8_t ext;       /* the owner's */
+    uint8_t room;      /* the owner's */
+    uint32_t lru : 24; /* LRU clock (seconds) or LFU minutes and counter:
+                          OBJECT IDLETIME / FREQ, as Redis's 24 bits */
+    uint32_t slen : 8; /* EMBSTR: the string's length */
     union {
-        long long i;  /* INT strings */
-        uint64_t len; /* EMBSTR strings */
-        void *ptr;    /* RAW strings: strbuf; other types: the type's module's */
+        long long i; /* INT strings */
+        void *ptr;   /* RAW strings: strbuf; other types: the type's module's */
     } v;
 } obj;
 
-/* The bytes (NUL-terminated) and length of an EMBSTR or RAW string. */
+/* The bytes and length of an EMBSTR or RAW string. Only a RAW string's bytes
+ * are followed by a NUL: read them by length. */
 static inline char *obj_sbytes(const obj *o) {
-    return o->enc == OBJ_ENC_EMBSTR ? (char *)(o + 1) + o->ext : ((strbuf *)o->v.ptr)->b;
+    return o->enc == OBJ_ENC_EMBSTR ? (char *)&o->v : ((strbuf *)o->v.ptr)->b;
 }
 static inline size_t obj_slen(const obj *o) {
-    return o->enc == OBJ_ENC_EMBSTR ? (size_t)o->v.len : ((strbuf *)o->v.ptr)->len;
+    return o->enc == OBJ_ENC_EMBSTR ? (size_t)o->slen : ((strbuf *)o->v.ptr)->len;
 }
 
 /* String values. All constructors copy the bytes; the caller owns the result. */

@@ -708,7 +708,7 @@ static void test_entry_forms(void) {
         CHECK(o && o->enc == OBJ_ENC_INT && o->v.i == 12);
     }
     CHECK(db_size(d) == 11);
-    /* Inline INT -> EMBSTR (no room: pointer form) -> longer RAW, with a TTL
+    /* Inline INT -> EMBSTR (in the INT's 8 bytes) -> longer RAW, with a TTL
      * kept across keep_ttl writes and dropped by a plain one. */
     CHECK(db_set_str(d, "k", 1, "7", 1, 0) == 1);
     CHECK(db_set_expire(d, "k", 1, s->now_ms + 100000) == 0);
@@ -754,6 +754,74 @@ static void test_entry_forms(void) {
     store_free(s);
 }
 
+/* The only key of d must be key[0..klen) holding v[0..vlen). */
+static void check_sole(db *d, const char *key, size_t klen, const char *v, size_t vlen) {
+    const char *k;
+    size_t kl;
+    CHECK(db_size(d) == 1 && db_random_key(d, &k, &kl) == 1);
+    CHECK(kl == klen && memcmp(k, key, klen) == 0);
+    obj *o = db_find(d, key, klen);
+    CHECK(o && obj_is(o, v, vlen));
+}
+
+/* An inline string's room (its first length, at least 8 bytes) sits between
+ * the header and the key: every rewrite in place must leave the key alone,
+ * and a value that outgrows the room must move out without moving the key. */
+static void test_entry_room(void) {
+    store *s = store_new(1, 7);
+    db *d = store_db(s, 0);
+    const char *key = "key:000000000042"; /* 16 bytes, as the benchmark's */
+    char v16[17] = "0123456789abcdef", v44[45];
+    for (int i = 0; i < 44; i++)
+        v44[i] = (char)('a' + i % 26);
+    CHECK(db_set_str(d, key, 16, v16, 16, 0) == 1);
+    obj *o = db_find(d, key, 16);
+    CHECK(o->enc == OBJ_ENC_EMBSTR && (o->flags & OBJ_F_EMBEDDED));
+    check_sole(d, key, 16, v16, 16);
+    CHECK(db_set_str(d, key, 16, "short", 5, 0) == 0);
+    CHECK(db_find(d, key, 16) == o && o->enc == OBJ_ENC_EMBSTR);
+    check_sole(d, key, 16, "short", 5);
+    CHECK(db_set_str(d, key, 16, "-123456789012345", 16, 0) == 0); /* INT in the slot */
+    CHECK(db_find(d, key, 16) == o && o->enc == OBJ_ENC_INT && o->v.i == -123456789012345LL);
+    check_sole(d, key, 16, "-123456789012345", 16);
+    CHECK(db_set_str(d, key, 16, v16, 16, 0) == 0); /* the whole room again */
+    CHECK(db_find(d, key, 16) == o && o->enc == OBJ_ENC_EMBSTR);
+    check_sole(d, key, 16, v16, 16);
+    /* RAW behind the slot (APPEND), then back into the room. */
+    strbuf *sb = obj_str_make_raw(o, 40);
+    memcpy(sb->b + 16, v44, 24);
+    obj_str_setlen(o, 40);
+    CHECK(o->enc == OBJ_ENC_RAW && obj_slen(o) == 40 && !memcmp(obj_sbytes(o), v16, 16));
+    check_sole(d, key, 16, obj_sbytes(o), 40);
+    CHECK(db_set_str(d, key, 16, "xy", 2, 0) == 0);
+    CHECK(db_find(d, key, 16) == o && o->enc == OBJ_ENC_EMBSTR);
+    check_sole(d, key, 16, "xy", 2);
+    /* Past the room: the pointer form, same key. */
+    CHECK(db_set_str(d, key, 16, v44, 44, 0) == 0);
+    o = db_find(d, key, 16);
+    CHECK(o->enc == OBJ_ENC_EMBSTR && !(o->flags & OBJ_F_EMBEDDED));
+    check_sole(d, key, 16, v44, 44);
+    CHECK(db_set_str(d, key, 16, "z", 1, 0) == 0);
+    check_sole(d, key, 16, "z", 1);
+    /* A short value still gets the 8-byte slot, so an INT fits later. */
+    CHECK(db_del(d, key, 16) == 1 && db_set_str(d, key, 16, "a", 1, 0) == 1);
+    o = db_find(d, key, 16);
+    CHECK(db_set_int(d, key, 16, 1LL << 62, 0) == 0 && db_find(d, key, 16) == o);
+    check_sole(d, key, 16, "4611686018427387904", 19);
+    /* The same through a rehash: keys move between buckets, not in memory. */
+    char kb[32];
+    for (int i = 0; i < 1000; i++) {
+        int n = snprintf(kb, sizeof(kb), "k%d", i);
+        CHECK(db_set_str(d, kb, (size_t)n, v16, (size_t)(i % 17), 0) == 1);
+    }
+    for (int i = 0; i < 1000; i++) {
+        int n = snprintf(kb, sizeof(kb), "k%d", i);
+        o = db_find(d, kb, (size_t)n);
+        CHECK(o && obj_is(o, v16, (size_t)(i % 17)));
+    }
+    store_free(s);
+}
+
 int main(void) {
     test_lfu();
     test_obj();
@@ -761,5 +829,6 @@ int main(void) {
     test_scan();
     test_random_ops();
     test_entry_forms();
+    test_entry_room();
     UNIT_DONE();
 }
