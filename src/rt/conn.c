@@ -18,7 +18,9 @@
  * Reply ordering: request n's reply is written only after replies 0..n-1.
  * A reply that is ready early waits in slots[n & slot_mask]. When a request
  * runs on this shard and is the next one due, its handler writes straight
- * into the output buffer (no copy).
+ * into the output buffer (no copy). While requests of a pipelined batch
+ * are still out on other shards, the replies already in order are held back
+ * for one turn so that the batch goes out in one send (conn_hold_output).
  *
  * The io_uring engine (shard->ur) keeps every rule above; only the I/O
  * differs:
@@ -803,6 +805,24 @@ void conn_on_completion(rt_conn *c, const ur_event *e) {
     if (!c->closed && e->op != UR_SEND && !c->in_flush) conn_set_events(c);
 }
 
+/* Replies of a pipelined batch whose keys live on several shards come back
+ * in pieces: the local ones at once, the others a turn later. Writing each
+ * piece costs a send here and a read in the client, which then waits for
+ * the rest anyway. So while requests of c are out on other shards (and none
+ * of them waits: a blocking command), the output is held back for one turn
+ * at most: the next flush writes whatever is ready, held or not. Returns 1
+ * when held now. */
+#define CONN_HOLD_MAX (64 * 1024)
+static int conn_hold_output(rt_conn *c) {
+    if (c->held || c->inflight == 0 || c->waiting || c->close_after ||
+        conn_pending_out(c) >= CONN_HOLD_MAX) {
+        c->held = 0;
+        return 0;
+    }
+    c->held = 1;
+    return 1;
+}
+
 void conn_flush_all(rt_shard *s) {
     int64_t now = 0;
     while (s->flush_list) {
@@ -819,6 +839,7 @@ void conn_flush_all(rt_shard *s) {
             if (c->closed) continue;
         }
         if (c->eof && !c->blocked) c->close_after = 1; /* all parsed: see conn_peer_eof */
+        if (conn_hold_output(c)) continue;
         if (conn_write(c) < 0) continue;
         if (conn_pending_out(c)) {
             if (!now) now = util_mstime();
