@@ -439,6 +439,11 @@ rt *rt_new(const rt_config *cfg, const rt_ops *ops, char *err, size_t errlen) {
             return NULL;
         }
     }
+    if (use_uring)
+        log_msg(LL_NOTICE, "I/O engine io_uring (%s), %d shards", ur_setup_desc(r->shards[0].ur),
+                r->n);
+    else
+        log_msg(LL_NOTICE, "I/O engine epoll, %d shards", r->n);
     return r;
 }
 

@@ -16,7 +16,7 @@
 #include "../cmd/cmd.h"
 #include "../store/lazyfree.h"
 #include "../common/log.h"
-#include "../sys/reactor.h"
+#include "../sys/reactor_uring.h"
 #include "version.h"
 
 static rt *g_rt;
@@ -74,8 +74,11 @@ int main(int argc, char **argv) {
     char err[2048];
     int argi = 1;
     if (argc >= 2 && (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--version"))) {
+        /* The engine io-engine auto picks on this kernel. */
+        char why[256];
         printf("percore server v=%s redis_version=%s bits=%d engine=%s\n", PERCORE_VERSION,
-               PERCORE_REDIS_VERSION, (int)(sizeof(long) * 8), rx_name());
+               PERCORE_REDIS_VERSION, (int)(sizeof(long) * 8),
+               ur_supported(why, sizeof(why)) ? "io_uring" : "epoll");
         return 0;
     }
     if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {

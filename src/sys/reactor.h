@@ -30,6 +30,5 @@ int rx_mod(reactor *r, int fd, unsigned mask, void *udata);
 int rx_del(reactor *r, int fd);
 /* Wait up to timeout_ms (-1 forever, 0 poll). Fills ev, returns the count. */
 int rx_wait(reactor *r, rx_event *ev, int maxev, int timeout_ms);
-const char *rx_name(void);
 
 #endif

@@ -73,7 +73,3 @@ int rx_wait(reactor *r, rx_event *ev, int maxev, int timeout_ms) {
     }
     return n;
 }
-
-const char *rx_name(void) {
-    return "epoll";
-}

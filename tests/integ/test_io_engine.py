@@ -108,6 +108,29 @@ def test_io_uring_unavailable_refused():
     assert b"io-engine io_uring is not available" in p.stdout
 
 
+def version_engine(env=None):
+    e = dict(os.environ)
+    e.update(env or {})
+    out = subprocess.run([str(percore_bin()), "--version"], stdout=subprocess.PIPE, env=e,
+                         timeout=20, check=True).stdout.decode()
+    fields = dict(f.split("=", 1) for f in out.split() if "=" in f)
+    assert fields["redis_version"] == "7.0.15"
+    return fields["engine"]
+
+
+def test_version_names_the_auto_engine(server):
+    """--version names what io-engine auto picks here, and the startup log
+    names the engine in use (with the io_uring ring's setup flags)."""
+    want = "io_uring" if uring_available(server) else "epoll"
+    assert version_engine() == want
+    assert version_engine({"PERCORE_DISABLE_IO_URING": "1"}) == "epoll"
+    s = server("--io-engine", "epoll")
+    assert "I/O engine epoll" in s.log()
+    if want == "io_uring":
+        s = server("--io-engine", "io_uring")
+        assert "I/O engine io_uring (" in s.log()
+
+
 # ------------------------------------------------------- traffic per engine
 
 
