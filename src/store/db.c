@@ -333,11 +333,16 @@ static db_entry *db_lookup(db *d, const char *key, size_t klen, db_entry ***ppre
     return db_lookup_h(d, key, klen, db_hash(d, key, klen), pprev);
 }
 
-/* Delete an entry found by a walk that did not keep its link. */
-static void db_delete_entry(db *d, db_entry *e) {
+/* Delete an entry found by a walk that did not keep its link; h is its
+ * key's hash. */
+static void db_delete_entry_h(db *d, db_entry *e, uint64_t h) {
     db_entry **link;
-    db_entry *found = db_lookup_raw(d, ent_key(e), ent_klen(e), &link);
+    db_entry *found = db_lookup_raw_h(d, ent_key(e), ent_klen(e), h, &link);
     if (found == e) db_unlink(d, link, e, 0);
+}
+
+static void db_delete_entry(db *d, db_entry *e) {
+    db_delete_entry_h(d, e, db_hash(d, ent_key(e), ent_klen(e)));
 }
 
 store *store_new(int ndb, uint64_t seed) {
@@ -760,10 +765,10 @@ int db_active_expire(db *d, int samples) {
             j = (size_t)db_rand(d) & d->expmask;
         } while (d->exp[j].e == NULL);
         db_entry *e = d->exp[j].e;
-        if (d->st->now_ms > d->exp[j].when_ms &&
-            !(d->st->key_busy &&
-              d->st->key_busy(d->st->key_busy_arg, db_hash(d, ent_key(e), ent_klen(e))))) {
-            db_delete_entry(d, e);
+        if (d->st->now_ms <= d->exp[j].when_ms) continue;
+        uint64_t h = db_hash(d, ent_key(e), ent_klen(e));
+        if (!d->st->key_busy || !d->st->key_busy(d->st->key_busy_arg, h)) {
+            db_delete_entry_h(d, e, h);
             d->st->stats.expired_keys++;
             deleted++;
         }
