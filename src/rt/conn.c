@@ -72,7 +72,7 @@
 #define CU_POLL 8u        /* multishot POLLERR poll armed */
 
 static void conn_process_input(rt_conn *c);
-static int *shard_scratch_ints(rt_shard *s, int n);
+static int *shard_scratch_keys(rt_shard *s, int n, uint64_t **hashes);
 
 static void conn_mark_flush(rt_conn *c) {
     if (c->in_flush) return;
@@ -421,11 +421,12 @@ static void conn_dispatch(rt_conn *c, int argc, rt_arg *argv) {
         break;
     }
     case RT_PLAN_ALL:
-        tx_start(c, seq, &plan, argc, argv, NULL);
+        tx_start(c, seq, &plan, argc, argv, NULL, NULL);
         return;
     case RT_PLAN_KEYS: {
         if (r->n > 1 && plan.nkeys > 0) {
-            int *shard_of = shard_scratch_ints(s, plan.nkeys);
+            uint64_t *hash_of;
+            int *shard_of = shard_scratch_keys(s, plan.nkeys, &hash_of);
             int multi = 0;
             for (int i = 0; i < plan.nkeys; i++) {
                 rt_arg *k = &argv[plan.keys[i]];
@@ -434,13 +435,14 @@ static void conn_dispatch(rt_conn *c, int argc, rt_arg *argv) {
                     hkey_idx = plan.keys[0];
                     hkey_hash = h;
                 }
+                hash_of[i] = h;
                 shard_of[i] = rt_hash_shard(r, h, r->n);
                 if (shard_of[i] != shard_of[0]) multi = 1;
             }
             target = shard_of[0];
             if (multi) {
                 if (plan.multi) {
-                    tx_start(c, seq, &plan, argc, argv, shard_of);
+                    tx_start(c, seq, &plan, argc, argv, shard_of, hash_of);
                     return;
                 }
                 /* A command set bug: running it on one shard would touch
@@ -493,12 +495,16 @@ static int conn_must_block(rt_conn *c) {
 
 /* Scratch ints of the shard (the owner shard of each key of the request
  * being dispatched); valid until the next dispatch. */
-static int *shard_scratch_ints(rt_shard *s, int n) {
+/* Room for the shard (returned) and hash (*hashes) of n keys. */
+static int *shard_scratch_keys(rt_shard *s, int n, uint64_t **hashes) {
     if (n > s->ints_cap) {
         s->ints_cap = n < 64 ? 64 : n;
         free(s->ints_buf);
+        free(s->hash_buf);
         s->ints_buf = malloc(sizeof(int) * (size_t)s->ints_cap);
+        s->hash_buf = malloc(sizeof(uint64_t) * (size_t)s->ints_cap);
     }
+    *hashes = s->hash_buf;
     return s->ints_buf;
 }
 

@@ -505,6 +505,7 @@ void rt_free(rt *r) {
         free(s->keybuf);
         free(s->argv_buf);
         free(s->ints_buf);
+        free(s->hash_buf);
     }
     free(r->shards);
     free(r);

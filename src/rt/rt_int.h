@@ -221,8 +221,9 @@ struct rt_shard {
     rt_conn *flush_list;
     int *keybuf;
     int keybuf_cap;
-    rt_arg *argv_buf; /* argv of the request being dispatched */
-    int *ints_buf;    /* owner shard of each key of that request */
+    rt_arg *argv_buf;   /* argv of the request being dispatched */
+    int *ints_buf;      /* owner shard of each key of that request */
+    uint64_t *hash_buf; /* ... and each key's rt_key_hash */
     int ints_cap;
     int argv_cap;
     /* Free MSG_EXEC messages of RT_MSG_POOL_ROOM argument bytes, with their
@@ -294,7 +295,7 @@ void exec_run(rt_shard *s, rt_msg *m);
 
 /* tx.c */
 void tx_start(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt_arg *argv,
-              int *shard_of_key);
+              const int *shard_of_key, const uint64_t *hash_of_key);
 void tx_on_msg(rt_shard *s, rt_msg *m);
 void tx_release_held(rt_shard *s);
 

@@ -153,7 +153,8 @@ void klock_free(rt_shard *s) {
     memset(&s->klocks, 0, sizeof(s->klocks));
 }
 
-/* The hashes of part `part`'s keys (computed on its shard, once per lock). */
+/* The hashes of part `part`'s keys: those routing computed (tx_start), or,
+ * for a LOCK after an UNLOCK took them away, computed again on its shard. */
 static part_lock *part_hashes(rt_shard *s, rt_tx *tx, int part) {
     part_lock *pl = &tx->priv->locks[part];
     if (!pl->h) {
@@ -191,7 +192,7 @@ int tx_may_run(rt_shard *s, rt_msg *m) {
 }
 
 void tx_start(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt_arg *argv,
-              int *shard_of_key) {
+              const int *shard_of_key, const uint64_t *hash_of_key) {
     rt_shard *s = c->shard;
     rt *r = s->r;
     rt_tx *tx = calloc(1, sizeof(rt_tx));
@@ -241,6 +242,13 @@ void tx_start(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt_arg *a
     if (shard_of_key) {
         pv->keylock = 1;
         pv->locks = calloc((size_t)ns, sizeof(part_lock));
+        for (int i = 0; i < ns; i++) {
+            part_lock *pl = &pv->locks[i];
+            pl->h = malloc(sizeof(uint64_t) * (size_t)plan->nkeys);
+            if (!pl->h) abort();
+            for (int k = 0; k < plan->nkeys; k++)
+                if (shard_of_key[k] == tx->part[i].shard) pl->h[pl->n++] = hash_of_key[k];
+        }
     }
     c->inflight++;
     c->tx_pending++;
