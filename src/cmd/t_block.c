@@ -469,11 +469,23 @@ void block_after_write(rt_ctx *c, uint64_t dirty_before) {
         return;
     }
     int argc = c->tx ? c->tx->argc : c->argc;
-    const rt_arg *argv = c->tx ? c->tx->argv : c->argv;
-    for (int i = 1; i < argc; i++) {
-        dict_entry *e = dict_find(b->keys, argv[i].p, argv[i].len);
-        if (e) kick_key(c->shard, ss, argv[i].p, argv[i].len, e->v.p);
+    rt_arg *argv = c->tx ? c->tx->argv : c->argv;
+    if (!cmd) return;
+    /* The command's key positions: a value or an option that happens to
+     * name a waited key is no key (and is not worth a lookup). */
+    int stack[16];
+    int *keys = argc <= 16 ? stack : malloc(sizeof(int) * (size_t)argc);
+    if (!keys) abort();
+    rbuf err;
+    rb_init(&err, 2);
+    int n = cmd_key_positions(cmd, argc, argv, keys, &err);
+    rb_free(&err);
+    for (int i = 0; i < n; i++) {
+        const rt_arg *k = &argv[keys[i]];
+        dict_entry *e = dict_find(b->keys, k->p, k->len);
+        if (e) kick_key(c->shard, ss, k->p, k->len, e->v.p);
     }
+    if (keys != stack) free(keys);
 }
 
 /* ---------------------------------------------------------------------- */
