@@ -339,7 +339,7 @@ static void hrand_subset(unsigned char *sel, size_t size, size_t count, uint64_t
         want = size - count;
     }
     for (size_t got = 0; got < want;) {
-        size_t i = (size_t)(hash_rand_next(rng) % size);
+        size_t i = (size_t)(util_rand_next(rng) % size);
         if (sel[i] != mark) {
             sel[i] = mark;
             got++;

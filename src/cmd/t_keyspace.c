@@ -80,14 +80,11 @@ static int ks_part_of(const rt_tx *tx, int idx) {
     return -1;
 }
 
-/* A per-thread xorshift generator (RANDOMKEY's choice of shard). */
+/* A per-thread generator (RANDOMKEY's choice of shard). */
 static uint64_t ks_rand(void) {
     static __thread uint64_t s;
     if (s == 0) s = (uint64_t)util_ustime() * 2654435761ULL | 1;
-    s ^= s << 13;
-    s ^= s >> 7;
-    s ^= s << 17;
-    return s;
+    return util_rand_next(&s);
 }
 
 /* Whether the maxmemory-policy of this shard's configuration is an LFU

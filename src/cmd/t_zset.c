@@ -922,15 +922,6 @@ static void cmd_zmpop_multi(rt_tx *tx) {
 /* ---------------------------------------------------------------------- */
 /* ZRANDMEMBER. */
 
-static uint64_t zs_rng_next(uint64_t *s) {
-    uint64_t x = *s;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    *s = x;
-    return x;
-}
-
 static __thread uint64_t zrand_state;
 
 static uint64_t *zrand_rng(void) {
@@ -978,7 +969,7 @@ static void zrandmember_count(rt_ctx *c, long long l, int withscores) {
         idx[i] = i;
     reply_pairs_header(r, (long)count, withscores);
     for (size_t i = 0; i < count; i++) {
-        size_t j = i + (size_t)(zs_rng_next(rng) % (size - i));
+        size_t j = i + (size_t)(util_rand_next(rng) % (size - i));
         size_t t = idx[i];
         idx[i] = idx[j];
         idx[j] = t;

@@ -1,10 +1,10 @@
 /* util.c -- number parsing and formatting with Redis 7.0's exact rules, glob
- * matching, hashing and clocks.
+ * matching, hashing, clocks and the shared pseudo-random step.
  *
  * Pure functions, called from any thread (shard threads mostly). Nothing here
- * keeps state. The double parsers need a NUL-terminated copy of their input
- * for strtod/strtold: short inputs are copied to the stack, and only inputs
- * longer than UTIL_PARSE_STACK bytes fall back to a heap buffer.
+ * keeps state of its own (the random step advances the caller's). The double parsers need a
+ * NUL-terminated copy of their input for strtod/strtold: short inputs are copied to the stack, and
+ * only inputs longer than UTIL_PARSE_STACK bytes fall back to a heap buffer.
  */
 #include "util.h"
 
@@ -301,4 +301,16 @@ int64_t util_monotonic_us(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+uint64_t util_rand_next(uint64_t *state) {
+    uint64_t x = *state ? *state : 0x9E3779B97F4A7C15ULL;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    *state = x;
+    /* The raw state's low bits of consecutive steps are correlated: multiply
+     * to mix, then rotate so the best-mixed high half comes out low. */
+    x *= 0x2545F4914F6CDD1DULL;
+    return x >> 32 | x << 32;
 }

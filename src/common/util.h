@@ -1,5 +1,6 @@
 /* util.h -- small pure helpers shared by every layer: number parsing and
- * formatting with Redis's exact rules, glob matching, hashing, clocks.
+ * formatting with Redis's exact rules, glob matching, hashing, clocks and a
+ * small pseudo-random generator.
  *
  * Every function here is thread-safe and allocation-free unless stated.
  */
@@ -42,6 +43,12 @@ int util_globmatch(const char *pat, size_t plen, const char *str, size_t slen, i
 
 /* Seeded 64-bit hash of a byte string (xxh3 from libxxhash). */
 uint64_t util_hash(const void *p, size_t len, uint64_t seed);
+
+/* One step of the shared pseudo-random generator: xorshift64 on *state (a
+ * zero state is replaced by a fixed odd constant), output scrambled by a
+ * multiply and a 32-bit rotation so that the low bits are as good as the
+ * high ones (xorshift64*). Not for anything that must be unguessable. */
+uint64_t util_rand_next(uint64_t *state);
 
 /* Wall-clock milliseconds / microseconds since the epoch. */
 int64_t util_mstime(void);

@@ -178,19 +178,6 @@ void dict_shrink(dict *d) {
     if (n < d->size) rehash(d, n);
 }
 
-/* Advance the caller's xorshift64 state and return a scrambled output
- * (xorshift64*, rotated so the best-mixed high bits come out low): the raw
- * state's low bits of consecutive steps are correlated. */
-static uint64_t rand_next(uint64_t *s) {
-    uint64_t x = *s ? *s : 0x9E3779B97F4A7C15ull;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    *s = x;
-    x *= 0x2545F4914F6CDD1Dull;
-    return x >> 32 | x << 32;
-}
-
 /* Rejection sampling: a random bucket and a random slot below RANDOM_SLOTS;
  * a miss (empty slot) draws again. Every element of a chain of at most
  * RANDOM_SLOTS entries is equally likely, whatever its chain's length
@@ -202,12 +189,12 @@ static uint64_t rand_next(uint64_t *s) {
 dict_entry *dict_random(const dict *d, uint64_t *rng) {
     if (d->used == 0) return NULL;
     for (;;) {
-        dict_entry *e = d->table[rand_next(rng) & (d->size - 1)];
+        dict_entry *e = d->table[util_rand_next(rng) & (d->size - 1)];
         if (e == NULL) continue;
         size_t len = 0;
         for (dict_entry *x = e; x; x = x->next)
             len++;
-        size_t j = rand_next(rng) % (len > RANDOM_SLOTS ? len : RANDOM_SLOTS);
+        size_t j = util_rand_next(rng) % (len > RANDOM_SLOTS ? len : RANDOM_SLOTS);
         if (j >= len) continue;
         while (j-- > 0)
             e = e->next;

@@ -49,8 +49,7 @@ static void random_bytes(void *buf, size_t n) {
         /* Fall back to time and pid; the seed only needs to be unpredictable enough. */
         uint64_t x = (uint64_t)util_ustime() ^ ((uint64_t)getpid() << 32);
         for (size_t i = 0; i < n; i++) {
-            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-            ((unsigned char *)buf)[i] = (unsigned char)x;
+            ((unsigned char *)buf)[i] = (unsigned char)util_rand_next(&x);
         }
     }
     if (fd >= 0) close(fd);

@@ -113,15 +113,6 @@ static void *db_xcalloc(size_t n, size_t sz) {
     return p;
 }
 
-static uint64_t db_rand(db *d) {
-    uint64_t x = d->rng;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    d->rng = x;
-    return x * 0x2545F4914F6CDD1DULL;
-}
-
 static uint64_t db_hash(const db *d, const char *key, size_t klen) {
     const store *st = d->st;
     if (key == st->hint_key && klen == st->hint_klen) return st->hint_hash;
@@ -406,8 +397,7 @@ unsigned store_lfu_freq(const store *s, const obj *o) {
  * increments it. */
 static unsigned lfu_log_incr(store *s, unsigned counter) {
     if (counter == 255) return 255;
-    s->rng ^= s->rng << 13, s->rng ^= s->rng >> 7, s->rng ^= s->rng << 17;
-    double r = (double)(s->rng >> 11) / (double)(1ULL << 53);
+    double r = (double)(util_rand_next(&s->rng) >> 11) / (double)(1ULL << 53);
     double base = counter > LFU_INIT_VAL ? counter - LFU_INIT_VAL : 0;
     if (r < 1.0 / (base * s->lfu_log_factor + 1)) counter++;
     return counter;
@@ -734,13 +724,13 @@ int db_random_key(db *d, const char **key, size_t *klen) {
     while (d->count > 0) {
         db_entry *head;
         do {
-            head = d->buckets[db_rand(d) & d->mask];
+            head = d->buckets[util_rand_next(&d->rng) & d->mask];
         } while (head == NULL);
         size_t len = 0;
         for (db_entry *e = head; e; e = e->next)
             len++;
         db_entry *e = head;
-        for (size_t k = db_rand(d) % len; k > 0; k--)
+        for (size_t k = util_rand_next(&d->rng) % len; k > 0; k--)
             e = e->next;
         if (db_entry_expired(d, e)) {
             db_delete_entry(d, e);
@@ -762,7 +752,7 @@ int db_active_expire(db *d, int samples) {
     for (int i = 0; i < samples && d->nexp > 0; i++) {
         size_t j;
         do {
-            j = (size_t)db_rand(d) & d->expmask;
+            j = (size_t)util_rand_next(&d->rng) & d->expmask;
         } while (d->exp[j].e == NULL);
         db_entry *e = d->exp[j].e;
         if (d->st->now_ms <= d->exp[j].when_ms) continue;

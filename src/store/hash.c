@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/util.h"
+
 /* Redis refuses to grow a listpack past 1 GiB (lpSafeToAdd). */
 #define HASH_LP_SAFETY_SIZE (1ULL << 30)
 
@@ -230,15 +232,6 @@ uint64_t hash_scan(const obj *o, uint64_t cursor, hash_scan_fn fn, void *priv) {
     return dict_scan(o->v.ptr, cursor, hash_scan_entry, &sc);
 }
 
-uint64_t hash_rand_next(uint64_t *s) {
-    uint64_t x = *s ? *s : 0x9E3779B97F4A7C15ULL;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    *s = x;
-    return x;
-}
-
 void hash_sampler_init(hash_sampler *s, const obj *o) {
     s->o = o;
     s->pos = NULL;
@@ -260,7 +253,7 @@ void hash_sampler_pick(hash_sampler *s, uint64_t *rng, const char **f, size_t *f
                        size_t *vlen) {
     if (s->o->enc == OBJ_ENC_LISTPACK) {
         const lp *l = s->o->v.ptr;
-        lp_pos p = s->pos[hash_rand_next(rng) % s->n];
+        lp_pos p = s->pos[util_rand_next(rng) % s->n];
         lp_get(l, p, &s->fe);
         lp_get(l, lp_next(l, p), &s->ve);
         *f = s->fe.s, *flen = s->fe.len;

@@ -91,11 +91,8 @@ typedef struct hash_sampler {
 void hash_sampler_init(hash_sampler *s, const obj *o);
 void hash_sampler_free(hash_sampler *s);
 /* A random pair; views borrowed until the next pick. *rng is the caller's
- * xorshift64 state (nonzero). */
+ * util_rand_next state. */
 void hash_sampler_pick(hash_sampler *s, uint64_t *rng, const char **f, size_t *flen, const char **v,
                        size_t *vlen);
-/* Step the xorshift64 state *s (0 counts as a fixed nonzero seed) and
- * return the new state: the sampler's generator, also HRANDFIELD's. */
-uint64_t hash_rand_next(uint64_t *s);
 
 #endif

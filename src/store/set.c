@@ -137,13 +137,8 @@ int set_iter_next(set_iter *it, set_member *m) {
 
 void set_random(const obj *o, uint64_t *rng, set_member *m) {
     if (o->enc == OBJ_ENC_INTSET) {
-        uint64_t x = *rng;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        *rng = x;
         const intset *is = set_is(o);
-        member_int(m, intset_get(is, (uint32_t)(x % intset_len(is))));
+        member_int(m, intset_get(is, (uint32_t)(util_rand_next(rng) % intset_len(is))));
         return;
     }
     member_entry(m, dict_random(set_dict(o), rng));

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/util.h"
 #include "../ds/dict.h"
 #include "../ds/lp.h"
 
@@ -134,10 +135,7 @@ static int zsl_random_level(void) {
     if (zsl_rng == 0) zsl_rng = (uint64_t)(uintptr_t)&zsl_rng ^ 0x9e3779b97f4a7c15ULL;
     int lvl = 1;
     for (;;) {
-        zsl_rng ^= zsl_rng << 13;
-        zsl_rng ^= zsl_rng >> 7;
-        zsl_rng ^= zsl_rng << 17;
-        if ((zsl_rng & 3) != 0 || lvl >= ZSL_MAXLEVEL) break;
+        if ((util_rand_next(&zsl_rng) & 3) != 0 || lvl >= ZSL_MAXLEVEL) break;
         lvl++;
     }
     return lvl;
@@ -831,12 +829,7 @@ void zset_random(const obj *o, uint64_t *rng, char *buf, const char **m, size_t 
                  double *score) {
     if (o->enc == OBJ_ENC_LISTPACK) {
         const lp *l = o->v.ptr;
-        uint64_t x = *rng;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        *rng = x;
-        size_t idx = (size_t)(x % zset_len(o));
+        size_t idx = (size_t)(util_rand_next(rng) % zset_len(o));
         lp_pos p = lp_seek(l, (long)(2 * idx));
         lp_entry e;
         lp_get(l, p, &e);

@@ -407,7 +407,30 @@ static void test_hash_and_clocks(void) {
     CHECK(m2 >= m1);
 }
 
+/* The shared generator: a zero state still yields numbers, equal states
+ * give equal sequences, and the low bits (used as `% n` and `& 3` by the
+ * callers) are spread evenly. */
+static void test_rand(void) {
+    uint64_t a = 0, b = 0;
+    uint64_t x = util_rand_next(&a);
+    CHECK(a != 0 && x == util_rand_next(&b) && a == b);
+    uint64_t s = 42;
+    int low[4] = {0};
+    uint64_t prev = 0;
+    int repeats = 0;
+    for (int i = 0; i < 40000; i++) {
+        uint64_t v = util_rand_next(&s);
+        low[v & 3]++;
+        repeats += v == prev;
+        prev = v;
+    }
+    CHECK(repeats == 0);
+    for (int k = 0; k < 4; k++)
+        CHECK(low[k] > 9400 && low[k] < 10600);
+}
+
 int main(void) {
+    test_rand();
     test_str2ll();
     test_str2d_and_format();
     test_str2ld_and_format();
