@@ -20,7 +20,8 @@
  * runs on this shard and is the next one due, its handler writes straight
  * into the output buffer (no copy). While requests of a pipelined batch
  * are still out on other shards, the replies already in order are held back
- * for one turn so that the batch goes out in one send (conn_hold_output).
+ * until the next of those replies comes in, so that the batch goes out in
+ * one send (conn_hold_output).
  *
  * The io_uring engine (shard->ur) keeps every rule above; only the I/O
  * differs:
@@ -814,14 +815,19 @@ void conn_on_completion(rt_conn *c, const ur_event *e) {
 /* Replies of a pipelined batch whose keys live on several shards come back
  * in pieces: the local ones at once, the others a turn later. Writing each
  * piece costs a send here and a read in the client, which then waits for
- * the rest anyway. So while requests of c are out on other shards (and none
- * of them waits: a blocking command), the output is held back for one turn
- * at most: the next flush writes whatever is ready, held or not. Returns 1
- * when held now. */
+ * the rest anyway. So while plain requests of c are out on other shards,
+ * its output is held back until the next of their replies comes in
+ * (conn_deliver puts c on the flush list again), then written whatever is
+ * ready. Never held: output that something waiting behind it could delay
+ * without bound (a multi-shard transaction, a blocking command), a
+ * connection that stopped parsing (its reactor interest must change now),
+ * one that is closing, or enough output to fill a send. Returns 1 when held
+ * now. */
 #define CONN_HOLD_MAX (64 * 1024)
 static int conn_hold_output(rt_conn *c) {
-    if (c->held || c->inflight == 0 || c->waiting || c->close_after ||
-        conn_pending_out(c) >= CONN_HOLD_MAX) {
+    size_t pend = conn_pending_out(c);
+    if (c->held || pend == 0 || pend >= CONN_HOLD_MAX || c->inflight == 0 || c->tx_pending ||
+        c->waiting || c->blocked || c->close_after) {
         c->held = 0;
         return 0;
     }

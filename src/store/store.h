@@ -225,9 +225,11 @@ obj *db_find_exp(db *d, const char *key, size_t klen, int64_t *expire_ms);
 int db_set(db *d, const char *key, size_t klen, obj *val, int keep_ttl);
 /* As db_set(d, key, klen, obj_new_string_enc(p, len), keep_ttl), without
  * the separate allocations: a new key's INT or EMBSTR value is stored in the
- * key's own allocation, and an EMBSTR value at least as long as the new one
- * is overwritten in place. db_find's pointer contract holds as for db_set;
- * db_take hands out a standalone value. Returns 1 if the key was new. */
+ * key's own allocation, and a value stored there is rewritten in place when
+ * the new one fits the room the first one had. db_find's pointer contract
+ * holds as for db_set; db_take hands out a standalone value. p must not
+ * point into the key's current value (it may be freed before the copy).
+ * Returns 1 if the key was new. */
 int db_set_str(db *d, const char *key, size_t klen, const char *p, size_t len, int keep_ttl);
 /* As db_set_str with the decimal digits of v: an INT value. */
 int db_set_int(db *d, const char *key, size_t klen, long long v, int keep_ttl);

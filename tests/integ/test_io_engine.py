@@ -385,3 +385,59 @@ def test_half_close_with_blocking_command(engine_server):
     with RespConn(HOST, port) as c:
         assert c.call("RPUSH", "hcbkey", "a") == b":1\r\n"
         assert c.call("LLEN", "hcbkey") == b":1\r\n"
+
+
+def _server_cpu(s):
+    """CPU seconds the server process has used."""
+    f = open("/proc/%d/stat" % s.sp.proc.pid).read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_replies_before_a_blocking_command_are_written(engine_server):
+    """A reply that precedes a blocking command in one write goes out at
+    once, whichever shard the awaited key lives on (the blocking command
+    never holds earlier output back)."""
+    port = engine_server.port
+    for i in range(12):
+        with socket.create_connection((HOST, port)) as s:
+            s.settimeout(5)
+            s.sendall(b"PING\r\nBLPOP holdlist%d 0\r\n" % i)
+            assert s.recv(100) == b"+PONG\r\n", i
+
+
+def test_no_busy_loop_while_blocked_with_input_waiting(engine_server):
+    """Clients blocked in BLPOP with more requests queued behind it, and more
+    arriving: the server sleeps (the level-triggered epoll must not keep
+    reporting input it will not read)."""
+    port = engine_server.port
+    socks = []
+    try:
+        for i in range(8):
+            s = socket.create_connection((HOST, port))
+            s.settimeout(5)
+            s.sendall(b"PING\r\nBLPOP spinlist%d 0\r\nPING\r\n" % i)
+            assert s.recv(100) == b"+PONG\r\n"
+            socks.append(s)
+        _wait_blocked(port, 8)
+        for s in socks:
+            s.sendall(b"PING\r\n")
+        time.sleep(0.2)
+        c0 = _server_cpu(engine_server)
+        time.sleep(1.5)
+        used = _server_cpu(engine_server) - c0
+        assert used < 0.5, f"server used {used:.2f} s of CPU in 1.5 s while idle"
+        with RespConn(HOST, port) as c:
+            for i in range(8):
+                assert c.call("RPUSH", "spinlist%d" % i, "v") == b":1\r\n"
+        for i, s in enumerate(socks):
+            want = b"*2\r\n$%d\r\nspinlist%d\r\n$1\r\nv\r\n+PONG\r\n+PONG\r\n" % (
+                len("spinlist%d" % i), i)
+            got = b""
+            while len(got) < len(want):
+                chunk = s.recv(1000)
+                assert chunk, got
+                got += chunk
+            assert got == want
+    finally:
+        for s in socks:
+            s.close()
