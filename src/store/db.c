@@ -497,6 +497,19 @@ int db_set(db *d, const char *key, size_t klen, obj *val, int keep_ttl) {
     return 1;
 }
 
+/* Write an INT (is_int) or EMBSTR value into an inline entry's value, which
+ * has the room for it and owns nothing. */
+static void ent_put_str(obj *o, int is_int, long long iv, const char *p, size_t len) {
+    if (is_int) {
+        o->enc = OBJ_ENC_INT;
+        o->v.i = iv;
+    } else {
+        o->enc = OBJ_ENC_EMBSTR;
+        o->slen = (uint8_t)len;
+        if (len) memcpy(obj_sbytes(o), p, len);
+    }
+}
+
 /* A string value (INT when is_int) for db_set_str/db_set_int: stored inside
  * a new key's entry when the key is short and the value INT or EMBSTR. */
 static int db_set_strval(db *d, const char *key, size_t klen, int is_int, long long iv,
@@ -510,14 +523,7 @@ static int db_set_strval(db *d, const char *key, size_t klen, int is_int, long l
         if (ent_inline(e) && (is_int || len <= e->u.p.room)) {
             /* Fits in the entry: rewrite the value in place. */
             obj_free_contents(o);
-            if (is_int) {
-                o->enc = OBJ_ENC_INT;
-                o->v.i = iv;
-            } else {
-                o->enc = OBJ_ENC_EMBSTR;
-                o->slen = (uint8_t)len;
-                memcpy(obj_sbytes(o), p, len);
-            }
+            ent_put_str(o, is_int, iv, p, len);
         } else {
             o = is_int ? obj_new_int(iv) : obj_new_string(p, len);
             db_entry_put(e, o);
@@ -532,14 +538,7 @@ static int db_set_strval(db *d, const char *key, size_t klen, int is_int, long l
         o->type = OBJ_STRING;
         o->flags = ENT_INLINE;
         o->ext = (uint8_t)klen;
-        if (is_int) {
-            o->enc = OBJ_ENC_INT;
-            o->v.i = iv;
-        } else {
-            o->enc = OBJ_ENC_EMBSTR;
-            o->slen = (uint8_t)len;
-            if (len) memcpy(obj_sbytes(o), p, len);
-        }
+        ent_put_str(o, is_int, iv, p, len);
     }
     o->lru = store_access_init(d->st);
     if (isnew) db_grow(d);
