@@ -403,6 +403,8 @@ def test_replies_before_a_blocking_command_are_written(engine_server):
             s.settimeout(5)
             s.sendall(b"PING\r\nBLPOP holdlist%d 0\r\n" % i)
             assert s.recv(100) == b"+PONG\r\n", i
+    # The clients hung up while blocked: each is dropped, as Redis does.
+    _wait_blocked(port, 0)
 
 
 def test_no_busy_loop_while_blocked_with_input_waiting(engine_server):
