@@ -334,3 +334,25 @@ def wait_ping(host, port, timeout=10.0, alive=None):
             pass
         time.sleep(0.05)
     return False
+
+
+def info_field(host, port, name, section="clients"):
+    """The value (str) of field `name` in INFO `section`."""
+    with RespConn(host, port, timeout=10.0) as c:
+        info = c.call("INFO", section).decode()
+    for line in info.split("\r\n"):
+        if line.startswith(name + ":"):
+            return line.split(":", 1)[1]
+    raise AssertionError("no %s in INFO %s" % (name, section))
+
+
+def wait_info(host, port, name, want, timeout=10.0, section="clients"):
+    """Poll INFO until field `name` reads str(want); fail after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        now = info_field(host, port, name, section)
+        if now == str(want):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError("%s never reached %s (now %s)" % (name, want, now))
+        time.sleep(0.01)

@@ -7,7 +7,7 @@ on keys of both."""
 import threading
 import time
 
-from respclient import RespConn
+from respclient import RespConn, info_field, wait_info
 
 HOST = "127.0.0.1"
 
@@ -17,21 +17,11 @@ def conn(port):
 
 
 def blocked_clients(port):
-    with conn(port) as c:
-        info = c.call("INFO", "clients").decode()
-    for line in info.split("\r\n"):
-        if line.startswith("blocked_clients:"):
-            return int(line.split(":")[1])
-    raise AssertionError(info)
+    return int(info_field(HOST, port, "blocked_clients"))
 
 
 def wait_blocked(port, n, timeout=5.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        if blocked_clients(port) == n:
-            return
-        time.sleep(0.01)
-    raise AssertionError("blocked_clients never reached %d (now %d)" % (n, blocked_clients(port)))
+    wait_info(HOST, port, "blocked_clients", n, timeout)
 
 
 def on_both(diff, scenario):

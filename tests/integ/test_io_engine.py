@@ -24,16 +24,11 @@ import time
 import pytest
 
 from conftest import HOST, percore_bin
-from respclient import RespConn, encode, recv_to_eof
+from respclient import RespConn, encode, info_field, recv_to_eof, wait_info
 
 
 def info_engine(port):
-    with RespConn(HOST, port) as c:
-        info = c.call("INFO", "server").decode()
-    for line in info.split("\r\n"):
-        if line.startswith("multiplexing_api:"):
-            return line.split(":", 1)[1]
-    raise AssertionError("no multiplexing_api in INFO")
+    return info_field(HOST, port, "multiplexing_api", "server")
 
 
 def config_engine(port):
@@ -229,14 +224,7 @@ def test_thousand_connections(engine_server):
         for s in socks:
             s.close()
     # All of them are gone again.
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        with RespConn(HOST, port) as c:
-            if b"connected_clients:1\r\n" in c.call("INFO", "clients"):
-                break
-        time.sleep(0.05)
-    else:
-        raise AssertionError("connections not released")
+    wait_info(HOST, port, "connected_clients", 1)
 
 
 def test_concurrent_pipelines(engine_server):
@@ -270,19 +258,8 @@ def test_concurrent_pipelines(engine_server):
     assert total == 8 * 3000
 
 
-def _blocked_clients(port):
-    with RespConn(HOST, port) as c:
-        info = c.call("INFO", "clients").decode()
-    return int(info.split("blocked_clients:")[1].split("\r\n")[0])
-
-
 def _wait_blocked(port, n, timeout=10):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if _blocked_clients(port) == n:
-            return
-        time.sleep(0.02)
-    raise AssertionError("blocked_clients never reached %d" % n)
+    wait_info(HOST, port, "blocked_clients", n, timeout)
 
 
 def _reset_blocked(s, port, key, never_ran):
@@ -356,14 +333,7 @@ def test_half_close_after_pipeline(engine_server):
             got = recv_to_eof(s)  # until the server closes its side
             s.close()
             assert bytes(got) == want, (n, trial, len(got), len(want))
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        with RespConn(HOST, port) as c:
-            if b"connected_clients:1\r\n" in c.call("INFO", "clients"):
-                break
-        time.sleep(0.05)
-    else:
-        raise AssertionError("half-closed connections not released")
+    wait_info(HOST, port, "connected_clients", 1)  # the half-closed ones are released
 
 
 def test_half_close_with_blocking_command(engine_server):

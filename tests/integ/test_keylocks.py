@@ -36,6 +36,14 @@ def _hammer(stop, errors, fns, seconds=2.0):
     assert errors == []
 
 
+def _rounds(stop, items):
+    """(round number from 1, item): the items in turn until stop is set."""
+    i = 0
+    while not stop.is_set():
+        yield i + 1, items[i % len(items)]
+        i += 1
+
+
 def _loop(errors, stop, fn):
     def run():
         try:
@@ -52,14 +60,10 @@ def test_mset_seen_whole_by_single_key_reads(server):
     bad, errors = [], []
 
     def writer(idx):
-        c = RespConn(HOST, s.port)
-        mine = PAIRS[idx::3]  # one writer per pair: its values only grow
-        i = 0
-        while not stop.is_set():
-            a, b = mine[i % len(mine)]
-            i += 1
-            assert c.call("MSET", a, str(i), b, str(i)) == b"+OK\r\n"
-        c.close()
+        with RespConn(HOST, s.port) as c:
+            # One writer per pair: its values only grow.
+            for i, (a, b) in _rounds(stop, PAIRS[idx::3]):
+                assert c.call("MSET", a, str(i), b, str(i)) == b"+OK\r\n"
 
     def reader():
         c = RespConn(HOST, s.port)
@@ -85,22 +89,14 @@ def test_del_races_mset_of_the_same_pair(server):
     counts, errors = [], []
 
     def setter():
-        c = RespConn(HOST, s.port)
-        i = 0
-        while not stop.is_set():
-            a, b = PAIRS[i % len(PAIRS)]
-            i += 1
-            assert c.call("MSET", a, "1", b, "1") == b"+OK\r\n"
-        c.close()
+        with RespConn(HOST, s.port) as c:
+            for _, (a, b) in _rounds(stop, PAIRS):
+                assert c.call("MSET", a, "1", b, "1") == b"+OK\r\n"
 
     def deleter():
-        c = RespConn(HOST, s.port)
-        i = 0
-        while not stop.is_set():
-            a, b = PAIRS[i % len(PAIRS)]
-            i += 1
-            counts.append(c.call_parsed("DEL", a, b))
-        c.close()
+        with RespConn(HOST, s.port) as c:
+            for _, (a, b) in _rounds(stop, PAIRS):
+                counts.append(c.call_parsed("DEL", a, b))
 
     _hammer(stop, errors, [setter, deleter])
     assert counts and set(counts) <= {0, 2}, sorted(set(counts))
@@ -113,15 +109,10 @@ def test_whole_shard_command_waits_for_held_keys(server):
     sizes, errors = [], []
 
     def churn(idx):
-        c = RespConn(HOST, s.port)
-        mine = PAIRS[idx::4]
-        i = 0
-        while not stop.is_set():
-            a, b = mine[i % len(mine)]
-            i += 1
-            assert c.call("MSET", a, "x", b, "y") == b"+OK\r\n"
-            assert c.call_parsed("DEL", a, b) == 2
-        c.close()
+        with RespConn(HOST, s.port) as c:
+            for _, (a, b) in _rounds(stop, PAIRS[idx::4]):
+                assert c.call("MSET", a, "x", b, "y") == b"+OK\r\n"
+                assert c.call_parsed("DEL", a, b) == 2
 
     def counter():
         c = RespConn(HOST, s.port)
@@ -176,15 +167,12 @@ def test_pipelined_single_key_commands_keep_their_order(server):
     errors = []
 
     def mset_noise():
-        c = RespConn(HOST, s.port)
-        i = 0
-        while not stop.is_set():
-            args = []
-            for a, b in PAIRS[i % 4::4]:
-                args += [a, str(i), b, str(i)]
-            i += 1
-            assert c.call("MSET", *args) == b"+OK\r\n"
-        c.close()
+        with RespConn(HOST, s.port) as c:
+            for i, first in _rounds(stop, range(4)):
+                args = []
+                for a, b in PAIRS[first::4]:
+                    args += [a, str(i), b, str(i)]
+                assert c.call("MSET", *args) == b"+OK\r\n"
 
     def counters(idx):
         c = RespConn(HOST, s.port)
