@@ -14,7 +14,7 @@ if [ -d "$dir" ]; then
     for t in "$dir"/test_*; do
         [ -f "$t" ] && [ -x "$t" ] || continue
         echo "== $t"
-        out=$("$t" 2>&1)
+        out=$(timeout -k 10 900 "$t" 2>&1) # a hung binary fails, not the run
         rc=$?
         printf '%s\n' "$out"
         line=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1)

@@ -390,6 +390,15 @@ class _Private:
     def log(self):
         return self.sp.log_text()
 
+    @property
+    def pid(self):
+        return self.sp.proc.pid
+
+    def cpu_seconds(self):
+        """CPU time (user + system, all threads) the server has used."""
+        f = open("/proc/%d/stat" % self.pid).read().rsplit(")", 1)[1].split()
+        return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
 
 @pytest.fixture
 def server(tmp_path):

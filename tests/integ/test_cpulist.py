@@ -15,10 +15,6 @@ from conftest import HOST
 from respclient import RespConn
 
 
-def pid_of(server):
-    return server.sp.proc.pid
-
-
 def thread_cpus(pid):
     """{tid: frozenset of allowed CPUs} for every thread of pid."""
     out = {}
@@ -37,7 +33,7 @@ def test_default_is_unbound(server):
     s = server("--threads", "2")
     served(s)
     mine = frozenset(os.sched_getaffinity(0))
-    cpus = thread_cpus(pid_of(s))
+    cpus = thread_cpus(s.pid)
     assert len(cpus) >= 2
     assert all(c == mine for c in cpus.values()), cpus
     with RespConn(HOST, s.port) as c:
@@ -49,7 +45,7 @@ def test_all_shards_on_one_cpu(server):
     cpu = min(os.sched_getaffinity(0))
     s = server("--threads", "3", "--server_cpulist", str(cpu))
     served(s)
-    bound = [t for t, c in thread_cpus(pid_of(s)).items() if c == frozenset([cpu])]
+    bound = [t for t, c in thread_cpus(s.pid).items() if c == frozenset([cpu])]
     assert len(bound) >= 3  # every shard thread
     with RespConn(HOST, s.port) as c:
         v = str(cpu).encode()
@@ -66,10 +62,11 @@ def test_one_cpu_per_shard(server):
     a, b = mine[0], mine[1]
     s = server("--threads", "4", "--server_cpulist", "%d,%d" % (a, b))
     served(s)
-    cpus = list(thread_cpus(pid_of(s)).values())
-    # Shards 0 and 2 on the first CPU listed, 1 and 3 on the second.
-    assert cpus.count(frozenset([a])) >= 2
-    assert cpus.count(frozenset([b])) >= 2
+    cpus = list(thread_cpus(s.pid).values())
+    # Shards 0 and 2 on the first CPU listed, 1 and 3 on the second; any
+    # other thread is not bound.
+    assert cpus.count(frozenset([a])) == 2
+    assert cpus.count(frozenset([b])) == 2
 
 
 def test_range_with_step(server):
@@ -80,7 +77,7 @@ def test_range_with_step(server):
     # a-(a+1):1 lists both; a-(a+1):2 lists only a.
     s = server("--threads", "2", "--server_cpulist", "%d-%d:2" % (a, a + 1))
     served(s)
-    cpus = list(thread_cpus(pid_of(s)).values())
+    cpus = list(thread_cpus(s.pid).values())
     assert cpus.count(frozenset([a])) >= 2
     assert frozenset([a + 1]) not in cpus
 
@@ -90,5 +87,5 @@ def test_bad_list_leaves_threads_unbound(server, bad):
     s = server("--threads", "2", "--server_cpulist", bad)
     served(s)
     mine = frozenset(os.sched_getaffinity(0))
-    assert all(c == mine for c in thread_cpus(pid_of(s)).values())
+    assert all(c == mine for c in thread_cpus(s.pid).values())
     assert "Invalid server_cpulist" in s.log()

@@ -29,9 +29,10 @@ def _server(server):
     return server("--threads", "4")
 
 
-def _hammer(stop, errors, fns, seconds=2.0):
-    """Run each fn in its own thread for `seconds`; the first exception in
-    any of them stops all and fails the test."""
+def _hammer(stop, fns, seconds=2.0):
+    """Run each fn in its own thread for `seconds` (they loop until stop is
+    set); the first exception in any of them stops all and fails the test."""
+    errors = []
     run_threads(seconds, stop, [(_loop(errors, stop, f),) for f in fns])
     assert errors == []
 
@@ -57,7 +58,7 @@ def _loop(errors, stop, fn):
 def test_mset_seen_whole_by_single_key_reads(server):
     s = _server(server)
     stop = threading.Event()
-    bad, errors = [], []
+    bad = []
 
     def writer(idx):
         with RespConn(HOST, s.port) as c:
@@ -66,27 +67,26 @@ def test_mset_seen_whole_by_single_key_reads(server):
                 assert c.call("MSET", a, str(i), b, str(i)) == b"+OK\r\n"
 
     def reader():
-        c = RespConn(HOST, s.port)
-        rnd = random.Random(7)
-        while not stop.is_set():
-            a, b = rnd.choice(PAIRS)
-            first, second = (a, b) if rnd.random() < 0.5 else (b, a)
-            v1 = c.call_parsed("GET", first)
-            v2 = c.call_parsed("GET", second)
-            # The pair is only ever written together: once one name shows
-            # a write, the other shows it (or a later one) too.
-            if v1 is not None and (v2 is None or int(v2) < int(v1)):
-                bad.append((first, v1, second, v2))
-        c.close()
+        with RespConn(HOST, s.port) as c:
+            rnd = random.Random(7)
+            while not stop.is_set():
+                a, b = rnd.choice(PAIRS)
+                first, second = (a, b) if rnd.random() < 0.5 else (b, a)
+                v1 = c.call_parsed("GET", first)
+                v2 = c.call_parsed("GET", second)
+                # The pair is only ever written together: once one name shows
+                # a write, the other shows it (or a later one) too.
+                if v1 is not None and (v2 is None or int(v2) < int(v1)):
+                    bad.append((first, v1, second, v2))
 
-    _hammer(stop, errors, [lambda i=i: writer(i) for i in range(3)] + [reader, reader])
+    _hammer(stop, [lambda i=i: writer(i) for i in range(3)] + [reader, reader])
     assert bad == []
 
 
 def test_del_races_mset_of_the_same_pair(server):
     s = _server(server)
     stop = threading.Event()
-    counts, errors = [], []
+    counts = []
 
     def setter():
         with RespConn(HOST, s.port) as c:
@@ -98,7 +98,7 @@ def test_del_races_mset_of_the_same_pair(server):
             for _, (a, b) in _rounds(stop, PAIRS):
                 counts.append(c.call_parsed("DEL", a, b))
 
-    _hammer(stop, errors, [setter, deleter])
+    _hammer(stop, [setter, deleter])
     assert counts and set(counts) <= {0, 2}, sorted(set(counts))
     assert 2 in counts  # the race was real: some DELs found the pair
 
@@ -106,7 +106,7 @@ def test_del_races_mset_of_the_same_pair(server):
 def test_whole_shard_command_waits_for_held_keys(server):
     s = _server(server)
     stop = threading.Event()
-    sizes, errors = [], []
+    sizes = []
 
     def churn(idx):
         with RespConn(HOST, s.port) as c:
@@ -115,12 +115,11 @@ def test_whole_shard_command_waits_for_held_keys(server):
                 assert c.call_parsed("DEL", a, b) == 2
 
     def counter():
-        c = RespConn(HOST, s.port)
-        while not stop.is_set():
-            sizes.append(c.call_parsed("DBSIZE"))
-        c.close()
+        with RespConn(HOST, s.port) as c:
+            while not stop.is_set():
+                sizes.append(c.call_parsed("DBSIZE"))
 
-    _hammer(stop, errors, [lambda i=i: churn(i) for i in range(4)] + [counter])
+    _hammer(stop, [lambda i=i: churn(i) for i in range(4)] + [counter])
     # Keys come and go two at a time: an odd size is half an MSET or DEL.
     assert sizes and all(n % 2 == 0 for n in sizes), sorted(set(sizes))
     assert any(n > 0 for n in sizes)
@@ -129,32 +128,29 @@ def test_whole_shard_command_waits_for_held_keys(server):
 def test_rename_back_and_forth_while_counted(server):
     s = _server(server)
     names = [("kl:src%d" % i, "kl:dst%d" % i) for i in range(8)]
-    c = RespConn(HOST, s.port)
-    for src, _ in names:
-        assert c.call("SET", src, "v") == b"+OK\r\n"
-    c.close()
+    with RespConn(HOST, s.port) as c:
+        for src, _ in names:
+            assert c.call("SET", src, "v") == b"+OK\r\n"
     stop = threading.Event()
-    bad, errors = [], []
+    bad = []
 
     def renamer(idx):
-        r = RespConn(HOST, s.port)
-        src, dst = names[idx]
-        while not stop.is_set():
-            assert r.call("RENAME", src, dst) == b"+OK\r\n"
-            assert r.call("RENAME", dst, src) == b"+OK\r\n"
-        r.close()
+        with RespConn(HOST, s.port) as r:
+            src, dst = names[idx]
+            while not stop.is_set():
+                assert r.call("RENAME", src, dst) == b"+OK\r\n"
+                assert r.call("RENAME", dst, src) == b"+OK\r\n"
 
     def counter():
-        r = RespConn(HOST, s.port)
-        rnd = random.Random(3)
-        while not stop.is_set():
-            src, dst = rnd.choice(names)
-            n = r.call_parsed("EXISTS", src, dst)
-            if n != 1:
-                bad.append((src, n))
-        r.close()
+        with RespConn(HOST, s.port) as r:
+            rnd = random.Random(3)
+            while not stop.is_set():
+                src, dst = rnd.choice(names)
+                n = r.call_parsed("EXISTS", src, dst)
+                if n != 1:
+                    bad.append((src, n))
 
-    _hammer(stop, errors, [lambda i=i: renamer(i) for i in range(8)] + [counter, counter])
+    _hammer(stop, [lambda i=i: renamer(i) for i in range(8)] + [counter, counter])
     assert bad == []
 
 
@@ -164,7 +160,6 @@ def test_pipelined_single_key_commands_keep_their_order(server):
     order with every value, whether they ran at once or waited."""
     s = _server(server)
     stop = threading.Event()
-    errors = []
 
     def mset_noise():
         with RespConn(HOST, s.port) as c:
@@ -175,21 +170,20 @@ def test_pipelined_single_key_commands_keep_their_order(server):
                 assert c.call("MSET", *args) == b"+OK\r\n"
 
     def counters(idx):
-        c = RespConn(HOST, s.port)
-        key = "kl:ctr%d" % idx
-        done = 0
-        while not stop.is_set():
-            cmds = []
-            for j in range(50):
-                cmds.append(("INCR", key))
-                cmds.append(("GET", PAIRS[j % len(PAIRS)][j % 2]))
-            replies = c.pipeline(cmds)
-            for j in range(50):
-                assert replies[2 * j] == b":%d\r\n" % (done + j + 1), replies[2 * j]
-            done += 50
-        c.close()
+        with RespConn(HOST, s.port) as c:
+            key = "kl:ctr%d" % idx
+            done = 0
+            while not stop.is_set():
+                cmds = []
+                for j in range(50):
+                    cmds.append(("INCR", key))
+                    cmds.append(("GET", PAIRS[j % len(PAIRS)][j % 2]))
+                replies = c.pipeline(cmds)
+                for j in range(50):
+                    assert replies[2 * j] == b":%d\r\n" % (done + j + 1), replies[2 * j]
+                done += 50
 
-    _hammer(stop, errors, [mset_noise, mset_noise] + [lambda i=i: counters(i) for i in range(3)])
+    _hammer(stop, [mset_noise, mset_noise] + [lambda i=i: counters(i) for i in range(3)])
 
 
 def test_single_key_write_waits_for_held_key(server):
@@ -203,18 +197,16 @@ def test_single_key_write_waits_for_held_key(server):
     res, errors = {}, []
 
     def msetnx():
-        c = RespConn(HOST, s.port)
-        for i in range(rounds):
-            barrier.wait()
-            res[("m", i)] = c.call("MSETNX", "nx:a%d" % i, "1", "nx:b%d" % i, "1")
-        c.close()
+        with RespConn(HOST, s.port) as c:
+            for i in range(rounds):
+                barrier.wait()
+                res[("m", i)] = c.call("MSETNX", "nx:a%d" % i, "1", "nx:b%d" % i, "1")
 
     def setnx():
-        c = RespConn(HOST, s.port)
-        for i in range(rounds):
-            barrier.wait()
-            res[("s", i)] = c.call("SET", "nx:a%d" % i, "2", "NX")
-        c.close()
+        with RespConn(HOST, s.port) as c:
+            for i in range(rounds):
+                barrier.wait()
+                res[("s", i)] = c.call("SET", "nx:a%d" % i, "2", "NX")
 
     threads = [threading.Thread(target=_loop(errors, threading.Event(), f)) for f in (msetnx, setnx)]
     for t in threads:
@@ -239,22 +231,26 @@ def test_ttl_running_out_between_steps(server):
     there for both. (Each step used to read the clock afresh: the key found
     in the check vanished before the pop, and the server crashed.)"""
     s = _server(server)
-    c = RespConn(HOST, s.port)
-    cases = [
-        (("RPUSH", "{k}", "x"), ("LMPOP", "2", "{k}", "{o}", "LEFT")),
-        (("RPUSH", "{k}", "x"), ("LMOVE", "{k}", "{o}", "LEFT", "RIGHT")),
-        (("SADD", "{k}", "x"), ("SMOVE", "{k}", "{o}", "x")),
-        (("ZADD", "{k}", "1", "x"), ("ZMPOP", "2", "{k}", "{o}", "MIN")),
-    ]
-    for fill, cmd in cases:
-        for i in range(300):
-            k, o = "ttl:k%d" % (i % 32), "ttl:o%d" % (i % 32)
-            sub = lambda args: [a.replace("{k}", k).replace("{o}", o) for a in args]
-            c.call("DEL", k, o)
-            assert not c.call(*sub(fill)).startswith(b"-")
-            assert c.call("PEXPIRE", k, "1") == b":1\r\n"
-            time.sleep(0.0009)  # land the command on the deadline
-            r = c.call(*sub(cmd))
-            assert not r.startswith(b"-"), (cmd, r)
-    assert c.call("PING") == b"+PONG\r\n"
-    c.close()
+    with RespConn(HOST, s.port) as c:
+        cases = [
+            (("RPUSH", "{k}", "x"), ("LMPOP", "2", "{k}", "{o}", "LEFT")),
+            (("RPUSH", "{k}", "x"), ("LMOVE", "{k}", "{o}", "LEFT", "RIGHT")),
+            (("SADD", "{k}", "x"), ("SMOVE", "{k}", "{o}", "x")),
+            (("ZADD", "{k}", "1", "x"), ("ZMPOP", "2", "{k}", "{o}", "MIN")),
+        ]
+        for fill, cmd in cases:
+            for i in range(300):
+                k, o = "ttl:k%d" % (i % 32), "ttl:o%d" % (i % 32)
+                sub = lambda args: [a.replace("{k}", k).replace("{o}", o) for a in args]
+                c.call("DEL", k, o)
+                assert not c.call(*sub(fill)).startswith(b"-")
+                assert c.call("PEXPIRE", k, "1") == b":1\r\n"
+                time.sleep(0.0009)  # land the command on the deadline
+                r = c.call(*sub(cmd))
+                assert not r.startswith(b"-"), (cmd, r)
+                if cmd[0] in ("LMOVE", "SMOVE"):
+                    # Moved exactly when the reply says so: the element
+                    # is at the destination, or nowhere.
+                    moved = c.call("EXISTS", o) == b":1\r\n"
+                    assert moved == (r not in (b"$-1\r\n", b":0\r\n")), (cmd, r)
+        assert c.call("PING") == b"+PONG\r\n"

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/util.h"
 #include "sys/reactor_uring.h"
 #include "unit.h"
 
@@ -54,7 +55,8 @@ static void test_recv(uring *u) {
     int bad = 0, enobufs = 0, rearms = 0;
     int held[UR_NBUFS * 2], nheld = 0;
     ur_event ev[64];
-    for (int spins = 0; got < TOTAL && spins < 100000; spins++) {
+    int64_t deadline = util_monotonic_us() + 30 * 1000000LL;
+    while (got < TOTAL && util_monotonic_us() < deadline) {
         int n = ur_wait(u, ev, 64, 100);
         for (int i = 0; i < n; i++) {
             CHECK(ev[i].op == UR_RECV && ev[i].udata == &tok);
@@ -139,7 +141,8 @@ static void test_send(uring *u) {
     int sends = 0;
     ur_send(u, sv[0], data, total, &tok);
     ur_event ev[8];
-    while (sent < total) {
+    int64_t deadline = util_monotonic_us() + 30 * 1000000LL;
+    while (sent < total && util_monotonic_us() < deadline) {
         int n = ur_wait(u, ev, 8, 1000);
         for (int i = 0; i < n; i++) {
             CHECK(ev[i].op == UR_SEND && ev[i].udata == &tok && !ev[i].more);
@@ -153,6 +156,7 @@ static void test_send(uring *u) {
             if (sent < total) ur_send(u, sv[0], data + sent, total - sent, &tok);
         }
     }
+    CHECK(sent == total);
     close(sv[0]);
     void *ret;
     pthread_join(th, &ret);

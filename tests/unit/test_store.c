@@ -809,6 +809,7 @@ static void test_entry_room(void) {
     CHECK(db_set_int(d, key, 16, 1LL << 62, 0) == 0 && db_find(d, key, 16) == o);
     check_sole(d, key, 16, "4611686018427387904", 19);
     /* The same through a rehash: keys move between buckets, not in memory. */
+    obj *keep = o;
     char kb[32];
     for (int i = 0; i < 1000; i++) {
         int n = snprintf(kb, sizeof(kb), "k%d", i);
@@ -819,6 +820,7 @@ static void test_entry_room(void) {
         o = db_find(d, kb, (size_t)n);
         CHECK(o && obj_is(o, v16, (size_t)(i % 17)));
     }
+    CHECK(db_find(d, key, 16) == keep && obj_is(keep, "4611686018427387904", 19));
     store_free(s);
 }
 
