@@ -454,12 +454,12 @@ static void op_unreg(rt_ctx *c) {
 
 void block_after_write(rt_ctx *c, uint64_t dirty_before) {
     shard_state *ss = ctx_ss(c);
-    const cmd_def *cmd = c->tx ? c->tx->cmd : c->cmd;
+    const cmd_def *cmd = c->tx ? c->tx->cmd : c->cmd; /* a command's body or a step of it */
     /* Write commands count, even where a step did not count a change (the
      * push half of a cross-shard LMOVE). */
-    if (ss->dirty == dirty_before && !(cmd && (cmd->flags & CMD_WRITE))) return;
+    if (ss->dirty == dirty_before && !(cmd->flags & CMD_WRITE)) return;
     bshard *b = block_slots[c->shard_id].tab;
-    if (cmd && cmd->route == CMD_ROUTE_ALL) {
+    if (cmd->route == CMD_ROUTE_ALL) {
         /* FLUSHALL, SWAPDB ...: no key names; look at every waited key. */
         dict_iter it;
         dict_iter_init(&it, b->keys);
@@ -470,7 +470,6 @@ void block_after_write(rt_ctx *c, uint64_t dirty_before) {
     }
     int argc = c->tx ? c->tx->argc : c->argc;
     rt_arg *argv = c->tx ? c->tx->argv : c->argv;
-    if (!cmd) return;
     /* The command's key positions: a value or an option that happens to
      * name a waited key is no key (and is not worth a lookup). */
     int stack[16];

@@ -246,10 +246,12 @@ static int str_grow_zero(obj *o, size_t newlen) {
     return 1;
 }
 
-/* A new empty RAW string value of len zero bytes; the caller owns it. */
+/* A new RAW string value of len zero bytes, in room for exactly that (as
+ * Redis creates a new key's value for SETRANGE and SETBIT; only a value
+ * that grows later gets spare room). The caller owns it. */
 static obj *str_new_zeroed(size_t len) {
     obj *o = obj_new_string("", 0);
-    str_grow_zero(o, len);
+    obj_str_adopt(o, strbuf_new(NULL, len, len));
     return o;
 }
 
@@ -377,7 +379,10 @@ static void str_set_generic(rt_ctx *c, int flags, const rt_arg *key, const rt_ar
         }
         return;
     }
-    db_set_str(d, key->p, key->len, val->p, val->len, (flags & SF_KEEPTTL) != 0);
+    /* With a new deadline the old one is kept only to be replaced: the
+     * expires table is not emptied and refilled (as Redis's SET passes
+     * KEEPTTL when an expire is given). */
+    db_set_str(d, key->p, key->len, val->p, val->len, (flags & SF_KEEPTTL) || when >= 0);
     if (when >= 0) db_set_expire(d, key->p, key->len, when);
     ss_dirty(c, 1);
     if (!(flags & SF_GET)) {

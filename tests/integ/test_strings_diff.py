@@ -267,6 +267,27 @@ def test_setrange(diff):
         ("SETRANGE", "k", "1"), ("SETRANGE", "k", "1", "a", "b"))
 
 
+def test_new_value_by_setrange_or_setbit_takes_its_size(diff):
+    # A value created by SETRANGE or SETBIT has exactly its length; only one
+    # that grows afterwards gets spare room (MEMORY USAGE shows which).
+    run(diff,
+        ("SETRANGE", "mr1", "10", "x"), ("MEMORY", "USAGE", "mr1"),
+        ("SETRANGE", "mr2", "100", "xyz"), ("MEMORY", "USAGE", "mr2"),
+        ("SETBIT", "mb1", "1000", "1"), ("MEMORY", "USAGE", "mb1"),
+        ("SETRANGE", "mr1", "20", "y"), ("MEMORY", "USAGE", "mr1"), ("GET", "mr1"))
+
+
+def test_set_with_expire_over_a_ttl(diff):
+    # The new deadline replaces the old one, also when it is the only TTL in
+    # the database; a plain SET then drops it.
+    run(diff,
+        ("SET", "ttl1", "a", "EX", "100"), ("SET", "ttl1", "b", "EX", "200"), ("TTL", "ttl1"),
+        ("SET", "ttl1", "c", "PX", "5000000"), ("TTL", "ttl1"), ("GET", "ttl1"),
+        ("SETEX", "ttl1", "300", "d"), ("TTL", "ttl1"), ("SET", "ttl1", "e"), ("TTL", "ttl1"),
+        ("SET", "ttl2", "x" * 100, "EX", "100"), ("SET", "ttl2", "1", "EX", "50"), ("TTL", "ttl2"),
+        ("OBJECT", "ENCODING", "ttl2"))
+
+
 # --------------------------------------------------------------------------
 # Counters
 
