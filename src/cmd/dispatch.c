@@ -40,7 +40,9 @@ static void exec_proc(rt_ctx *c) {
      * command before: one clock read per command. */
     int64_t t0 = rt_shard_now_us(c->shard);
     store *st0 = ss->st;
-    st0->now_ms = t0 / 1000;
+    /* Inside EXEC every queued command sees the time EXEC started, as in
+     * Redis: a key alive for one is alive for all. */
+    st0->now_ms = c->now_ms ? c->now_ms : t0 / 1000;
     if (c->hkey_idx >= 0) {
         /* The runtime hashed this key for routing: the store reuses it. */
         st0->hint_key = c->argv[c->hkey_idx].p;
@@ -296,6 +298,7 @@ static void exec_next(rt_tx *tx) {
             rt_ctx ctx;
             rt_ctx_init(&ctx, home, q->argc, q->argv, cmd, &ms->body, ms->db, tx->client_id);
             ctx.conn = conn;
+            ctx.now_ms = tx->now_ms;
             client_state *cs = rt_conn_data(conn);
             cs->in_exec = 1;
             exec_proc(&ctx);

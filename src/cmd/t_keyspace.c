@@ -328,7 +328,9 @@ static void ks_ttl_generic(rt_ctx *c, int ms, int absolute) {
         rw_int(c->reply, -1);
         return;
     }
-    long long t = absolute ? exp : exp - st->now_ms;
+    /* The live clock, as Redis 7.0 reads it here: inside EXEC the key is
+     * alive at the transaction's time, and its TTL may still be 0. */
+    long long t = absolute ? exp : exp - util_mstime();
     if (t < 0) t = 0;
     /* Rounded to the nearest second without overflowing near LLONG_MAX. */
     rw_int(c->reply, ms ? t : t / 1000 + (t % 1000 >= 500));

@@ -66,6 +66,9 @@ struct rt_ctx {
      * when there is none. */
     int hkey_idx;
     uint64_t hkey_hash;
+    /* A queued command run for a tx (rt_tx_exec): the tx's now_ms, so the
+     * whole transaction sees one time; 0 otherwise. */
+    int64_t now_ms;
 };
 
 enum { RT_PLAN_DONE, RT_PLAN_LOCAL, RT_PLAN_SHARD, RT_PLAN_KEYS, RT_PLAN_ALL };
@@ -110,8 +113,8 @@ struct rt_tx {
     uint64_t client_id;
     rbuf reply; /* the final reply; rt_tx_done() sends it */
     int nparts;
-    rt_part *part;           /* sorted by shard id */
-    void *state;             /* command-owned scratch; freed by the command */
+    rt_part *part; /* sorted by shard id */
+    void *state;   /* command-owned scratch; freed by the command */
     /* The command set's clock for this tx (ms), free for it to set; 0 in a
      * new tx, the parent's in a nested one (rt_tx_sub). */
     int64_t now_ms;

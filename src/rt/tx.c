@@ -366,6 +366,7 @@ static void tx_run_exec(rt_shard *s, rt_msg *m) {
     rt_ctx ctx;
     rt_ctx_init_fast(&ctx, s, m->u.tx.argc, m->u.tx.argv, m->u.tx.cmd, m->u.tx.out, m->u.tx.db,
                      m->u.tx.tx->client_id);
+    ctx.now_ms = m->u.tx.tx->now_ms;
     m->u.tx.op(&ctx);
 }
 

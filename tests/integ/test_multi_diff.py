@@ -117,3 +117,18 @@ def test_container_without_subcommand_aborts_exec(diff):
     # and dooms the transaction, as any other refused command does.
     for cmd in (("OBJECT",), ("CONFIG",), ("CLIENT",)):
         diff.check_many([("MULTI",), cmd, ("SET", "a", "1"), ("EXEC",), ("GET", "a")])
+
+
+def test_exec_sees_one_time(diff):
+    # Every queued command runs at the time EXEC started, as in Redis: keys
+    # that expire while EXEC runs (here during a DEBUG SLEEP) are still there
+    # for the commands after it, on either shard; TTL reads the live clock,
+    # so it says 0 for them. Afterwards they are gone.
+    keys = ["ot:%d" % i for i in range(6)]
+    cmds = [("MULTI",)]
+    cmds += [("SET", k, "v", "PX", "20") for k in keys]
+    cmds += [("DEBUG", "SLEEP", "0.05")]
+    cmds += [("EXISTS", *keys), ("MGET", *keys)]
+    cmds += [c for k in keys for c in (("GET", k), ("TTL", k), ("PTTL", k))]
+    cmds += [("EXEC",), ("EXISTS", *keys)]
+    diff.check_many(cmds)
