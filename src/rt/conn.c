@@ -494,9 +494,8 @@ static int conn_must_block(rt_conn *c) {
            conn_pending_out(c) > RT_OBUF_PAUSE;
 }
 
-/* Scratch ints of the shard (the owner shard of each key of the request
- * being dispatched); valid until the next dispatch. */
-/* Room for the shard (returned) and hash (*hashes) of n keys. */
+/* Room for the shard (returned) and hash (*hashes) of each of n keys of the
+ * request being dispatched; valid until the next dispatch. */
 static int *shard_scratch_keys(rt_shard *s, int n, uint64_t **hashes) {
     if (n > s->ints_cap) {
         s->ints_cap = n < 64 ? 64 : n;
@@ -670,7 +669,14 @@ static int conn_uring_send(rt_conn *c) {
 static int conn_write(rt_conn *c) {
     if (c->shard->ur) {
         if (!conn_uring_send(c)) return 0; /* the send's CQE comes back here */
-        if (c->wbuf.cap > 256 * 1024) rb_free(&c->wbuf);
+        /* All sent: keep one output buffer, not also the spare the swap in
+         * conn_uring_send left (an idle connection would hold two). */
+        if (c->wbuf.cap > c->out.cap) {
+            rbuf t = c->out;
+            c->out = c->wbuf;
+            c->wbuf = t;
+        }
+        rb_free(&c->wbuf);
     } else {
         while (conn_pending_out(c)) {
             ssize_t n = sys_write(c->fd, c->out.buf + c->out_sent, conn_pending_out(c));
@@ -827,7 +833,7 @@ void conn_on_completion(rt_conn *c, const ur_event *e) {
 static int conn_hold_output(rt_conn *c) {
     size_t pend = conn_pending_out(c);
     if (c->held || pend == 0 || pend >= CONN_HOLD_MAX || c->inflight == 0 || c->tx_pending ||
-        c->waiting || c->blocked || c->close_after) {
+        c->blocked || c->close_after) {
         c->held = 0;
         return 0;
     }

@@ -188,6 +188,10 @@ static void shard_cron(rt_shard *s, int64_t now) {
     int hz = s->cfg.hz > 0 ? s->cfg.hz : 10;
     s->next_cron_ms = now + 1000 / hz;
     if (!s->holder && s->r->ops->shard_cron) s->r->ops->shard_cron(s, s->sdata);
+    /* A key-lock table a burst of big multi-key commands grew goes back
+     * when it is empty at a tick (not at every release: a client sending
+     * big MSETs one after another would regrow it for each). */
+    if (s->klocks.n == 0 && s->klocks.mask >= 4096) klock_free(s);
     conn_cron(s, now);
 }
 

@@ -31,7 +31,8 @@
 
 #include "rt_int.h"
 
-/* The keys a part holds on its shard: their hashes, computed there. */
+/* The keys a part holds on its shard: their hashes, as routing computed
+ * them (tx_start); the part's UNLOCK takes the array along. */
 typedef struct part_lock {
     uint64_t *h;
     int n;
@@ -153,30 +154,14 @@ void klock_free(rt_shard *s) {
     memset(&s->klocks, 0, sizeof(s->klocks));
 }
 
-/* The hashes of part `part`'s keys: those routing computed (tx_start), or,
- * for a LOCK after an UNLOCK took them away, computed again on its shard. */
-static part_lock *part_hashes(rt_shard *s, rt_tx *tx, int part) {
-    part_lock *pl = &tx->priv->locks[part];
-    if (!pl->h) {
-        rt_part *pt = &tx->part[part];
-        pl->h = malloc(sizeof(uint64_t) * (size_t)(pt->nkeys > 0 ? pt->nkeys : 1));
-        if (!pl->h) abort();
-        for (int k = 0; k < pt->nkeys; k++) {
-            const rt_arg *a = &tx->argv[pt->keys[k]];
-            pl->h[k] = rt_key_hash(s->r, a->p, a->len);
-        }
-        pl->n = pt->nkeys;
-    }
-    return pl;
-}
-
 int tx_may_run(rt_shard *s, rt_msg *m) {
     if (m->type == MSG_EXEC) return tx_may_exec(s, m->u.ex.onekey, m->u.ex.hkey_hash);
     if (s->holder) return 0;
     if (m->type != MSG_TX_LOCK) return 1;
     if (!m->u.tx.keylock) return s->klocks.n == 0;
     rt_tx *tx = m->u.tx.tx;
-    part_lock *pl = part_hashes(s, tx, m->u.tx.part);
+    /* The part's key hashes, computed by routing (tx_start). */
+    const part_lock *pl = &tx->priv->locks[m->u.tx.part];
     /* A waiting LOCK resumes where its last check stopped (nlockh counts
      * the keys found free): it heads the queue, so no lock is taken behind
      * it, and a free key stays free until it runs. A LOCK of many keys
@@ -221,35 +206,38 @@ void tx_start(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt_arg *a
         for (int i = 0; i < r->n; i++)
             shards[ns++] = i;
     }
+    struct rt_tx_priv *pv = tx->priv;
     tx->nparts = ns;
     tx->part = calloc((size_t)ns, sizeof(rt_part));
+    if (shard_of_key) {
+        pv->keylock = 1;
+        pv->locks = calloc((size_t)ns, sizeof(part_lock));
+    }
     for (int i = 0; i < ns; i++) {
         rt_part *pt = &tx->part[i];
         pt->shard = shards[i];
         rb_init(&pt->out, c->resp);
-        if (shard_of_key) {
-            pt->keys = malloc(sizeof(int) * (size_t)plan->nkeys);
-            for (int k = 0; k < plan->nkeys; k++)
-                if (shard_of_key[k] == pt->shard) pt->keys[pt->nkeys++] = plan->keys[k];
+        if (!shard_of_key) continue;
+        /* Each part's keys, and their hashes (from routing) for its locks. */
+        int n = 0;
+        for (int k = 0; k < plan->nkeys; k++)
+            n += shard_of_key[k] == pt->shard;
+        part_lock *pl = &pv->locks[i];
+        pt->keys = malloc(sizeof(int) * (size_t)n);
+        pl->h = malloc(sizeof(uint64_t) * (size_t)n);
+        if (!pt->keys || !pl->h) abort();
+        for (int k = 0; k < plan->nkeys; k++) {
+            if (shard_of_key[k] != pt->shard) continue;
+            pl->h[pt->nkeys] = hash_of_key[k];
+            pt->keys[pt->nkeys++] = plan->keys[k];
         }
+        pl->n = pt->nkeys;
     }
     free(shards);
-    struct rt_tx_priv *pv = tx->priv;
     pv->coord = s;
     pv->conn = c;
     pv->seq = seq;
     pv->multi = plan->multi;
-    if (shard_of_key) {
-        pv->keylock = 1;
-        pv->locks = calloc((size_t)ns, sizeof(part_lock));
-        for (int i = 0; i < ns; i++) {
-            part_lock *pl = &pv->locks[i];
-            pl->h = malloc(sizeof(uint64_t) * (size_t)plan->nkeys);
-            if (!pl->h) abort();
-            for (int k = 0; k < plan->nkeys; k++)
-                if (shard_of_key[k] == tx->part[i].shard) pl->h[pl->n++] = hash_of_key[k];
-        }
-    }
     c->inflight++;
     c->tx_pending++;
     tx_send(tx, 0, MSG_TX_LOCK, NULL);
@@ -387,9 +375,9 @@ static void tx_run_op(rt_shard *s, rt_msg *m) {
 void tx_on_msg(rt_shard *s, rt_msg *m) {
     switch (m->type) {
     case MSG_TX_LOCK:
-        /* tx_may_run said yes (and computed the part's key hashes). */
+        /* tx_may_run said yes: none of the part's keys is held. */
         if (m->u.tx.keylock) {
-            part_lock *pl = part_hashes(s, m->u.tx.tx, m->u.tx.part);
+            part_lock *pl = &m->u.tx.tx->priv->locks[m->u.tx.part];
             for (int k = 0; k < pl->n; k++)
                 klock_add(&s->klocks, pl->h[k], m->u.tx.tx);
         } else {
@@ -429,8 +417,6 @@ void tx_on_msg(rt_shard *s, rt_msg *m) {
             for (int k = 0; k < m->u.tx.nlockh; k++)
                 klock_del(&s->klocks, m->u.tx.lockh[k]);
             free(m->u.tx.lockh);
-            if (s->klocks.n == 0 && s->klocks.mask >= 4096)
-                klock_free(s); /* shrink after a burst */
         } else {
             s->holder = NULL;
         }
@@ -448,6 +434,10 @@ rt_shard *rt_tx_coord(rt_tx *tx) {
 }
 
 void rt_tx_release(rt_tx *tx) {
+    /* Only a tx holding whole shards (a blocking command) lets go and takes
+     * them again (rt_tx_reacquire): a key-locking tx's UNLOCK takes its key
+     * hashes along, and nothing would compute them again. */
+    if (tx->priv->keylock) abort();
     tx_unlock_all(tx);
     tx->priv->nlocked = 0;
     if (tx->priv->conn && !tx->priv->conn->closed) conn_set_waiting(tx->priv->conn, 1);
