@@ -73,6 +73,7 @@ typedef struct info_shard {
     unsigned long long *expires; /* [ndb] */
     uint64_t expired, hits, misses, commands, numconns, rejected, dirty;
     int nconns;
+    unsigned long long heap_used; /* alloc_thread_used on the shard's thread */
     int nstats;
     cmd_stat *stats; /* copy of the shard's [nstats] */
 } info_shard;
@@ -133,6 +134,7 @@ static void info_op(rt_ctx *c) {
     sh->rejected = ss->stat_rejected_conn;
     sh->dirty = ss->dirty;
     sh->nconns = rt_shard_nconns(c->shard);
+    if (req->sections & SEC_MEMORY) sh->heap_used = alloc_thread_used();
     sh->nstats = cmd_count_ids();
     if (ss->stats && sh->nstats > 0) {
         sh->stats = malloc((size_t)sh->nstats * sizeof(cmd_stat));
@@ -247,9 +249,9 @@ static void info_clients(rbuf *o, const info_req *req, long nconns) {
               nconns, req->maxclients, block_count());
 }
 
-static void info_memory(rbuf *o, const info_req *req) {
+static void info_memory(rbuf *o, const info_req *req, unsigned long long heap_used) {
     unsigned long long used, active;
-    alloc_usage(&used, &active);
+    alloc_usage(heap_used, &used, &active);
     unsigned long long rss = info_rss();
     unsigned long long peak = __atomic_load_n(&info_peak, __ATOMIC_RELAXED);
     while (used > peak && !__atomic_compare_exchange_n(&info_peak, &peak, used, 0, __ATOMIC_RELAXED,
@@ -367,6 +369,7 @@ static void info_persistence(rbuf *o, const info_req *req, uint64_t dirty) {
 typedef struct info_sums {
     uint64_t expired, hits, misses, commands, numconns, rejected, dirty;
     long nconns;
+    unsigned long long heap_used;
 } info_sums;
 
 static void info_stats(rbuf *o, const info_sums *s) {
@@ -513,6 +516,7 @@ static void info_next(rt_tx *tx) {
         s.rejected += sh->rejected;
         s.dirty += sh->dirty;
         s.nconns += sh->nconns;
+        s.heap_used += sh->heap_used;
         if (sh->ndb > ndb) ndb = sh->ndb;
         if (sh->stats && sh->nstats > nstats) nstats = sh->nstats;
     }
@@ -536,7 +540,7 @@ static void info_next(rt_tx *tx) {
     if (sec & (bit))
     SECTION(SEC_SERVER) info_server(&o, req);
     SECTION(SEC_CLIENTS) info_clients(&o, req, s.nconns);
-    SECTION(SEC_MEMORY) info_memory(&o, req);
+    SECTION(SEC_MEMORY) info_memory(&o, req, s.heap_used);
     SECTION(SEC_PERSISTENCE) info_persistence(&o, req, s.dirty);
     SECTION(SEC_STATS) info_stats(&o, &s);
     SECTION(SEC_REPLICATION) info_replication(&o);

@@ -14,6 +14,16 @@ size_t __sanitizer_get_heap_size(void);
 #endif
 
 typedef int (*mi_version_fn)(void);
+/* mimalloc's heap walk (mimalloc.h), through dlsym like the rest: only the
+ * leading fields of its area record are read. */
+typedef struct {
+    void *blocks;
+    size_t reserved, committed, used, block_size;
+} mi_area_head;
+typedef int (*mi_visit_fn)(const void *heap, const mi_area_head *area, void *block, size_t size,
+                           void *arg);
+typedef int (*mi_heap_visit_fn)(const void *heap, _Bool all, mi_visit_fn fn, void *arg);
+typedef void *(*mi_heap_default_fn)(void);
 typedef void (*mi_process_info_fn)(size_t *, size_t *, size_t *, size_t *, size_t *, size_t *,
                                    size_t *, size_t *);
 typedef int (*mallctl_fn)(const char *, void *, size_t *, void *, size_t);
@@ -24,18 +34,37 @@ static struct {
     mi_version_fn mi_version;
     mi_process_info_fn mi_process_info;
     mallctl_fn mallctl;
+    mi_heap_visit_fn mi_heap_visit_blocks;
+    mi_heap_default_fn mi_heap_get_default;
     char name[64];
 } al;
 
+/* Whether the library that provides malloc is the one named. */
+static int malloc_from(const char *lib) {
+    Dl_info info;
+    void *m = dlsym(RTLD_DEFAULT, "malloc");
+    return m && dladdr(m, &info) && info.dli_fname && strstr(info.dli_fname, lib);
+}
+
+/* dlsym into a function pointer (through a data pointer, as dlsym returns
+ * one); NULL when absent. */
+#define LOOKUP(field, sym)                                                                         \
+    do {                                                                                           \
+        void *p_ = dlsym(RTLD_DEFAULT, sym);                                                       \
+        memcpy(&al.field, &p_, sizeof(p_));                                                        \
+    } while (0)
+
 static void alloc_probe_once(void) {
-    /* The function-pointer casts go through a data pointer, as dlsym
-     * returns one. */
-    void *p = dlsym(RTLD_DEFAULT, "mi_version");
-    memcpy(&al.mi_version, &p, sizeof(p));
-    p = dlsym(RTLD_DEFAULT, "mi_process_info");
-    memcpy(&al.mi_process_info, &p, sizeof(p));
-    p = dlsym(RTLD_DEFAULT, "mallctl");
-    memcpy(&al.mallctl, &p, sizeof(p));
+    /* Only the allocator that serves malloc counts: a library linked but
+     * overridden by a preload is not asked. */
+    if (malloc_from("mimalloc")) {
+        LOOKUP(mi_version, "mi_version");
+        LOOKUP(mi_process_info, "mi_process_info");
+        LOOKUP(mi_heap_visit_blocks, "mi_heap_visit_blocks");
+        LOOKUP(mi_heap_get_default, "mi_heap_get_default");
+    } else if (malloc_from("jemalloc")) {
+        LOOKUP(mallctl, "mallctl");
+    }
     if (al.mi_version && al.mi_process_info) {
         int v = al.mi_version();
         snprintf(al.name, sizeof(al.name), "mimalloc-%d.%d.%d", v / 100, v / 10 % 10, v % 10);
@@ -65,7 +94,24 @@ const char *alloc_name(void) {
     return al.name;
 }
 
-void alloc_usage(unsigned long long *used, unsigned long long *active) {
+static int add_area(const void *heap, const mi_area_head *area, void *block, size_t size,
+                    void *arg) {
+    (void)heap, (void)block, (void)size;
+    *(unsigned long long *)arg += (unsigned long long)area->used * area->block_size;
+    return 1;
+}
+
+unsigned long long alloc_thread_used(void) {
+    alloc_probe();
+    unsigned long long n = 0;
+    if (al.mi_heap_visit_blocks && al.mi_heap_get_default)
+        al.mi_heap_visit_blocks(al.mi_heap_get_default(), 0, add_area, &n);
+    return n;
+}
+
+void alloc_usage(unsigned long long thread_used, unsigned long long *used,
+                 unsigned long long *active) {
+    (void)thread_used;
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
     /* The sanitizer's allocator serves every malloc; it keeps the counts. */
     *used = __sanitizer_get_current_allocated_bytes();
@@ -76,7 +122,8 @@ void alloc_usage(unsigned long long *used, unsigned long long *active) {
     if (al.mi_version && al.mi_process_info) {
         size_t elapsed, user, sys, rss, peak_rss, commit, peak_commit, faults;
         al.mi_process_info(&elapsed, &user, &sys, &rss, &peak_rss, &commit, &peak_commit, &faults);
-        *used = *active = commit;
+        *used = thread_used;
+        *active = commit;
         return;
     }
     if (al.mallctl) {

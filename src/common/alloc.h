@@ -2,8 +2,9 @@
  *
  * The build links mimalloc by default (ALLOC= in the Makefile); a sanitizer
  * build or ALLOC=libc keeps glibc's, ALLOC=jemalloc links jemalloc. The
- * allocator is recognised at run time by the symbols it exports, so the
- * answer is right however the binary was linked or preloaded.
+ * allocator is recognised at run time by the library that provides
+ * malloc, so the answer is right however the binary was linked or
+ * preloaded (a jemalloc preloaded over the mimalloc build is jemalloc).
  */
 #ifndef PERCORE_ALLOC_H
 #define PERCORE_ALLOC_H
@@ -13,9 +14,17 @@
 const char *alloc_name(void);
 
 /* *used: bytes the allocator has handed out and not got back; *active: bytes
- * it holds in pages it uses. glibc and jemalloc report both. mimalloc keeps
- * no count of bytes handed out in its release builds, so under it both are
- * its committed memory (what it has mapped and may touch), an upper bound. */
-void alloc_usage(unsigned long long *used, unsigned long long *active);
+ * it holds in pages it uses. glibc and jemalloc count both for the whole
+ * process. mimalloc keeps no process-wide count of bytes handed out in its
+ * release builds: under it *used is thread_used (the sum of
+ * alloc_thread_used over the threads that allocate, the shards) and
+ * *active its committed memory. */
+void alloc_usage(unsigned long long thread_used, unsigned long long *used,
+                 unsigned long long *active);
+
+/* Under mimalloc, the bytes in blocks of the calling thread's heap now in
+ * use (a walk over its pages, not its blocks); 0 under any other
+ * allocator. */
+unsigned long long alloc_thread_used(void);
 
 #endif
