@@ -669,14 +669,10 @@ static int conn_uring_send(rt_conn *c) {
 static int conn_write(rt_conn *c) {
     if (c->shard->ur) {
         if (!conn_uring_send(c)) return 0; /* the send's CQE comes back here */
-        /* All sent: keep one output buffer, not also the spare the swap in
-         * conn_uring_send left (an idle connection would hold two). */
-        if (c->wbuf.cap > c->out.cap) {
-            rbuf t = c->out;
-            c->out = c->wbuf;
-            c->wbuf = t;
-        }
-        rb_free(&c->wbuf);
+        /* All sent. The send buffer is a second output buffer (conn_uring_
+         * send swaps the two): keep it only while small, or every idle
+         * connection that once got big replies would hold two of them. */
+        if (c->wbuf.cap > RT_WBUF_KEEP) rb_free(&c->wbuf);
     } else {
         while (conn_pending_out(c)) {
             ssize_t n = sys_write(c->fd, c->out.buf + c->out_sent, conn_pending_out(c));
