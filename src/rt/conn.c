@@ -120,7 +120,7 @@ static void conn_set_events(rt_conn *c) {
     }
     unsigned want = 0;
     if (!c->blocked && !c->close_after && !c->eof) want |= RX_READ;
-    if (conn_pending_out(c)) want |= RX_WRITE;
+    if (conn_pending_out(c) && !c->held) want |= RX_WRITE; /* held: conn_hold_output */
     if (want != c->events) {
         rx_mod(c->shard->rx, c->fd, want, c);
         c->events = want;
@@ -724,7 +724,9 @@ kill:
 
 void conn_set_waiting(rt_conn *c, int on) {
     c->waiting = on;
-    if (on && c->eof) conn_mark_flush(c); /* hung up before: see conn_peer_eof */
+    /* Held output goes now (conn_hold_output); and a peer that hung up
+     * before closes (see conn_peer_eof). */
+    if (on) conn_mark_flush(c);
 }
 
 void conn_resume(rt_conn *c) {
@@ -817,19 +819,33 @@ void conn_on_completion(rt_conn *c, const ur_event *e) {
 /* Replies of a pipelined batch whose keys live on several shards come back
  * in pieces: the local ones at once, the others a turn later. Writing each
  * piece costs a send here and a read in the client, which then waits for
- * the rest anyway. So while plain requests of c are out on other shards,
- * its output is held back until the next of their replies comes in
- * (conn_deliver puts c on the flush list again), then written whatever is
- * ready. Never held: output that something waiting behind it could delay
- * without bound (a multi-shard transaction, a blocking command), a
- * connection that stopped parsing (its reactor interest must change now),
- * one that is closing, or enough output to fill a send. Returns 1 when held
- * now. */
+ * the rest anyway. So output is held back in two cases:
+ * - while requests of c are out on other shards (plain ones or a
+ *   multi-shard transaction), until the next of their replies comes in
+ *   (conn_deliver puts c on the flush list again), then written whatever is
+ *   ready;
+ * - while a multi-shard transaction of c runs and more requests already
+ *   read wait behind it (the barrier): the batch goes on being answered
+ *   as each transaction ends, so its replies leave together, as one read's
+ *   worth of requests would from a single-threaded server.
+ * Never held: output that something waiting behind it could delay without
+ * bound (a blocking command that waits: conn_set_waiting flushes), a
+ * connection that is closing, or enough output to fill a send. Returns 1
+ * when held now. */
 #define CONN_HOLD_MAX (64 * 1024)
 static int conn_hold_output(rt_conn *c) {
     size_t pend = conn_pending_out(c);
-    if (c->held || pend == 0 || pend >= CONN_HOLD_MAX || c->inflight == 0 || c->tx_pending ||
-        c->blocked || c->close_after) {
+    if (pend == 0 || pend >= CONN_HOLD_MAX || c->inflight == 0 || c->waiting || c->close_after) {
+        c->held = 0;
+        return 0;
+    }
+    if (c->tx_pending && c->blocked && c->qlen > 0) {
+        /* Behind the barrier: the next transaction's reply comes, and with
+         * it the next turn of this, until the input read so far is done. */
+        c->held = 2;
+        return 1;
+    }
+    if (c->held == 1 || c->blocked) {
         c->held = 0;
         return 0;
     }
@@ -853,7 +869,10 @@ void conn_flush_all(rt_shard *s) {
             if (c->closed) continue;
         }
         if (c->eof && !c->blocked) c->close_after = 1; /* all parsed: see conn_peer_eof */
-        if (conn_hold_output(c)) continue;
+        if (conn_hold_output(c)) {
+            conn_set_events(c); /* held output waits: no write interest */
+            continue;
+        }
         if (conn_write(c) < 0) continue;
         if (conn_pending_out(c)) {
             if (!now) now = util_mstime();

@@ -371,6 +371,61 @@ def test_replies_before_a_blocking_command_are_written(engine_server):
     _wait_blocked(port, 0)
 
 
+def _mset_cmd(tag, i, nkeys=20):
+    """An MSET of nkeys keys: with 2 shards, its keys span both (all on one
+    shard has odds of 2 in a million)."""
+    args = []
+    for k in range(nkeys):
+        args += ["%s:%d:%d" % (tag, i, k), "v%d" % k]
+    return encode("MSET", *args)
+
+
+def _recv_exactly(s, n):
+    got = b""
+    while len(got) < n:
+        chunk = s.recv(n - len(got))
+        assert chunk, got
+        got += chunk
+    return got
+
+
+def test_pipelined_transactions_answered_in_one_send(engine_server):
+    """A pipelined batch of MSETs that span both shards runs one
+    transaction at a time (each waits for the one before), but its replies
+    are written together once the batch read so far is done, not one send
+    per transaction: the first recv brings them all."""
+    port = engine_server.port
+    n = 24
+    for trial in range(5):
+        with socket.create_connection((HOST, port), timeout=10) as s:
+            s.sendall(b"".join(_mset_cmd("batch%d" % trial, i) for i in range(n)))
+            first = s.recv(65536)
+            assert first == b"+OK\r\n" * n, (trial, first)
+    with RespConn(HOST, port) as c:
+        assert c.call("GET", "batch4:23:19") == b"$3\r\nv19\r\n"
+
+
+def test_transaction_replies_before_a_blocking_command_are_written(engine_server):
+    """Replies held behind a transaction barrier go out as soon as a
+    blocking command of the same batch starts waiting, whether its keys
+    live on one shard or span both; the requests queued behind it wait."""
+    port = engine_server.port
+    for i in range(8):
+        with socket.create_connection((HOST, port), timeout=10) as s:
+            keys = ["txblk%d:%d" % (i, k) for k in range(1 + (i % 2) * 11)]
+            s.sendall(_mset_cmd("txhold%d" % i, 0) + _mset_cmd("txhold%d" % i, 1) +
+                      encode("BLPOP", *keys, "0") + b"PING\r\n")
+            assert _recv_exactly(s, 10) == b"+OK\r\n+OK\r\n", i
+            _wait_blocked(port, 1)
+            s.sendall(b"PING\r\n")
+            with RespConn(HOST, port) as c:
+                assert c.call("RPUSH", keys[-1], "x") == b":1\r\n"
+            want = b"*2\r\n$%d\r\n%s\r\n$1\r\nx\r\n+PONG\r\n+PONG\r\n" % (
+                len(keys[-1]), keys[-1].encode())
+            assert _recv_exactly(s, len(want)) == want, i
+    _wait_blocked(port, 0)
+
+
 def test_no_busy_loop_while_blocked_with_input_waiting(engine_server):
     """Clients blocked in BLPOP with more requests queued behind it, and more
     arriving: the server sleeps (the level-triggered epoll must not keep
