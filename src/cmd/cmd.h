@@ -79,7 +79,16 @@ struct cmd_def {
     const struct cmd_meta *meta; /* COMMAND INFO/DOCS facts */
     int id;                      /* dense index for statistics, set by cmd_table_init */
     const cmd_def *parent;       /* set by cmd_table_init for subcommands */
+    /* A multi-shard body of one step (rows built with KEYS1): first_op on
+     * every part, then first_done on the coordinator. `multi` is then
+     * cmd_first_step_multi, and a transaction the runtime starts runs
+     * first_op as it takes each part (rt_plan.first_op). */
+    void (*first_op)(rt_ctx *c);
+    void (*first_done)(rt_tx *tx);
 };
+
+/* The multi body of a KEYS1 row: rt_tx_run(first_op, first_done). */
+void cmd_first_step_multi(rt_tx *tx);
 
 /* The command table (cmd_table.c). */
 void cmd_table_init(void);

@@ -9,13 +9,23 @@
 
 #include "cmd.h"
 
-/* Row builders, one per route. The last three fields of cmd_def (meta, id,
- * parent) are filled in by cmd_table_init. */
+/* Row builders, one per route. The fields meta, id and parent of cmd_def
+ * are filled in by cmd_table_init. */
+#define ROWX(name, arity, flags, fk, lk, step, getkeys, route, proc, multi, route_fn, subs,        \
+             first_op, first_done)                                                                 \
+    { name,     arity, flags, fk,   lk,   step, getkeys,  route,                                   \
+      proc,     multi, route_fn, subs, NULL, 0,    NULL,     first_op,                             \
+      first_done }
 #define ROW(name, arity, flags, fk, lk, step, getkeys, route, proc, multi, route_fn, subs)         \
-    { name, arity, flags, fk, lk, step, getkeys, route, proc, multi, route_fn, subs, NULL, 0, NULL }
+    ROWX(name, arity, flags, fk, lk, step, getkeys, route, proc, multi, route_fn, subs, NULL, NULL)
 /* Runs where its keys live (first/last/step); multi when they span shards. */
 #define KEYS(name, arity, flags, fk, lk, step, proc, multi)                                        \
     ROW(name, arity, flags, fk, lk, step, NULL, CMD_ROUTE_KEYS, proc, multi, NULL, NULL)
+/* As KEYS, with a one-step multi-shard body: first_op on every part, then
+ * first_done on the coordinator (see cmd_def). */
+#define KEYS1(name, arity, flags, fk, lk, step, proc, first_op, first_done)                        \
+    ROWX(name, arity, flags, fk, lk, step, NULL, CMD_ROUTE_KEYS, proc, cmd_first_step_multi, NULL, \
+         NULL, first_op, first_done)
 /* As KEYS, with a function computing the key positions. */
 #define KEYS_GK(name, arity, flags, fk, lk, step, proc, multi, getkeys)                            \
     ROW(name, arity, flags, fk, lk, step, getkeys, CMD_ROUTE_KEYS, proc, multi, NULL, NULL)
@@ -31,8 +41,7 @@
 /* A command with subcommands; proc (if any) serves the bare command. */
 #define CONTAINER(name, arity, flags, proc, subs)                                                  \
     ROW(name, arity, flags, 0, 0, 0, NULL, CMD_ROUTE_LOCAL, proc, NULL, NULL, subs)
-#define END                                                                                        \
-    { NULL, 0, 0, 0, 0, 0, NULL, 0, NULL, NULL, NULL, NULL, NULL, 0, NULL }
+#define END ROW(NULL, 0, 0, 0, 0, 0, NULL, 0, NULL, NULL, NULL, NULL)
 
 /* The per-type tables (cmd_table.c lists them in cmd_type_tables). */
 extern cmd_def cmd_rows_hash[], cmd_rows_list[], cmd_rows_set[], cmd_rows_zset[], cmd_rows_hll[],

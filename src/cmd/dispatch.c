@@ -79,6 +79,25 @@ static void exec_multi(rt_tx *tx) {
     cmd->multi(tx);
 }
 
+/* The coordinator's half of a one-step body whose op the runtime ran as it
+ * took each part (rt_plan.first_op): statistics as exec_multi keeps them,
+ * then the command's first_done. */
+static void exec_first_done(rt_tx *tx) {
+    const cmd_def *cmd = tx->cmd;
+    shard_state *ss = rt_shard_data(rt_tx_coord(tx));
+    ss->stats[cmd->id].calls++;
+    ss->total_commands++;
+    ss->st->now_ms = tx->now_ms;
+    cmd->first_done(tx);
+}
+
+/* A one-step body run as a step of its own (inside EXEC, whose shards are
+ * held already). */
+void cmd_first_step_multi(rt_tx *tx) {
+    const cmd_def *cmd = tx->cmd;
+    rt_tx_run(tx, cmd->first_op, cmd->first_done);
+}
+
 static void op_begin(rt_ctx *c) {
     shard_state *ss = ctx_ss(c);
     ss->st->now_ms = c->tx->now_ms; /* set by exec_multi before any op */
@@ -572,6 +591,10 @@ static void prepare(rt_conn *c, int argc, rt_arg *argv, rt_plan *plan, rbuf *rep
     plan->cmd = cmd;
     plan->proc = exec_proc;
     plan->multi = cmd->multi ? exec_multi : NULL;
+    if (cmd->first_op) {
+        plan->first_op = cmd->first_op;
+        plan->first_done = exec_first_done;
+    }
     switch (cmd->route) {
     case CMD_ROUTE_LOCAL:
         plan->kind = RT_PLAN_LOCAL;

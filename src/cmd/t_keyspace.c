@@ -156,7 +156,7 @@ static void ks_count_op(rt_ctx *c, ks_key_fn fn) {
 }
 
 /* Coordinator: reply the sum of every part's n. */
-static void ks_sum_reply(rt_tx *tx) {
+void cmd_count_done(rt_tx *tx) {
     long long sum = 0;
     for (int i = 0; i < tx->nparts; i++)
         sum += tx->part[i].n;
@@ -164,17 +164,18 @@ static void ks_sum_reply(rt_tx *tx) {
     rt_tx_done(tx);
 }
 
-static void op_del(rt_ctx *c) {
+/* DEL, UNLINK, EXISTS, TOUCH across shards: each counts its part's keys
+ * (one step, cmd_def.first_op), the coordinator sums. */
+void op_del(rt_ctx *c) {
     ks_count_op(c, ks_del_one);
 }
-static void op_exists(rt_ctx *c) {
+void op_exists(rt_ctx *c) {
     ks_count_op(c, ks_exists_one);
 }
-static void op_touch(rt_ctx *c) {
+void op_touch(rt_ctx *c) {
     ks_count_op(c, ks_touch_one);
 }
-
-static void op_unlink(rt_ctx *c) {
+void op_unlink(rt_ctx *c) {
     ks_count_op(c, ks_unlink_one);
 }
 
@@ -182,26 +183,14 @@ static void op_unlink(rt_ctx *c) {
 void cmd_del(rt_ctx *c) {
     ks_count_proc(c, ks_del_one);
 }
-void cmd_del_multi(rt_tx *tx) {
-    rt_tx_run(tx, op_del, ks_sum_reply);
-}
 void cmd_unlink(rt_ctx *c) {
     ks_count_proc(c, ks_unlink_one);
-}
-void cmd_unlink_multi(rt_tx *tx) {
-    rt_tx_run(tx, op_unlink, ks_sum_reply);
 }
 void cmd_exists(rt_ctx *c) {
     ks_count_proc(c, ks_exists_one);
 }
-void cmd_exists_multi(rt_tx *tx) {
-    rt_tx_run(tx, op_exists, ks_sum_reply);
-}
 void cmd_touch(rt_ctx *c) {
     ks_count_proc(c, ks_touch_one);
-}
-void cmd_touch_multi(rt_tx *tx) {
-    rt_tx_run(tx, op_touch, ks_sum_reply);
 }
 
 /* TYPE key: a simple string, "none" for a missing key. */
@@ -567,7 +556,7 @@ void cmd_randomkey_multi(rt_tx *tx) {
 /* DBSIZE FLUSHDB FLUSHALL SWAPDB. */
 
 void cmd_dbsize_multi(rt_tx *tx) {
-    rt_tx_run(tx, op_randomkey_size, ks_sum_reply);
+    rt_tx_run(tx, op_randomkey_size, cmd_count_done);
 }
 
 /* FLUSHDB/FLUSHALL take no argument or one of ASYNC/SYNC. Returns 0, or -1

@@ -486,8 +486,8 @@ void cmd_mget(rt_ctx *c) {
 
 /* MGET step on one shard: append the reply element of each of the part's
  * keys to part.out and record where each starts in part.ptr (an array of
- * nkeys + 1 offsets, freed by mget_reply). */
-static void op_mget_read(rt_ctx *c) {
+ * nkeys + 1 offsets, freed by cmd_mget_done). */
+void op_mget_read(rt_ctx *c) {
     rt_part *pt = &c->tx->part[c->part];
     size_t *offs = malloc(sizeof(size_t) * (size_t)(pt->nkeys + 1));
     if (offs == NULL) abort();
@@ -504,7 +504,7 @@ static void op_mget_read(rt_ctx *c) {
 }
 
 /* MGET at the coordinator: stitch the parts' elements in argv order. */
-static void mget_reply(rt_tx *tx) {
+void cmd_mget_done(rt_tx *tx) {
     int *part_of = malloc(sizeof(int) * 2 * (size_t)tx->argc);
     if (part_of == NULL) abort();
     int *slot_of = part_of + tx->argc;
@@ -528,9 +528,6 @@ static void mget_reply(rt_tx *tx) {
     rt_tx_done(tx);
 }
 
-void cmd_mget_multi(rt_tx *tx) {
-    rt_tx_run(tx, op_mget_read, mget_reply);
-}
 
 /* Whether MSET/MSETNX got key/value pairs; replies the arity error if not. */
 static int mset_args_ok(rbuf *r, int argc, const char *name) {
@@ -576,17 +573,16 @@ static void op_mset_store(rt_ctx *c) {
     mset_store(c, c->tx->argv, pt->keys, pt->nkeys);
 }
 
-static void mset_reply(rt_tx *tx) {
-    rw_ok(&tx->reply);
-    rt_tx_done(tx);
+/* MSET across shards, one step (cmd_def.first_op): each part stores its
+ * pairs, unless the arguments are not pairs, which the coordinator then
+ * answers with the arity error (no part stored anything). */
+void op_mset_pairs(rt_ctx *c) {
+    if (c->tx->argc % 2 == 1) op_mset_store(c);
 }
 
-void cmd_mset_multi(rt_tx *tx) {
-    if (!mset_args_ok(&tx->reply, tx->argc, "mset")) {
-        rt_tx_done(tx);
-        return;
-    }
-    rt_tx_run(tx, op_mset_store, mset_reply);
+void cmd_mset_done(rt_tx *tx) {
+    if (mset_args_ok(&tx->reply, tx->argc, "mset")) rw_ok(&tx->reply);
+    rt_tx_done(tx);
 }
 
 /* MSETNX step 1: part.n = 1 if any of the part's keys exists. */

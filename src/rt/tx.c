@@ -12,6 +12,13 @@
  *     tx->next(tx) when all done
  *   rt_tx_done: reply, UNLOCK -> pi  holder = NULL, run what waited
  *
+ * A one-step command (rt_plan.first_op: MSET, MGET, DEL ...) skips the OP
+ * round: each LOCK carries the op, which the part runs as soon as it is
+ * taken; LOCKED then means "taken and done", and the coordinator goes on
+ * with first_done once the last part answers. This is still two-phase
+ * locking: no part is let go before every part has been taken and run, so
+ * nobody sees a part's effect without the others'.
+ *
  * Taking shards one at a time in ascending order means two transactions
  * never wait for each other in a cycle, so there is no deadlock; holding
  * every part from first op to done makes the command atomic as seen by any
@@ -45,6 +52,7 @@ struct rt_tx_priv {
     rt_conn *conn;    /* NULL for a nested tx */
     uint64_t seq;
     void (*multi)(rt_tx *);
+    void (*first_op)(rt_ctx *); /* run by each LOCK until all are taken */
     int nlocked;
     int pending;
     /* Nested tx (rt_tx_sub): the parent, where the reply goes, what follows. */
@@ -238,9 +246,14 @@ void tx_start(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt_arg *a
     pv->conn = c;
     pv->seq = seq;
     pv->multi = plan->multi;
+    if (plan->first_op && shard_of_key) {
+        pv->first_op = plan->first_op;
+        tx->next = plan->first_done;
+        tx->now_ms = rt_shard_now_us(s) / 1000;
+    }
     c->inflight++;
     c->tx_pending++;
-    tx_send(tx, 0, MSG_TX_LOCK, NULL);
+    tx_send(tx, 0, MSG_TX_LOCK, pv->first_op);
 }
 
 void rt_tx_run(rt_tx *tx, void (*op)(rt_ctx *c), void (*next)(rt_tx *tx)) {
@@ -383,6 +396,7 @@ void tx_on_msg(rt_shard *s, rt_msg *m) {
         } else {
             s->holder = m->u.tx.tx;
         }
+        if (m->u.tx.op) tx_run_op(s, m); /* the first step (rt_plan.first_op) */
         m->type = MSG_TX_LOCKED;
         shard_send(s, m->from, m);
         return;
@@ -390,10 +404,14 @@ void tx_on_msg(rt_shard *s, rt_msg *m) {
         rt_tx *tx = m->u.tx.tx;
         free(m);
         struct rt_tx_priv *pv = tx->priv;
-        if (++pv->nlocked < tx->nparts)
-            tx_send(tx, pv->nlocked, MSG_TX_LOCK, NULL);
-        else
+        if (++pv->nlocked < tx->nparts) {
+            tx_send(tx, pv->nlocked, MSG_TX_LOCK, pv->first_op);
+        } else if (pv->first_op) {
+            pv->first_op = NULL;
+            tx->next(tx);
+        } else {
             pv->multi(tx);
+        }
         return;
     }
     case MSG_TX_EXEC:

@@ -14,9 +14,11 @@ WEAK void cmd_getex(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_getdel(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_getset(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_mget(rt_ctx *c __attribute__((unused))) {}
-WEAK void cmd_mget_multi(rt_tx *tx __attribute__((unused))) {}
+WEAK void op_mget_read(rt_ctx *c __attribute__((unused))) {}
+WEAK void cmd_mget_done(rt_tx *tx __attribute__((unused))) {}
 WEAK void cmd_mset(rt_ctx *c __attribute__((unused))) {}
-WEAK void cmd_mset_multi(rt_tx *tx __attribute__((unused))) {}
+WEAK void op_mset_pairs(rt_ctx *c __attribute__((unused))) {}
+WEAK void cmd_mset_done(rt_tx *tx __attribute__((unused))) {}
 WEAK void cmd_msetnx(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_msetnx_multi(rt_tx *tx __attribute__((unused))) {}
 WEAK void cmd_append(rt_ctx *c __attribute__((unused))) {}
@@ -36,20 +38,18 @@ WEAK void cmd_bitcount(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_bitpos(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_bitop(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_bitop_multi(rt_tx *tx __attribute__((unused))) {}
-WEAK int keys_bitop(int argc __attribute__((unused)), rt_arg *argv __attribute__((unused)),
-                    int *keys __attribute__((unused)), rbuf *err __attribute__((unused))) {
-    return -1;
-}
+WEAK int keys_bitop(int argc __attribute__((unused)), rt_arg *argv __attribute__((unused)), int *keys __attribute__((unused)), rbuf *err __attribute__((unused))) { return -1; }
 WEAK void cmd_bitfield(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_bitfield_ro(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_del(rt_ctx *c __attribute__((unused))) {}
-WEAK void cmd_del_multi(rt_tx *tx __attribute__((unused))) {}
+WEAK void op_del(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_unlink(rt_ctx *c __attribute__((unused))) {}
-WEAK void cmd_unlink_multi(rt_tx *tx __attribute__((unused))) {}
+WEAK void op_unlink(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_exists(rt_ctx *c __attribute__((unused))) {}
-WEAK void cmd_exists_multi(rt_tx *tx __attribute__((unused))) {}
+WEAK void op_exists(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_touch(rt_ctx *c __attribute__((unused))) {}
-WEAK void cmd_touch_multi(rt_tx *tx __attribute__((unused))) {}
+WEAK void op_touch(rt_ctx *c __attribute__((unused))) {}
+WEAK void cmd_count_done(rt_tx *tx __attribute__((unused))) {}
 WEAK void cmd_type(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_expire(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_pexpire(rt_ctx *c __attribute__((unused))) {}
@@ -62,10 +62,7 @@ WEAK void cmd_pexpiretime(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_persist(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_keys_multi(rt_tx *tx __attribute__((unused))) {}
 WEAK void cmd_scan(rt_ctx *c __attribute__((unused))) {}
-WEAK int route_scan(rt_shard *home __attribute__((unused)), int argc __attribute__((unused)),
-                    rt_arg *argv __attribute__((unused)), rbuf *err __attribute__((unused))) {
-    return -1;
-}
+WEAK int route_scan(rt_shard *home __attribute__((unused)), int argc __attribute__((unused)), rt_arg *argv __attribute__((unused)), rbuf *err __attribute__((unused))) { return -1; }
 WEAK void cmd_randomkey_multi(rt_tx *tx __attribute__((unused))) {}
 WEAK void cmd_dbsize_multi(rt_tx *tx __attribute__((unused))) {}
 WEAK void cmd_flushdb_multi(rt_tx *tx __attribute__((unused))) {}
@@ -111,10 +108,7 @@ WEAK void cmd_lastsave(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_shutdown(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_monitor(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_debug(rt_ctx *c __attribute__((unused))) {}
-WEAK int route_debug(rt_shard *home __attribute__((unused)), int argc __attribute__((unused)),
-                     rt_arg *argv __attribute__((unused)), rbuf *err __attribute__((unused))) {
-    return -1;
-}
+WEAK int route_debug(rt_shard *home __attribute__((unused)), int argc __attribute__((unused)), rt_arg *argv __attribute__((unused)), rbuf *err __attribute__((unused))) { return -1; }
 WEAK void cmd_command(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_command_count(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_command_docs(rt_ctx *c __attribute__((unused))) {}

@@ -1,6 +1,7 @@
 /* test_rt.c -- the runtime driven by a toy command set, as a command set
  * sees it: no percore command is involved. Four shards serve a toy
- * protocol (SET/GET/INCR/SUM/XFER/PING) on a loopback port; client threads
+ * protocol (SET/GET/INCR/SUM/XFER/PING, and SUM1/XFER1 whose one step runs
+ * as each part is taken) on a loopback port; client threads
  * check reply order under deep pipelines that mix local, remote and
  * multi-shard requests, that a multi-shard transfer is atomic to a
  * concurrent multi-shard reader (the sum of two accounts never changes),
@@ -132,6 +133,14 @@ static void toy_xfer_multi(rt_tx *tx) {
     rt_tx_run_one(tx, part_of(tx, 1), op_dec, xfer_step2);
 }
 
+/* XFER1 a b: XFER as one step that the runtime runs on each part as it
+ * takes that part (rt_plan.first_op); SUM1 likewise for SUM. */
+static void op_xfer1(rt_ctx *c) {
+    rt_part *p = &c->tx->part[c->part];
+    for (int k = 0; k < p->nkeys; k++)
+        *toy_slot(ts(c), &c->argv[p->keys[k]], 1) += p->keys[k] == 1 ? -1 : 1;
+}
+
 /* SLOTS (local): the size of the connection's reply-slot ring. */
 static void toy_slots(rt_ctx *c) {
     rw_int(c->reply, (long long)(c->conn->slot_mask + 1));
@@ -163,9 +172,13 @@ static void toy_prepare(rt_conn *c, int argc, rt_arg *argv, rt_plan *plan, rbuf 
         plan->proc = toy_get;
     } else if (arg_eq(&argv[0], "INCR") && argc == 2) {
         plan->proc = toy_incr;
-    } else if (arg_eq(&argv[0], "SUM") && argc >= 2) {
+    } else if ((arg_eq(&argv[0], "SUM") || arg_eq(&argv[0], "SUM1")) && argc >= 2) {
         plan->proc = toy_sum;
         plan->multi = toy_sum_multi;
+        if (argv[0].len == 4) {
+            plan->first_op = op_sum;
+            plan->first_done = sum_done;
+        }
         for (int i = 1; i < argc; i++)
             keys[plan->nkeys++] = i;
         return;
@@ -175,9 +188,13 @@ static void toy_prepare(rt_conn *c, int argc, rt_arg *argv, rt_plan *plan, rbuf 
         keys[0] = 1, keys[1] = 2;
         plan->nkeys = 2;
         return;
-    } else if (arg_eq(&argv[0], "XFER") && argc == 3) {
+    } else if ((arg_eq(&argv[0], "XFER") || arg_eq(&argv[0], "XFER1")) && argc == 3) {
         plan->proc = toy_xfer;
         plan->multi = toy_xfer_multi;
+        if (argv[0].len == 5) {
+            plan->first_op = op_xfer1;
+            plan->first_done = xfer_done;
+        }
         keys[0] = 1, keys[1] = 2;
         plan->nkeys = 2;
         return;
@@ -323,7 +340,7 @@ static void *xfer_client(void *p) {
     reader r = {.fd = fd};
     char buf[256], line[128];
     for (int i = 0; i < 2000; i++) {
-        cmd3(buf, sizeof(buf), "XFER", "acct:a", "acct:b");
+        cmd3(buf, sizeof(buf), i % 2 ? "XFER1" : "XFER", "acct:a", "acct:b");
         send_all(fd, buf, strlen(buf));
         if (read_line(&r, line, sizeof(line)) < 0 || strcmp(line, "+OK")) (*errors)++;
     }
@@ -339,7 +356,7 @@ static void *sum_client(void *p) {
     char buf[256], line[128];
     int reads = 0;
     while (!g_xfer_stop || reads < 10) {
-        cmd3(buf, sizeof(buf), "SUM", "acct:a", "acct:b");
+        cmd3(buf, sizeof(buf), reads % 2 ? "SUM1" : "SUM", "acct:a", "acct:b");
         send_all(fd, buf, strlen(buf));
         if (read_line(&r, line, sizeof(line)) < 0 || strcmp(line, ":0")) (*errors)++;
         reads++;
