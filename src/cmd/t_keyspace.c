@@ -709,7 +709,7 @@ static void ks_rename_local(rt_ctx *c, int nx) {
     }
     int64_t exp;
     obj *o = db_take(d, s->p, s->len, &exp);
-    db_set(d, t->p, t->len, o, 0);
+    db_move_in(d, t->p, t->len, o);
     if (exp != -1) db_set_expire(d, t->p, t->len, exp);
     ss_dirty(c, 1);
     if (nx)
@@ -750,7 +750,9 @@ void cmd_copy(rt_ctx *c) {
         rw_int(c->reply, 0);
         return;
     }
-    db_set(dd, t->p, t->len, obj_dup(o), 0);
+    /* A new key, as in Redis: no access history taken over from the old. */
+    db_del(dd, t->p, t->len);
+    db_set_owned(dd, t->p, t->len, obj_dup(o), 0);
     if (exp != -1) db_set_expire(dd, t->p, t->len, exp);
     ss_dirty(c, 1);
     watch_touch_key_only(c, dst_db, t);
@@ -775,7 +777,7 @@ void cmd_move(rt_ctx *c) {
     }
     int64_t exp;
     obj *o = db_take(src, k->p, k->len, &exp);
-    db_set(dst, k->p, k->len, o, 0);
+    db_move_in(dst, k->p, k->len, o);
     if (exp != -1) db_set_expire(dst, k->p, k->len, exp);
     ss_dirty(c, 1);
     watch_touch_key(c, id, k); /* the dirty-driven touch sees c->db only */
@@ -834,7 +836,8 @@ static void op_xmove_take(rt_ctx *c) {
     db *d = store_db(st, tx->db);
     const rt_arg *s = &tx->argv[1];
     if (m->kind == KS_COPY) {
-        obj *o = db_find_exp(d, s->p, s->len, &m->exp);
+        /* The probe's lookup counted the access. */
+        obj *o = db_peek_exp(d, s->p, s->len, &m->exp);
         m->val = o ? obj_dup(o) : NULL;
     } else {
         m->val = db_take(d, s->p, s->len, &m->exp);
@@ -847,7 +850,12 @@ static void op_xmove_store(rt_ctx *c) {
     ks_xmove *m = tx->state;
     db *d = store_db(ctx_store(c), m->dst_db);
     const rt_arg *t = &tx->argv[2];
-    db_set(d, t->p, t->len, m->val, 0);
+    if (m->kind == KS_COPY) {
+        db_del(d, t->p, t->len); /* a new key, as in cmd_copy */
+        db_set_owned(d, t->p, t->len, m->val, 0);
+    } else {
+        db_move_in(d, t->p, t->len, m->val);
+    }
     m->val = NULL;
     if (m->exp != -1) db_set_expire(d, t->p, t->len, m->exp);
     ss_dirty(c, 1);

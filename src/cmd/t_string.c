@@ -824,11 +824,8 @@ void cmd_incrbyfloat(rt_ctx *c) {
         rw_error(c->reply, "ERR increment would produce NaN or Infinity");
         return;
     }
-    obj *nv = obj_new_string(buf, (size_t)n);
-    if (o)
-        db_replace(d, key->p, key->len, nv);
-    else
-        db_set(d, key->p, key->len, nv, 0);
+    /* A string, not INT even when it reads as one (Redis's encoding). */
+    db_set_owned(d, key->p, key->len, obj_new_string(buf, (size_t)n), 1);
     ss_dirty(c, 1);
     rw_bulk(c->reply, buf, (size_t)n);
 }

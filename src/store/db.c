@@ -46,9 +46,12 @@
  * place into anything: a shorter or equal string is rewritten within the
  * room, an INT uses the slot, a RAW string (APPEND, SETRANGE) keeps its
  * bytes in a separate buffer behind the slot, and any other value turns the
- * entry into the pointer form. The key never moves. An inline value is
- * never passed to free(); db_take and lazy deletion hand out a standalone
- * copy. */
+ * entry into the pointer form. Only a short string (db_set_str, db_set_int,
+ * db_set_owned) that finds too little room, or a pointer-form entry, moves
+ * the key: the entry is reallocated with the room it needs
+ * (db_entry_regrow), so a key keeps the compact form whatever it held
+ * before. An inline value is never passed to free(); db_take and lazy
+ * deletion hand out a standalone copy. */
 #define ENT_INLINE OBJ_F_EMBEDDED
 #define ENT_TTL 2
 #define DB_INLINE_KEY_MAX 255 /* obj.ext is one byte */
@@ -404,6 +407,7 @@ static unsigned lfu_log_incr(store *s, unsigned counter) {
 }
 
 void store_touch(store *s, obj *o) {
+    s->touched = o;
     if (s->lfu)
         o->lru = lfu_minutes(s) << 8 | lfu_log_incr(s, store_lfu_freq(s, o));
     else
@@ -428,15 +432,15 @@ obj *db_peek(db *d, const char *key, size_t klen) {
     return e ? ent_val(e) : NULL;
 }
 
-obj *db_find_exp(db *d, const char *key, size_t klen, int64_t *expire_ms) {
+obj *db_peek_exp(db *d, const char *key, size_t klen, int64_t *expire_ms) {
     db_entry *e = db_lookup(d, key, klen, NULL);
-    if (e == NULL) {
-        *expire_ms = -1;
-        return NULL;
-    }
-    obj *o = ent_val(e);
-    store_touch(d->st, o);
-    *expire_ms = db_entry_when(d, e);
+    *expire_ms = e ? db_entry_when(d, e) : -1;
+    return e ? ent_val(e) : NULL;
+}
+
+obj *db_find_exp(db *d, const char *key, size_t klen, int64_t *expire_ms) {
+    obj *o = db_peek_exp(d, key, klen, expire_ms);
+    if (o) store_touch(d->st, o);
     return o;
 }
 
@@ -477,16 +481,54 @@ static void db_entry_put(db_entry *e, obj *val) {
     e->u.p.val = val;
 }
 
+/* Give e (linked at *link) a new allocation whose value has `room` bytes,
+ * inline and with nothing in it yet but its flags (its deadline, if any,
+ * follows it); the old value is freed. Returns the new entry. */
+static db_entry *db_entry_regrow(db *d, db_entry **link, db_entry *e, size_t room) {
+    size_t klen = ent_klen(e);
+    db_entry *n = malloc(offsetof(db_entry, u) + offsetof(obj, v) + room + klen);
+    if (n == NULL) abort();
+    n->u.p.room = (uint8_t)room;
+    n->u.p.flags = ENT_INLINE;
+    memcpy(ent_key(n), ent_key(e), klen);
+    n->next = e->next;
+    *link = n;
+    int64_t when = db_entry_when(d, e);
+    if (when != -1) {
+        /* The expires table is keyed by entry address. */
+        db_exp_remove(d, e);
+        db_exp_set(d, n, when);
+    }
+    if (ent_inline(e))
+        obj_free_contents(&e->u.o);
+    else
+        obj_free(e->u.p.val);
+    free(e);
+    return n;
+}
+
 static void db_grow(db *d) {
     if (d->count > d->mask + 1) db_rehash(d, (d->mask + 1) * 2);
 }
 
-/* Takes ownership of val. An expired old entry counts as absent (so it
- * loses its TTL even with keep_ttl, as after Redis's lookupKeyWrite). */
-int db_set(db *d, const char *key, size_t klen, obj *val, int keep_ttl) {
-    val->lru = store_access_init(d->st);
+/* The access field for a value about to replace old (NULL: a new key), as
+ * Redis sets it: under an LFU policy the new value inherits the old one's
+ * counter after the write lookup counted as an access; otherwise it starts
+ * afresh. */
+static uint32_t db_access_for(db *d, obj *old) {
+    if (old && d->st->lfu) {
+        if (old != d->st->touched) store_touch(d->st, old); /* the write's lookup */
+        return old->lru;
+    }
+    return store_access_init(d->st);
+}
+
+/* db_set, with the access field given (lru) or computed (NULL). */
+static int db_set_lru(db *d, const char *key, size_t klen, obj *val, int keep_ttl,
+                      const uint32_t *lru) {
     uint64_t h = db_hash(d, key, klen);
     db_entry *e = db_lookup_h(d, key, klen, h, NULL);
+    val->lru = lru ? *lru : db_access_for(d, e && val != ent_val(e) ? ent_val(e) : NULL);
     if (e) {
         if (val != ent_val(e)) db_entry_put(e, val);
         if (!keep_ttl) db_exp_remove(d, e);
@@ -495,6 +537,12 @@ int db_set(db *d, const char *key, size_t klen, obj *val, int keep_ttl) {
     db_insert_ptr(d, key, klen, h, val);
     db_grow(d);
     return 1;
+}
+
+/* Takes ownership of val. An expired old entry counts as absent (so it
+ * loses its TTL even with keep_ttl, as after Redis's lookupKeyWrite). */
+int db_set(db *d, const char *key, size_t klen, obj *val, int keep_ttl) {
+    return db_set_lru(d, key, klen, val, keep_ttl, NULL);
 }
 
 /* Write an INT (is_int) or EMBSTR value into an inline entry's value, which
@@ -511,36 +559,44 @@ static void ent_put_str(obj *o, int is_int, long long iv, const char *p, size_t 
 }
 
 /* A string value (INT when is_int) for db_set_str/db_set_int: stored inside
- * a new key's entry when the key is short and the value INT or EMBSTR. */
+ * the key's entry when the key is short and the value INT or EMBSTR, the
+ * entry regrown when the room its first value left is too small (or it
+ * held a value of its own). lru as for db_set_lru. */
 static int db_set_strval(db *d, const char *key, size_t klen, int is_int, long long iv,
-                         const char *p, size_t len, int keep_ttl) {
+                         const char *p, size_t len, int keep_ttl, const uint32_t *lru) {
     uint64_t h = db_hash(d, key, klen);
-    db_entry *e = db_lookup_h(d, key, klen, h, NULL);
+    db_entry **link;
+    db_entry *e = db_lookup_h(d, key, klen, h, &link);
     int isnew = e == NULL;
+    int fits_inline = klen <= DB_INLINE_KEY_MAX && (is_int || len <= OBJ_EMBSTR_MAX);
+    size_t room = is_int || len < ENT_SLOT ? ENT_SLOT : len;
+    uint32_t access = lru ? *lru : db_access_for(d, e ? ent_val(e) : NULL);
     obj *o;
-    if (e) {
+    if (e && ent_inline(e) && (is_int || len <= e->u.p.room)) {
+        /* Fits in the entry: rewrite the value in place. */
         o = ent_val(e);
-        if (ent_inline(e) && (is_int || len <= e->u.p.room)) {
-            /* Fits in the entry: rewrite the value in place. */
-            obj_free_contents(o);
-            ent_put_str(o, is_int, iv, p, len);
-        } else {
-            o = is_int ? obj_new_int(iv) : obj_new_string(p, len);
-            db_entry_put(e, o);
-        }
-        if (!keep_ttl) db_exp_remove(d, e);
-    } else if (klen > DB_INLINE_KEY_MAX || (!is_int && len > OBJ_EMBSTR_MAX)) {
+        obj_free_contents(o);
+        ent_put_str(o, is_int, iv, p, len);
+    } else if (!fits_inline) {
         o = is_int ? obj_new_int(iv) : obj_new_string(p, len);
-        db_insert_ptr(d, key, klen, h, o);
+        if (e)
+            db_entry_put(e, o);
+        else
+            db_insert_ptr(d, key, klen, h, o);
     } else {
-        e = db_insert(d, key, klen, h, is_int || len < ENT_SLOT ? ENT_SLOT : len);
+        if (e) {
+            e = db_entry_regrow(d, link, e, room);
+        } else {
+            e = db_insert(d, key, klen, h, room);
+            e->u.p.flags = ENT_INLINE;
+        }
         o = &e->u.o;
         o->type = OBJ_STRING;
-        o->flags = ENT_INLINE;
         o->ext = (uint8_t)klen;
         ent_put_str(o, is_int, iv, p, len);
     }
-    o->lru = store_access_init(d->st);
+    if (e && !keep_ttl) db_exp_remove(d, e);
+    o->lru = access;
     if (isnew) db_grow(d);
     return isnew;
 }
@@ -548,11 +604,35 @@ static int db_set_strval(db *d, const char *key, size_t klen, int is_int, long l
 int db_set_str(db *d, const char *key, size_t klen, const char *p, size_t len, int keep_ttl) {
     long long iv;
     int is_int = len <= 20 && util_str2ll(p, len, &iv);
-    return db_set_strval(d, key, klen, is_int, is_int ? iv : 0, p, len, keep_ttl);
+    return db_set_strval(d, key, klen, is_int, is_int ? iv : 0, p, len, keep_ttl, NULL);
 }
 
 int db_set_int(db *d, const char *key, size_t klen, long long v, int keep_ttl) {
-    return db_set_strval(d, key, klen, 1, v, NULL, 0, keep_ttl);
+    return db_set_strval(d, key, klen, 1, v, NULL, 0, keep_ttl, NULL);
+}
+
+/* db_set_owned and db_move_in: a standalone INT or EMBSTR value goes into
+ * the key's entry (and val is freed), any other value as db_set. */
+static int db_set_standalone(db *d, const char *key, size_t klen, obj *val, int keep_ttl,
+                             const uint32_t *lru) {
+    if (val->type != OBJ_STRING || (val->enc != OBJ_ENC_INT && val->enc != OBJ_ENC_EMBSTR) ||
+        klen > DB_INLINE_KEY_MAX)
+        return db_set_lru(d, key, klen, val, keep_ttl, lru);
+    int is_int = val->enc == OBJ_ENC_INT;
+    int isnew = is_int ? db_set_strval(d, key, klen, 1, val->v.i, NULL, 0, keep_ttl, lru)
+                       : db_set_strval(d, key, klen, 0, 0, obj_sbytes(val), obj_slen(val),
+                                       keep_ttl, lru);
+    obj_free(val);
+    return isnew;
+}
+
+int db_set_owned(db *d, const char *key, size_t klen, obj *val, int keep_ttl) {
+    return db_set_standalone(d, key, klen, val, keep_ttl, NULL);
+}
+
+int db_move_in(db *d, const char *key, size_t klen, obj *val) {
+    uint32_t lru = val->lru;
+    return db_set_standalone(d, key, klen, val, 0, &lru);
 }
 
 void db_replace(db *d, const char *key, size_t klen, obj *val) {

@@ -21,8 +21,8 @@
  *
  * The body is the value itself for short strings stored with db_set_str (no
  * separate allocation), else the key length and a pointer to the value;
- * db.c explains both. Entries never move, so the expires table can point at
- * them. Active expiry samples the expires table, so its cost does not depend
+ * db.c explains both. An entry moves only when a short string value outgrows
+ * it (the expires table, which points at entries, is updated then). Active expiry samples the expires table, so its cost does not depend
  * on how many keys have no TTL.
  */
 #ifndef PERCORE_STORE_H
@@ -184,6 +184,11 @@ typedef struct store {
     int lfu_log_factor;
     int lfu_decay_time; /* minutes per counter decrement; 0 never */
     uint64_t rng;       /* for the LFU counter's probabilistic increment */
+    /* The value the running command's lookup touched last: a write that
+     * replaces it (and under LFU takes over its counter) counts that lookup
+     * as its access instead of counting another. The command layer clears
+     * it before each command and transaction op. */
+    const struct obj *touched;
     store_enc enc;      /* encoding thresholds (CONFIG) */
     store_stats stats;
     /* The hash of one key of the running command, already computed for
@@ -233,6 +238,13 @@ int db_set(db *d, const char *key, size_t klen, obj *val, int keep_ttl);
 int db_set_str(db *d, const char *key, size_t klen, const char *p, size_t len, int keep_ttl);
 /* As db_set_str with the decimal digits of v: an INT value. */
 int db_set_int(db *d, const char *key, size_t klen, long long v, int keep_ttl);
+/* As db_set, for a value nobody else refers to: an INT or EMBSTR string is
+ * copied into the key's entry, as db_set_str stores it, and val freed, so
+ * the caller must not use val afterwards. */
+int db_set_owned(db *d, const char *key, size_t klen, obj *val, int keep_ttl);
+/* As db_set_owned for a value taken from another key (RENAME, MOVE): it
+ * keeps its access time or LFU counter, and gets no TTL. */
+int db_move_in(db *d, const char *key, size_t klen, obj *val);
 /* Replace the value of an existing key in place (keeps TTL). Frees the old
  * value unless it is val itself. The key must exist. */
 void db_replace(db *d, const char *key, size_t klen, obj *val);
@@ -273,6 +285,8 @@ uint64_t db_scan(db *d, uint64_t cursor, size_t count, db_scan_fn fn, void *priv
 /* Look key up without touching its access time (OBJECT IDLETIME, DEBUG
  * OBJECT); expired keys are deleted as in db_find. */
 obj *db_peek(db *d, const char *key, size_t klen);
+/* As db_find_exp, without counting an access. */
+obj *db_peek_exp(db *d, const char *key, size_t klen, int64_t *expire_ms);
 
 /* Call fn for every live key (KEYS, FLUSH accounting). fn must not modify the db. */
 void db_foreach(db *d, db_scan_fn fn, void *priv);

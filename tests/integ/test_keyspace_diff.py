@@ -654,3 +654,59 @@ def test_object_freq_and_idletime_follow_policy(diff):
     f = int(diff.pconn.call("OBJECT", "FREQ", "n")[1:-2])
     diff.both("CONFIG", "SET", "maxmemory-policy", "noeviction")
     assert 0 <= f <= 255
+
+
+def test_lfu_counter_across_writes(diff):
+    # Under LFU a write over a key takes over its counter after counting the
+    # write's lookup (5 -> 6: below 6 every access counts), whatever form
+    # the new value takes (shorter, longer, INT, past EMBSTR); RENAME and
+    # MOVE keep the value's counter (the source lookup counted); COPY makes
+    # a new key (5), even over an old one. INCR and INCRBYFLOAT count their
+    # one lookup once. Keys r1..r9 make RENAME cross shards too. Integers
+    # stay above 10000: below, redis-server shares one object among keys.
+    big = "x" * 100
+    diff.both("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu")
+    try:
+        cmds = []
+        for i, (first, second) in enumerate([("a", "b"), ("ab", "a" * 40), ("100000", "200000"),
+                                             ("a", big), (big, "a"), ("30000", "1.5")]):
+            k = "lfuw%d" % i
+            cmds += [("SET", k, first), ("OBJECT", "FREQ", k), ("SET", k, second),
+                     ("OBJECT", "FREQ", k), ("OBJECT", "ENCODING", k), ("GET", k)]
+        for i in range(10):
+            cmds += [("SET", "lfur%d" % i, "v"), ("RENAME", "lfur%d" % i, "r%d" % i),
+                     ("OBJECT", "FREQ", "r%d" % i), ("GET", "r%d" % i)]
+        cmds += [("SET", "lfum", "v"), ("MOVE", "lfum", "3"), ("SELECT", "3"),
+                 ("OBJECT", "FREQ", "lfum"), ("FLUSHDB",), ("SELECT", "0")]
+        for i in range(8):  # some pairs on one shard, some across
+            cmds += [("SET", "lfuc%d" % i, "v"), ("SET", "lfud%d" % i, "old"),
+                     ("COPY", "lfuc%d" % i, "lfud%d" % i, "REPLACE"),
+                     ("OBJECT", "FREQ", "lfud%d" % i), ("OBJECT", "FREQ", "lfuc%d" % i)]
+        cmds += [("SET", "lfui", "1000000"), ("INCR", "lfui"), ("OBJECT", "FREQ", "lfui"),
+                 ("SET", "lfuf", "1.5"), ("INCRBYFLOAT", "lfuf", "1"), ("OBJECT", "FREQ", "lfuf"),
+                 ("OBJECT", "ENCODING", "lfuf")]
+        diff.check_many(cmds)
+    finally:
+        diff.both("CONFIG", "SET", "maxmemory-policy", "noeviction")
+
+
+def test_short_strings_keep_their_ttl_when_they_grow(diff):
+    # A short string outgrowing its first length (or replacing a long one)
+    # is stored anew; SET ... KEEPTTL and INCRBYFLOAT keep the deadline,
+    # plain SET drops it; RENAME/MOVE/COPY of short strings carry theirs.
+    cmds = []
+    for i, (first, second) in enumerate([("a", "a" * 30), ("x" * 100, "b"), ("12", "c" * 44)]):
+        k = "grow%d" % i
+        cmds += [("SET", k, first, "EX", "1000"), ("SET", k, second, "KEEPTTL"), ("TTL", k),
+                 ("GET", k), ("STRLEN", k), ("OBJECT", "ENCODING", k),
+                 ("SET", k, first), ("TTL", k), ("GET", k)]
+    cmds += [("SET", "growf", "1", "EX", "1000"), ("INCRBYFLOAT", "growf", "0.25"),
+             ("TTL", "growf"), ("OBJECT", "ENCODING", "growf"),
+             ("INCRBYFLOAT", "growf", "1e20"), ("TTL", "growf"), ("GET", "growf")]
+    for i in range(6):
+        cmds += [("SET", "grr%d" % i, "v%d" % i, "EX", "1000"), ("RENAME", "grr%d" % i, "gr%d" % i),
+                 ("TTL", "gr%d" % i), ("GET", "gr%d" % i), ("OBJECT", "ENCODING", "gr%d" % i),
+                 ("COPY", "gr%d" % i, "gc%d" % i), ("TTL", "gc%d" % i), ("GET", "gc%d" % i),
+                 ("SET", "gi%d" % i, str(100 + i)), ("RENAME", "gi%d" % i, "gj%d" % i),
+                 ("OBJECT", "ENCODING", "gj%d" % i), ("GET", "gj%d" % i)]
+    diff.check_many(cmds)

@@ -682,8 +682,39 @@ static void test_lfu(void) {
     CHECK(store_lfu_freq(st, o) == f - 3);
     st->lfu_decay_time = 0;
     CHECK(store_lfu_freq(st, o) == f);
+    /* An overwrite keeps the counter (as Redis's dbOverwrite under LFU),
+     * whichever form the new value takes; a counter past the first steps
+     * goes up only by chance, so it is f or f + 1 after each write. */
+    db_set_str(d, "k", 1, "short", 5, 0);
+    unsigned f2 = store_lfu_freq(st, db_peek(d, "k", 1));
+    CHECK(f2 == f || f2 == f + 1);
+    db_set(d, "k", 1, obj_new_string("value of its own, past the room", 31), 0);
+    unsigned f3 = store_lfu_freq(st, db_peek(d, "k", 1));
+    CHECK(f3 == f2 || f3 == f2 + 1);
+    /* A new key starts at 5; one that moves in keeps its counter. */
+    db_set_str(d, "n", 1, "v", 1, 0);
+    CHECK(store_lfu_freq(st, db_peek(d, "n", 1)) == 5);
+    int64_t exp;
+    db_move_in(d, "m", 1, db_take(d, "k", 1, &exp));
+    CHECK(store_lfu_freq(st, db_peek(d, "m", 1)) == f3);
+    db_set_str(d, "k", 1, "1", 1, 0);
+    CHECK(store_lfu_freq(st, db_peek(d, "k", 1)) == 5);
+    st->touched = NULL; /* a new command (the command layer clears it) */
+    db_set_str(d, "k", 1, "2", 1, 0); /* counter 5: the touch always counts */
+    CHECK(store_lfu_freq(st, db_peek(d, "k", 1)) == 6);
+    /* A write after its own lookup counts that one access, not two: from
+     * 6, a second touch would make 7 in one try out of 11. */
+    for (int i = 0; i < 200; i++) {
+        db_set_str(d, "t", 1, "a", 1, 0);
+        st->touched = NULL;
+        db_find(d, "t", 1);
+        db_set_str(d, "t", 1, "b", 1, 0);
+        CHECK(store_lfu_freq(st, db_peek(d, "t", 1)) == 6);
+        db_del(d, "t", 1);
+    }
+    o = db_peek(d, "m", 1);
     st->lfu = 0;
-    db_find(d, "k", 1);
+    db_find(d, "m", 1);
     CHECK(o->lru == store_lru_clock(st));
     store_free(st);
 }
@@ -766,7 +797,7 @@ static void check_sole(db *d, const char *key, size_t klen, const char *v, size_
 
 /* An inline string's room (its first length, at least 8 bytes) sits between
  * the header and the key: every rewrite in place must leave the key alone,
- * and a value that outgrows the room must move out without moving the key. */
+ * and a short value that outgrows the room regrows the entry. */
 static void test_entry_room(void) {
     store *s = store_new(1, 7);
     db *d = store_db(s, 0);
@@ -796,11 +827,43 @@ static void test_entry_room(void) {
     CHECK(db_set_str(d, key, 16, "xy", 2, 0) == 0);
     CHECK(db_find(d, key, 16) == o && o->enc == OBJ_ENC_EMBSTR);
     check_sole(d, key, 16, "xy", 2);
-    /* Past the room: the pointer form, same key. */
-    CHECK(db_set_str(d, key, 16, v44, 44, 0) == 0);
+    /* Past the room: the entry regrows, still inline, and its deadline
+     * follows it (or goes, without keep_ttl). */
+    CHECK(db_set_expire(d, key, 16, s->now_ms + 100000) == 0);
+    CHECK(db_set_str(d, key, 16, v44, 44, 1) == 0);
     o = db_find(d, key, 16);
-    CHECK(o->enc == OBJ_ENC_EMBSTR && !(o->flags & OBJ_F_EMBEDDED));
+    CHECK(o->enc == OBJ_ENC_EMBSTR && (o->flags & OBJ_F_EMBEDDED));
+    CHECK(db_get_expire(d, key, 16) == s->now_ms + 100000 && db_expires_size(d) == 1);
     check_sole(d, key, 16, v44, 44);
+    CHECK(db_set_str(d, key, 16, "z", 1, 0) == 0);
+    CHECK(db_find(d, key, 16) == o && db_get_expire(d, key, 16) == -1);
+    check_sole(d, key, 16, "z", 1);
+    /* A value of its own (past EMBSTR: RAW), then a short string again: back
+     * inline, with the deadline kept. */
+    char big[100];
+    memset(big, 'q', sizeof(big));
+    CHECK(db_set_str(d, key, 16, big, sizeof(big), 0) == 0);
+    o = db_find(d, key, 16);
+    CHECK(o->enc == OBJ_ENC_RAW && !(o->flags & OBJ_F_EMBEDDED));
+    CHECK(db_set_expire(d, key, 16, s->now_ms + 5000) == 0);
+    CHECK(db_set_int(d, key, 16, 77, 1) == 0);
+    o = db_find(d, key, 16);
+    CHECK(o->enc == OBJ_ENC_INT && (o->flags & OBJ_F_EMBEDDED) && o->v.i == 77);
+    CHECK(db_get_expire(d, key, 16) == s->now_ms + 5000);
+    check_sole(d, key, 16, "77", 2);
+    CHECK(db_persist(d, key, 16) == 1);
+    /* A standalone short string handed over (RENAME, COPY, INCRBYFLOAT)
+     * goes inline too, keeping its encoding; any other value keeps its own
+     * allocation. */
+    CHECK(db_set_owned(d, key, 16, obj_new_string("12", 2), 0) == 0);
+    o = db_find(d, key, 16);
+    CHECK(o->enc == OBJ_ENC_EMBSTR && (o->flags & OBJ_F_EMBEDDED));
+    check_sole(d, key, 16, "12", 2);
+    CHECK(db_set_owned(d, key, 16, obj_new_int(-5), 0) == 0);
+    o = db_find(d, key, 16);
+    CHECK(o->enc == OBJ_ENC_INT && (o->flags & OBJ_F_EMBEDDED) && o->v.i == -5);
+    obj *raw = obj_new_string(big, sizeof(big));
+    CHECK(db_set_owned(d, key, 16, raw, 0) == 0 && db_find(d, key, 16) == raw);
     CHECK(db_set_str(d, key, 16, "z", 1, 0) == 0);
     check_sole(d, key, 16, "z", 1);
     /* A short value still gets the 8-byte slot, so an INT fits later. */
