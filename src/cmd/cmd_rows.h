@@ -13,9 +13,10 @@
  * are filled in by cmd_table_init. */
 #define ROWX(name, arity, flags, fk, lk, step, getkeys, route, proc, multi, route_fn, subs,        \
              first_op, first_done)                                                                 \
-    { name,     arity, flags, fk,   lk,   step, getkeys,  route,                                   \
-      proc,     multi, route_fn, subs, NULL, 0,    NULL,     first_op,                             \
-      first_done }
+    {                                                                                              \
+        name, arity, flags, fk, lk, step, getkeys, route, proc, multi, route_fn, subs, NULL, 0,    \
+            NULL, first_op, first_done                                                             \
+    }
 #define ROW(name, arity, flags, fk, lk, step, getkeys, route, proc, multi, route_fn, subs)         \
     ROWX(name, arity, flags, fk, lk, step, getkeys, route, proc, multi, route_fn, subs, NULL, NULL)
 /* Runs where its keys live (first/last/step); multi when they span shards. */

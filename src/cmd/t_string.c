@@ -528,7 +528,6 @@ void cmd_mget_done(rt_tx *tx) {
     rt_tx_done(tx);
 }
 
-
 /* Whether MSET/MSETNX got key/value pairs; replies the arity error if not. */
 static int mset_args_ok(rbuf *r, int argc, const char *name) {
     if (argc % 2 == 1) return 1;

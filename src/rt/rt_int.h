@@ -183,7 +183,8 @@ struct rt_conn {
     int blocked;        /* parsing stopped (backpressure or pause) */
     int eof;            /* the peer shut down its sending side: nothing more is read */
     int waiting;        /* its blocking command waits (tx released, see rt_tx_release) */
-    int held;           /* the last flush held the output back: 1 for one turn, 2 behind a tx (conn_hold_output) */
+    int held;           /* the last flush held the output back: 1 for one turn, 2 behind a tx
+                           (conn_hold_output) */
     /* io_uring engine only (see conn.c, "The io_uring engine"). */
     rbuf wbuf;    /* bytes of the send in flight, swapped out of `out`; untouched until its CQE */
     size_t wsent; /* bytes of wbuf already sent */

@@ -43,12 +43,12 @@
  * A 16-byte key with a 16-byte string value takes 8 + 8 + 16 + 16 = 48
  * bytes in one allocation (string bytes carry no NUL). Nothing written into
  * the 16-byte body ever reaches the key, so an inline value can change in
- * place into anything: a shorter or equal string is rewritten within the
- * room, an INT uses the slot, a RAW string (APPEND, SETRANGE) keeps its
+ * place into anything: a string as long as the room, or up to 15 bytes
+ * shorter, is rewritten within it, an INT uses the slot, a RAW string (APPEND, SETRANGE) keeps its
  * bytes in a separate buffer behind the slot, and any other value turns the
  * entry into the pointer form. Only a short string (db_set_str, db_set_int,
- * db_set_owned) that finds too little room, or a pointer-form entry, moves
- * the key: the entry is reallocated with the room it needs
+ * db_set_owned) that finds too little room or far too much, or a
+ * pointer-form entry, moves the key: the entry is reallocated with the room it needs
  * (db_entry_regrow), so a key keeps the compact form whatever it held
  * before. An inline value is never passed to free(); db_take and lazy
  * deletion hand out a standalone copy. */
@@ -56,6 +56,9 @@
 #define ENT_TTL 2
 #define DB_INLINE_KEY_MAX 255 /* obj.ext is one byte */
 #define ENT_SLOT 8            /* the smallest room: obj.v */
+/* A value that would leave this many bytes of its entry's room unused gets
+ * a smaller entry instead of a rewrite in place. */
+#define ENT_ROOM_SLACK 16
 
 typedef struct db_entry {
     struct db_entry *next;
@@ -572,8 +575,8 @@ static int db_set_strval(db *d, const char *key, size_t klen, int is_int, long l
     size_t room = is_int || len < ENT_SLOT ? ENT_SLOT : len;
     uint32_t access = lru ? *lru : db_access_for(d, e ? ent_val(e) : NULL);
     obj *o;
-    if (e && ent_inline(e) && (is_int || len <= e->u.p.room)) {
-        /* Fits in the entry: rewrite the value in place. */
+    if (e && ent_inline(e) && room <= e->u.p.room && e->u.p.room - room < ENT_ROOM_SLACK) {
+        /* Fits the entry: rewrite the value in place. */
         o = ent_val(e);
         obj_free_contents(o);
         ent_put_str(o, is_int, iv, p, len);
@@ -619,9 +622,9 @@ static int db_set_standalone(db *d, const char *key, size_t klen, obj *val, int 
         klen > DB_INLINE_KEY_MAX)
         return db_set_lru(d, key, klen, val, keep_ttl, lru);
     int is_int = val->enc == OBJ_ENC_INT;
-    int isnew = is_int ? db_set_strval(d, key, klen, 1, val->v.i, NULL, 0, keep_ttl, lru)
-                       : db_set_strval(d, key, klen, 0, 0, obj_sbytes(val), obj_slen(val),
-                                       keep_ttl, lru);
+    int isnew =
+        is_int ? db_set_strval(d, key, klen, 1, val->v.i, NULL, 0, keep_ttl, lru)
+               : db_set_strval(d, key, klen, 0, 0, obj_sbytes(val), obj_slen(val), keep_ttl, lru);
     obj_free(val);
     return isnew;
 }

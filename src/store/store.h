@@ -22,8 +22,8 @@
  * The body is the value itself for short strings stored with db_set_str (no
  * separate allocation), else the key length and a pointer to the value;
  * db.c explains both. An entry moves only when a short string value outgrows
- * it (the expires table, which points at entries, is updated then). Active expiry samples the expires table, so its cost does not depend
- * on how many keys have no TTL.
+ * it (the expires table, which points at entries, is updated then). Active expiry samples the
+ * expires table, so its cost does not depend on how many keys have no TTL.
  */
 #ifndef PERCORE_STORE_H
 #define PERCORE_STORE_H
@@ -189,7 +189,7 @@ typedef struct store {
      * as its access instead of counting another. The command layer clears
      * it before each command and transaction op. */
     const struct obj *touched;
-    store_enc enc;      /* encoding thresholds (CONFIG) */
+    store_enc enc; /* encoding thresholds (CONFIG) */
     store_stats stats;
     /* The hash of one key of the running command, already computed for
      * routing (util_hash with this store's seed). Set by the command layer

@@ -699,7 +699,7 @@ static void test_lfu(void) {
     CHECK(store_lfu_freq(st, db_peek(d, "m", 1)) == f3);
     db_set_str(d, "k", 1, "1", 1, 0);
     CHECK(store_lfu_freq(st, db_peek(d, "k", 1)) == 5);
-    st->touched = NULL; /* a new command (the command layer clears it) */
+    st->touched = NULL;               /* a new command (the command layer clears it) */
     db_set_str(d, "k", 1, "2", 1, 0); /* counter 5: the touch always counts */
     CHECK(store_lfu_freq(st, db_peek(d, "k", 1)) == 6);
     /* A write after its own lookup counts that one access, not two: from
@@ -835,8 +835,13 @@ static void test_entry_room(void) {
     CHECK(o->enc == OBJ_ENC_EMBSTR && (o->flags & OBJ_F_EMBEDDED));
     CHECK(db_get_expire(d, key, 16) == s->now_ms + 100000 && db_expires_size(d) == 1);
     check_sole(d, key, 16, v44, 44);
-    CHECK(db_set_str(d, key, 16, "z", 1, 0) == 0);
+    /* 16 bytes or more of the room left unused: a smaller entry. */
+    CHECK(db_set_str(d, key, 16, v44, 30, 0) == 0);
     CHECK(db_find(d, key, 16) == o && db_get_expire(d, key, 16) == -1);
+    check_sole(d, key, 16, v44, 30);
+    CHECK(db_set_str(d, key, 16, "z", 1, 0) == 0);
+    obj *small = db_find(d, key, 16);
+    CHECK(small != o && (small->flags & OBJ_F_EMBEDDED) && small->room == 8);
     check_sole(d, key, 16, "z", 1);
     /* A value of its own (past EMBSTR: RAW), then a short string again: back
      * inline, with the deadline kept. */
