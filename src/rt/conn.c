@@ -596,6 +596,7 @@ static void conn_got_input(rt_conn *c, size_t n) {
     rt_shard *s = c->shard;
     c->qlen += n;
     c->last_ms = s->now_us / 1000;
+    if (c->held == 2) c->held_input = 1; /* see conn_hold_output */
     if (s->cfg.query_buf_limit > 0 && (long long)c->qlen > s->cfg.query_buf_limit) {
         log_msg(LL_WARNING,
                 "Closing client that reached max query buffer length: id=%llu addr=%s qbuf=%zu",
@@ -836,17 +837,20 @@ void conn_on_completion(rt_conn *c, const ur_event *e) {
 static int conn_hold_output(rt_conn *c) {
     size_t pend = conn_pending_out(c);
     if (pend == 0 || pend >= CONN_HOLD_MAX || c->inflight == 0 || c->waiting || c->close_after) {
-        c->held = 0;
+        c->held = c->held_input = 0;
         return 0;
     }
-    if (c->tx_pending && c->blocked && c->qlen > 0) {
+    if (c->tx_pending && c->blocked && c->qlen > 0 && !c->held_input) {
         /* Behind the barrier: the next transaction's reply comes, and with
-         * it the next turn of this, until the input read so far is done. */
+         * it the next turn of this, until the input read so far is done.
+         * Input that arrives meanwhile (io_uring keeps receiving while
+         * parsing is stopped) ends the hold: a client streaming requests
+         * would otherwise see no reply until 64 KB of them piled up. */
         c->held = 2;
         return 1;
     }
     if (c->held == 1 || c->blocked) {
-        c->held = 0;
+        c->held = c->held_input = 0;
         return 0;
     }
     c->held = 1;

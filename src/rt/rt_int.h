@@ -185,6 +185,7 @@ struct rt_conn {
     int waiting;        /* its blocking command waits (tx released, see rt_tx_release) */
     int held;           /* the last flush held the output back: 1 for one turn, 2 behind a tx
                            (conn_hold_output) */
+    int held_input;     /* input came in during a hold behind a tx: that hold ends */
     /* io_uring engine only (see conn.c, "The io_uring engine"). */
     rbuf wbuf;    /* bytes of the send in flight, swapped out of `out`; untouched until its CQE */
     size_t wsent; /* bytes of wbuf already sent */
