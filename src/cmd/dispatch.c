@@ -43,7 +43,6 @@ static void exec_proc(rt_ctx *c) {
     /* Inside EXEC every queued command sees the time EXEC started, as in
      * Redis: a key alive for one is alive for all. */
     st0->now_ms = c->now_ms ? c->now_ms : t0 / 1000;
-    st0->touched = NULL;
     if (c->hkey_idx >= 0) {
         /* The runtime hashed this key for routing: the store reuses it. */
         st0->hint_key = c->argv[c->hkey_idx].p;
@@ -102,7 +101,6 @@ void cmd_first_step_multi(rt_tx *tx) {
 static void op_begin(rt_ctx *c) {
     shard_state *ss = ctx_ss(c);
     ss->st->now_ms = c->tx->now_ms; /* set by exec_multi before any op */
-    ss->st->touched = NULL;
     ss->watch_mark = ss->dirty;
 }
 

@@ -352,7 +352,6 @@ static void str_set_generic(rt_ctx *c, int flags, const rt_arg *key, const rt_ar
                             const rt_arg *exp, const char *name, int int_reply) {
     db *d = ctx_cdb(c);
     int64_t when = -1;
-    int found;
     if (exp && str_expire_ms(c, exp, flags, name, &when) < 0) return;
     if (flags & SF_GET) {
         obj *old = lookup_read_any(c, key);
@@ -364,13 +363,12 @@ static void str_set_generic(rt_ctx *c, int flags, const rt_arg *key, const rt_ar
             str_reply_value(c->reply, old);
         else
             rw_null(c->reply);
-        found = old != NULL;
-    } else if (flags & (SF_NX | SF_XX)) {
-        found = db_find(d, key->p, key->len) != NULL;
-    } else {
-        found = 0; /* a plain SET does not care */
     }
-    if (((flags & SF_NX) && found) || ((flags & SF_XX) && !found)) {
+    /* Redis then looks the key up for writing (one more access counted, as
+     * db_set_str counts it when it writes); a plain SET does not care. */
+    obj *cur = flags & (SF_NX | SF_XX | SF_GET) ? db_peek(d, key->p, key->len) : NULL;
+    if (((flags & SF_NX) && cur) || ((flags & SF_XX) && !cur)) {
+        if (cur) store_touch(ctx_store(c), cur);
         if (!(flags & SF_GET)) {
             if (int_reply)
                 rw_int(c->reply, 0);
@@ -759,10 +757,17 @@ static void str_incr_generic(rt_ctx *c, long long incr) {
         return;
     }
     v += incr;
-    if (o && o->enc == OBJ_ENC_INT)
+    if (o && o->enc == OBJ_ENC_INT) {
         o->v.i = v; /* in place, as Redis does for an unshared integer */
-    else
-        db_set_int(d, key->p, key->len, v, 1); /* the key keeps its TTL */
+    } else if (o) {
+        /* A new value in place of the old, keeping its TTL and the access
+         * the lookup above counted (Redis's dbOverwrite). */
+        obj *nv = obj_new_int(v);
+        nv->lru = o->lru;
+        db_set_carry(d, key->p, key->len, nv, 1);
+    } else {
+        db_set_int(d, key->p, key->len, v, 0);
+    }
     ss_dirty(c, 1);
     rw_int(c->reply, v);
 }
@@ -823,8 +828,15 @@ void cmd_incrbyfloat(rt_ctx *c) {
         rw_error(c->reply, "ERR increment would produce NaN or Infinity");
         return;
     }
-    /* A string, not INT even when it reads as one (Redis's encoding). */
-    db_set_owned(d, key->p, key->len, obj_new_string(buf, (size_t)n), 1);
+    /* A string, not INT even when it reads as one (Redis's encoding); an
+     * old value passes on its TTL and access as in INCR. */
+    obj *nv = obj_new_string(buf, (size_t)n);
+    if (o) {
+        nv->lru = o->lru;
+        db_set_carry(d, key->p, key->len, nv, 1);
+    } else {
+        db_set_owned(d, key->p, key->len, nv, 0);
+    }
     ss_dirty(c, 1);
     rw_bulk(c->reply, buf, (size_t)n);
 }

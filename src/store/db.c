@@ -410,7 +410,6 @@ static unsigned lfu_log_incr(store *s, unsigned counter) {
 }
 
 void store_touch(store *s, obj *o) {
-    s->touched = o;
     if (s->lfu)
         o->lru = lfu_minutes(s) << 8 | lfu_log_incr(s, store_lfu_freq(s, o));
     else
@@ -520,7 +519,7 @@ static void db_grow(db *d) {
  * afresh. */
 static uint32_t db_access_for(db *d, obj *old) {
     if (old && d->st->lfu) {
-        if (old != d->st->touched) store_touch(d->st, old); /* the write's lookup */
+        store_touch(d->st, old); /* the write's own lookup (Redis's setKey) */
         return old->lru;
     }
     return store_access_init(d->st);
@@ -614,7 +613,7 @@ int db_set_int(db *d, const char *key, size_t klen, long long v, int keep_ttl) {
     return db_set_strval(d, key, klen, 1, v, NULL, 0, keep_ttl, NULL);
 }
 
-/* db_set_owned and db_move_in: a standalone INT or EMBSTR value goes into
+/* db_set_owned and db_set_carry: a standalone INT or EMBSTR value goes into
  * the key's entry (and val is freed), any other value as db_set. */
 static int db_set_standalone(db *d, const char *key, size_t klen, obj *val, int keep_ttl,
                              const uint32_t *lru) {
@@ -633,9 +632,9 @@ int db_set_owned(db *d, const char *key, size_t klen, obj *val, int keep_ttl) {
     return db_set_standalone(d, key, klen, val, keep_ttl, NULL);
 }
 
-int db_move_in(db *d, const char *key, size_t klen, obj *val) {
+int db_set_carry(db *d, const char *key, size_t klen, obj *val, int keep_ttl) {
     uint32_t lru = val->lru;
-    return db_set_standalone(d, key, klen, val, 0, &lru);
+    return db_set_standalone(d, key, klen, val, keep_ttl, &lru);
 }
 
 void db_replace(db *d, const char *key, size_t klen, obj *val) {

@@ -21,9 +21,10 @@
  *
  * The body is the value itself for short strings stored with db_set_str (no
  * separate allocation), else the key length and a pointer to the value;
- * db.c explains both. An entry moves only when a short string value outgrows
- * it (the expires table, which points at entries, is updated then). Active expiry samples the
- * expires table, so its cost does not depend on how many keys have no TTL.
+ * db.c explains both. An entry moves only when a short string is stored into
+ * it that needs a different room than it has (the expires table, which
+ * points at entries, is updated then). Active expiry samples the expires
+ * table, so its cost does not depend on how many keys have no TTL.
  */
 #ifndef PERCORE_STORE_H
 #define PERCORE_STORE_H
@@ -184,12 +185,7 @@ typedef struct store {
     int lfu_log_factor;
     int lfu_decay_time; /* minutes per counter decrement; 0 never */
     uint64_t rng;       /* for the LFU counter's probabilistic increment */
-    /* The value the running command's lookup touched last: a write that
-     * replaces it (and under LFU takes over its counter) counts that lookup
-     * as its access instead of counting another. The command layer clears
-     * it before each command and transaction op. */
-    const struct obj *touched;
-    store_enc enc; /* encoding thresholds (CONFIG) */
+    store_enc enc;      /* encoding thresholds (CONFIG) */
     store_stats stats;
     /* The hash of one key of the running command, already computed for
      * routing (util_hash with this store's seed). Set by the command layer
@@ -229,9 +225,9 @@ obj *db_find_exp(db *d, const char *key, size_t klen, int64_t *expire_ms);
  * cleared unless keep_ttl. Returns 1 if the key was new, 0 if replaced. */
 int db_set(db *d, const char *key, size_t klen, obj *val, int keep_ttl);
 /* As db_set(d, key, klen, obj_new_string_enc(p, len), keep_ttl), without
- * the separate allocations: a new key's INT or EMBSTR value is stored in the
- * key's own allocation, and a value stored there is rewritten in place when
- * the new one fits the room the first one had. db_find's pointer contract
+ * the separate allocations: an INT or EMBSTR value is stored in the key's
+ * own allocation, rewritten in place when it fits the room there closely
+ * enough, else in a new allocation sized for it. db_find's pointer contract
  * holds as for db_set; db_take hands out a standalone value. p must not
  * point into the key's current value (it may be freed before the copy).
  * Returns 1 if the key was new. */
@@ -242,9 +238,11 @@ int db_set_int(db *d, const char *key, size_t klen, long long v, int keep_ttl);
  * copied into the key's entry, as db_set_str stores it, and val freed, so
  * the caller must not use val afterwards. */
 int db_set_owned(db *d, const char *key, size_t klen, obj *val, int keep_ttl);
-/* As db_set_owned for a value taken from another key (RENAME, MOVE): it
- * keeps its access time or LFU counter, and gets no TTL. */
-int db_move_in(db *d, const char *key, size_t klen, obj *val);
+/* As db_set_owned, but the value carries its own access field (LRU time or
+ * LFU counter) instead of one from the key's lookup: a value taken from
+ * another key (RENAME, MOVE), or one computed from the key's old value
+ * after the caller's lookup counted the access (INCR, INCRBYFLOAT). */
+int db_set_carry(db *d, const char *key, size_t klen, obj *val, int keep_ttl);
 /* Replace the value of an existing key in place (keeps TTL). Frees the old
  * value unless it is val itself. The key must exist. */
 void db_replace(db *d, const char *key, size_t klen, obj *val);

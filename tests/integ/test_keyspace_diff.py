@@ -710,3 +710,38 @@ def test_short_strings_keep_their_ttl_when_they_grow(diff):
                  ("SET", "gi%d" % i, str(100 + i)), ("RENAME", "gi%d" % i, "gj%d" % i),
                  ("OBJECT", "ENCODING", "gj%d" % i), ("GET", "gj%d" % i)]
     diff.check_many(cmds)
+
+
+def test_lfu_counts_each_lookup(diff):
+    # With lfu-log-factor 0 every access counts, so OBJECT FREQ tells how
+    # many lookups a command made: SET over a key, GETSET, SET ... GET,
+    # MSET naming a key twice, SUNIONSTORE and BITOP writing a source count
+    # the read and the write's own lookup; INCR (in place or not),
+    # INCRBYFLOAT and APPEND count one.
+    diff.both("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu")
+    diff.both("CONFIG", "SET", "lfu-log-factor", "0")
+    try:
+        cmds = []
+        writes = [
+            [("SET", "c1", "v")],
+            [("GETSET", "c1", "w")],
+            [("SET", "c1", "x", "GET")],
+            [("SET", "c1", "y", "NX", "GET")],
+            [("MSET", "c1", "a", "c1", "b")],
+            [("SET", "c1", "100000"), ("INCR", "c1")],
+            [("SET", "c1", "12"), ("APPEND", "c1", "3"), ("INCR", "c1")],
+            [("SET", "c1", "1.5"), ("INCRBYFLOAT", "c1", "2")],
+            [("APPEND", "c1", "z")],
+            [("SADD", "cs", "a"), ("SUNIONSTORE", "cs", "cs")],
+            [("SET", "cb", "ab"), ("BITOP", "NOT", "cb", "cb")],
+        ]
+        for i, w in enumerate(writes):
+            key = w[-1][1] if w[-1][0] != "BITOP" else "cb"
+            if w[-1][0] == "SUNIONSTORE":
+                key = "cs"
+            cmds += [("DEL", "c1", "cs", "cb"), ("SET", "c1", "start")] + w
+            cmds += [("OBJECT", "FREQ", key), ("OBJECT", "ENCODING", key)]
+        diff.check_many(cmds)
+    finally:
+        diff.both("CONFIG", "SET", "lfu-log-factor", "10")
+        diff.both("CONFIG", "SET", "maxmemory-policy", "noeviction")

@@ -695,21 +695,24 @@ static void test_lfu(void) {
     db_set_str(d, "n", 1, "v", 1, 0);
     CHECK(store_lfu_freq(st, db_peek(d, "n", 1)) == 5);
     int64_t exp;
-    db_move_in(d, "m", 1, db_take(d, "k", 1, &exp));
+    db_set_carry(d, "m", 1, db_take(d, "k", 1, &exp), 0);
     CHECK(store_lfu_freq(st, db_peek(d, "m", 1)) == f3);
     db_set_str(d, "k", 1, "1", 1, 0);
     CHECK(store_lfu_freq(st, db_peek(d, "k", 1)) == 5);
-    st->touched = NULL;               /* a new command (the command layer clears it) */
     db_set_str(d, "k", 1, "2", 1, 0); /* counter 5: the touch always counts */
     CHECK(store_lfu_freq(st, db_peek(d, "k", 1)) == 6);
-    /* A write after its own lookup counts that one access, not two: from
-     * 6, a second touch would make 7 in one try out of 11. */
+    /* A value computed from the old one after the caller's lookup (INCR)
+     * carries that one access: from 6, a second touch would make 7 in one
+     * try out of 11. Its deadline stays. */
     for (int i = 0; i < 200; i++) {
         db_set_str(d, "t", 1, "a", 1, 0);
-        st->touched = NULL;
-        db_find(d, "t", 1);
-        db_set_str(d, "t", 1, "b", 1, 0);
+        db_set_expire(d, "t", 1, st->now_ms + 1000);
+        obj *old = db_find(d, "t", 1);
+        obj *nv = obj_new_int(i);
+        nv->lru = old->lru;
+        db_set_carry(d, "t", 1, nv, 1);
         CHECK(store_lfu_freq(st, db_peek(d, "t", 1)) == 6);
+        CHECK(db_get_expire(d, "t", 1) == st->now_ms + 1000);
         db_del(d, "t", 1);
     }
     o = db_peek(d, "m", 1);
