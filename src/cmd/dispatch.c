@@ -72,21 +72,21 @@ static void exec_proc(rt_ctx *c) {
 static void exec_multi(rt_tx *tx) {
     const cmd_def *cmd = tx->cmd;
     shard_state *ss = rt_shard_data(rt_tx_coord(tx));
-    ss->stats[cmd->id].calls++;
-    ss->total_commands++;
+    if (rt_tx_nested(tx)) {
+        /* Inside EXEC; a client's own tx is counted at its end (tx_end). */
+        ss->stats[cmd->id].calls++;
+        ss->total_commands++;
+    }
     if (tx->now_ms == 0) tx->now_ms = util_mstime();
     ss->st->now_ms = tx->now_ms;
     cmd->multi(tx);
 }
 
 /* The coordinator's half of a one-step body whose op the runtime ran as it
- * took each part (rt_plan.first_op): statistics as exec_multi keeps them,
- * then the command's first_done. */
+ * took each part (rt_plan.first_op); tx_end counts it. */
 static void exec_first_done(rt_tx *tx) {
     const cmd_def *cmd = tx->cmd;
     shard_state *ss = rt_shard_data(rt_tx_coord(tx));
-    ss->stats[cmd->id].calls++;
-    ss->total_commands++;
     ss->st->now_ms = tx->now_ms;
     cmd->first_done(tx);
 }
@@ -96,6 +96,18 @@ static void exec_first_done(rt_tx *tx) {
 void cmd_first_step_multi(rt_tx *tx) {
     const cmd_def *cmd = tx->cmd;
     rt_tx_run(tx, cmd->first_op, cmd->first_done);
+}
+
+/* A client's multi-shard command has its reply: counted now, as Redis
+ * counts a command once it ran (so INFO does not count itself, and CONFIG
+ * RESETSTAT counts itself after the reset); an error is a failed call, as
+ * in exec_proc. */
+static void tx_end(rt_tx *tx) {
+    shard_state *ss = rt_shard_data(rt_tx_coord(tx));
+    cmd_stat *st = &ss->stats[((const cmd_def *)tx->cmd)->id];
+    st->calls++;
+    if (tx->reply.len && tx->reply.buf[0] == '-') st->failed++;
+    ss->total_commands++;
 }
 
 static void op_begin(rt_ctx *c) {
@@ -410,15 +422,23 @@ static void plan_exec(rt_conn *c, client_state *cs, rt_plan *plan, rbuf *reply) 
     rt_shard *home = rt_conn_shard(c);
     rt *r = rt_of(home);
     int n = rt_nshards(r);
+    /* EXEC answered here still ran, as far as statistics go. */
+    shard_state *ss = rt_shard_data(home);
+    cmd_stat *st = &ss->stats[((const cmd_def *)plan->cmd)->id];
     if (ms->dirty) {
         multi_discard(cs);
         watch_forget(home, cs);
         rw_error(reply, "EXECABORT Transaction discarded because of previous errors.");
+        st->calls++;
+        st->failed++;
+        ss->total_commands++;
         return;
     }
     if (ms->n == 0 && !cs->watch) {
         multi_discard(cs);
         rw_array(reply, 0);
+        st->calls++;
+        ss->total_commands++;
         return;
     }
     ms->watch = cs->watch;
@@ -665,4 +685,5 @@ const rt_ops g_cmd_ops = {
     .is_write = is_write,
     .op_begin = op_begin,
     .op_end = op_end,
+    .tx_end = tx_end,
 };

@@ -154,6 +154,8 @@ void rt_tx_sub(rt_tx *tx, int argc, rt_arg *argv, int db, const void *cmd, const
 /* The requesting connection, while it is open; NULL after it closed.
  * Coordinator thread only (it is the connection's home). */
 rt_conn *rt_tx_conn(rt_tx *tx);
+/* 1 for a tx started by rt_tx_sub (inside another), 0 for a client's own. */
+int rt_tx_nested(const rt_tx *tx);
 /* The coordinator shard of tx (the requesting connection's home shard). */
 rt_shard *rt_tx_coord(rt_tx *tx);
 /* Finish: the runtime sends tx->reply to the client, releases the shards and
@@ -199,6 +201,9 @@ typedef struct rt_ops {
     /* Called on a participant shard right after each tx op ran (WATCH's
      * modified-key tracking). May be NULL. */
     void (*op_end)(rt_ctx *c);
+    /* Called on the coordinator when a client's transaction has its reply
+     * (rt_tx_done), before the reply goes (statistics). May be NULL. */
+    void (*tx_end)(rt_tx *tx);
 } rt_ops;
 
 typedef struct rt_config {

@@ -295,6 +295,7 @@ void rt_tx_done(rt_tx *tx) {
         return;
     }
     pv->conn->tx_pending--;
+    if (pv->coord->r->ops->tx_end) pv->coord->r->ops->tx_end(tx);
     conn_deliver(pv->conn, pv->seq, &tx->reply);
     tx_unlock_all(tx);
     tx_free(tx);
@@ -356,6 +357,10 @@ void rt_tx_sub(rt_tx *tx, int argc, rt_arg *argv, int db, const void *cmd, const
     free(shard_of);
     sub->nparts = n;
     multi(sub);
+}
+
+int rt_tx_nested(const rt_tx *tx) {
+    return tx->priv->parent != NULL;
 }
 
 rt_conn *rt_tx_conn(rt_tx *tx) {

@@ -484,6 +484,31 @@ def test_info_commandstats(diff):
     assert int(stats[b"cmdstat_set"].split(b",")[0][6:]) >= 1
 
 
+def _call_counts(conn):
+    """{command: (calls, rejected_calls, failed_calls)} from INFO commandstats."""
+    stats = info_sections(parse(conn.call("INFO", "commandstats")))["Commandstats"]
+    out = {}
+    for name, v in stats.items():
+        f = dict(x.split(b"=") for x in v.split(b","))
+        out[name] = (f[b"calls"], f[b"rejected_calls"], f[b"failed_calls"])
+    return out
+
+
+def test_commandstats_count_failures_across_shards(diff):
+    # Errors from commands whose keys span shards count as failed calls, as
+    # single-shard ones do; arity errors are rejected calls. Keys k0..k9 put
+    # each command's keys on both shards.
+    keys = ["cs%d" % i for i in range(10)]
+    diff.both("LPUSH", keys[3], "x")
+    diff.both("CONFIG", "RESETSTAT")
+    for cmd in [("MSET", *keys[:5]), ("MSET", keys[0]), ("MSET", *keys[:4]),
+                ("SUNIONSTORE", keys[0], *keys[1:5]), ("RENAME", "nosuch", keys[1]),
+                ("MGET", *keys), ("DEL", *keys[5:]), ("GET", keys[3]), ("EXISTS", *keys)]:
+        diff.check(*cmd)
+    diff.check_many([("MULTI",), ("MSET", keys[0]), ("EXEC",)])
+    assert _call_counts(diff.pconn) == _call_counts(diff.rconn)
+
+
 def test_info_resp3_verbatim(diff):
     diff.hello3()
     p, r = diff.both("INFO", "server")
