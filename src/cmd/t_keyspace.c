@@ -709,7 +709,7 @@ static void ks_rename_local(rt_ctx *c, int nx) {
     }
     int64_t exp;
     obj *o = db_take(d, s->p, s->len, &exp);
-    db_set_carry(d, t->p, t->len, o, 0);
+    db_set_carry(d, t->p, t->len, o);
     if (exp != -1) db_set_expire(d, t->p, t->len, exp);
     ss_dirty(c, 1);
     if (nx)
@@ -777,7 +777,7 @@ void cmd_move(rt_ctx *c) {
     }
     int64_t exp;
     obj *o = db_take(src, k->p, k->len, &exp);
-    db_set_carry(dst, k->p, k->len, o, 0);
+    db_set_carry(dst, k->p, k->len, o);
     if (exp != -1) db_set_expire(dst, k->p, k->len, exp);
     ss_dirty(c, 1);
     watch_touch_key(c, id, k); /* the dirty-driven touch sees c->db only */
@@ -854,7 +854,7 @@ static void op_xmove_store(rt_ctx *c) {
         db_del(d, t->p, t->len); /* a new key, as in cmd_copy */
         db_set_owned(d, t->p, t->len, m->val, 0);
     } else {
-        db_set_carry(d, t->p, t->len, m->val, 0);
+        db_set_carry(d, t->p, t->len, m->val);
     }
     m->val = NULL;
     if (m->exp != -1) db_set_expire(d, t->p, t->len, m->exp);

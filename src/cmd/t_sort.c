@@ -352,7 +352,6 @@ static void sort_zconv_visit(void *priv, const char *m, size_t mlen, double scor
 static obj *sort_zset_to_skiplist(rt_ctx *c, const rt_arg *key, obj *o) {
     sort_zconv zc = {zset_new_skiplist(), &ctx_store(c)->enc};
     zset_foreach(o, sort_zconv_visit, &zc);
-    zc.to->lru = o->lru;
     db_replace(ctx_cdb(c), key->p, key->len, zc.to);
     return zc.to;
 }

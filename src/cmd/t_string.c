@@ -760,11 +760,7 @@ static void str_incr_generic(rt_ctx *c, long long incr) {
     if (o && o->enc == OBJ_ENC_INT) {
         o->v.i = v; /* in place, as Redis does for an unshared integer */
     } else if (o) {
-        /* A new value in place of the old, keeping its TTL and the access
-         * the lookup above counted (Redis's dbOverwrite). */
-        obj *nv = obj_new_int(v);
-        nv->lru = o->lru;
-        db_set_carry(d, key->p, key->len, nv, 1);
+        db_replace(d, key->p, key->len, obj_new_int(v)); /* keeps TTL and access */
     } else {
         db_set_int(d, key->p, key->len, v, 0);
     }
@@ -828,15 +824,12 @@ void cmd_incrbyfloat(rt_ctx *c) {
         rw_error(c->reply, "ERR increment would produce NaN or Infinity");
         return;
     }
-    /* A string, not INT even when it reads as one (Redis's encoding); an
-     * old value passes on its TTL and access as in INCR. */
+    /* A string, not INT even when it reads as one (Redis's encoding). */
     obj *nv = obj_new_string(buf, (size_t)n);
-    if (o) {
-        nv->lru = o->lru;
-        db_set_carry(d, key->p, key->len, nv, 1);
-    } else {
+    if (o)
+        db_replace(d, key->p, key->len, nv); /* keeps TTL and access */
+    else
         db_set_owned(d, key->p, key->len, nv, 0);
-    }
     ss_dirty(c, 1);
     rw_bulk(c->reply, buf, (size_t)n);
 }

@@ -44,14 +44,14 @@
  * bytes in one allocation (string bytes carry no NUL). Nothing written into
  * the 16-byte body ever reaches the key, so an inline value can change in
  * place into anything: a string as long as the room, or up to 15 bytes
- * shorter, is rewritten within it, an INT uses the slot, a RAW string (APPEND, SETRANGE) keeps its
- * bytes in a separate buffer behind the slot, and any other value turns the
- * entry into the pointer form. Only a short string (db_set_str, db_set_int,
- * db_set_owned) that finds too little room or far too much, or a
- * pointer-form entry, moves the key: the entry is reallocated with the room it needs
- * (db_entry_regrow), so a key keeps the compact form whatever it held
- * before. An inline value is never passed to free(); db_take and lazy
- * deletion hand out a standalone copy. */
+ * shorter, is rewritten within it; an INT uses the slot; a RAW string
+ * (APPEND, SETRANGE) keeps its bytes in a separate buffer behind the slot;
+ * any other value turns the entry into the pointer form. Only a short
+ * string (db_set_str, db_set_int, db_set_owned ...) that finds too little
+ * room or far too much, or a pointer-form entry, moves the key: the entry
+ * is reallocated with the room it needs (db_entry_regrow), so a key keeps
+ * the compact form whatever it held before. An inline value is never
+ * passed to free(); db_take and lazy deletion hand out a standalone copy. */
 #define ENT_INLINE OBJ_F_EMBEDDED
 #define ENT_TTL 2
 #define DB_INLINE_KEY_MAX 255 /* obj.ext is one byte */
@@ -446,13 +446,19 @@ obj *db_find_exp(db *d, const char *key, size_t klen, int64_t *expire_ms) {
     return o;
 }
 
-/* Link a new entry (key copied, the body not set but for room) into bucket
- * h, with `room` bytes (at least ENT_SLOT) from the slot to the key. */
-static db_entry *db_insert(db *d, const char *key, size_t klen, uint64_t h, size_t room) {
+/* A new unlinked entry with `room` bytes (at least ENT_SLOT) from the slot
+ * to the key, the key copied in, the body not set but for room. */
+static db_entry *ent_alloc(const char *key, size_t klen, size_t room) {
     db_entry *e = malloc(offsetof(db_entry, u) + offsetof(obj, v) + room + klen);
     if (e == NULL) abort();
     e->u.p.room = (uint8_t)room;
     if (klen) memcpy(ent_key(e), key, klen);
+    return e;
+}
+
+/* Link a new entry (ent_alloc) into bucket h. */
+static db_entry *db_insert(db *d, const char *key, size_t klen, uint64_t h, size_t room) {
+    db_entry *e = ent_alloc(key, klen, room);
     size_t b = h & d->mask;
     e->next = d->buckets[b];
     d->buckets[b] = e;
@@ -487,12 +493,8 @@ static void db_entry_put(db_entry *e, obj *val) {
  * inline and with nothing in it yet but its flags (its deadline, if any,
  * follows it); the old value is freed. Returns the new entry. */
 static db_entry *db_entry_regrow(db *d, db_entry **link, db_entry *e, size_t room) {
-    size_t klen = ent_klen(e);
-    db_entry *n = malloc(offsetof(db_entry, u) + offsetof(obj, v) + room + klen);
-    if (n == NULL) abort();
-    n->u.p.room = (uint8_t)room;
+    db_entry *n = ent_alloc(ent_key(e), ent_klen(e), room);
     n->u.p.flags = ENT_INLINE;
-    memcpy(ent_key(n), ent_key(e), klen);
     n->next = e->next;
     *link = n;
     int64_t when = db_entry_when(d, e);
@@ -573,6 +575,7 @@ static int db_set_strval(db *d, const char *key, size_t klen, int is_int, long l
     int fits_inline = klen <= DB_INLINE_KEY_MAX && (is_int || len <= OBJ_EMBSTR_MAX);
     size_t room = is_int || len < ENT_SLOT ? ENT_SLOT : len;
     uint32_t access = lru ? *lru : db_access_for(d, e ? ent_val(e) : NULL);
+    if (e && !keep_ttl) db_exp_remove(d, e); /* before a regrow would move it */
     obj *o;
     if (e && ent_inline(e) && room <= e->u.p.room && e->u.p.room - room < ENT_ROOM_SLACK) {
         /* Fits the entry: rewrite the value in place. */
@@ -597,7 +600,6 @@ static int db_set_strval(db *d, const char *key, size_t klen, int is_int, long l
         o->ext = (uint8_t)klen;
         ent_put_str(o, is_int, iv, p, len);
     }
-    if (e && !keep_ttl) db_exp_remove(d, e);
     o->lru = access;
     if (isnew) db_grow(d);
     return isnew;
@@ -632,9 +634,9 @@ int db_set_owned(db *d, const char *key, size_t klen, obj *val, int keep_ttl) {
     return db_set_standalone(d, key, klen, val, keep_ttl, NULL);
 }
 
-int db_set_carry(db *d, const char *key, size_t klen, obj *val, int keep_ttl) {
+int db_set_carry(db *d, const char *key, size_t klen, obj *val) {
     uint32_t lru = val->lru;
-    return db_set_standalone(d, key, klen, val, keep_ttl, &lru);
+    return db_set_standalone(d, key, klen, val, 0, &lru);
 }
 
 void db_replace(db *d, const char *key, size_t klen, obj *val) {
@@ -643,7 +645,16 @@ void db_replace(db *d, const char *key, size_t klen, obj *val) {
         db_set(d, key, klen, val, 0);
         return;
     }
-    if (val != ent_val(e)) db_entry_put(e, val);
+    if (val == ent_val(e)) return;
+    /* The caller's lookup counted the access: the new value takes it over
+     * (Redis's dbOverwrite), with the TTL. */
+    uint32_t lru = ent_val(e)->lru;
+    if (val->type == OBJ_STRING) {
+        db_set_standalone(d, key, klen, val, 1, &lru);
+        return;
+    }
+    val->lru = lru;
+    db_entry_put(e, val);
 }
 
 int db_del(db *d, const char *key, size_t klen) {

@@ -239,12 +239,15 @@ int db_set_int(db *d, const char *key, size_t klen, long long v, int keep_ttl);
  * the caller must not use val afterwards. */
 int db_set_owned(db *d, const char *key, size_t klen, obj *val, int keep_ttl);
 /* As db_set_owned, but the value carries its own access field (LRU time or
- * LFU counter) instead of one from the key's lookup: a value taken from
- * another key (RENAME, MOVE), or one computed from the key's old value
- * after the caller's lookup counted the access (INCR, INCRBYFLOAT). */
-int db_set_carry(db *d, const char *key, size_t klen, obj *val, int keep_ttl);
-/* Replace the value of an existing key in place (keeps TTL). Frees the old
- * value unless it is val itself. The key must exist. */
+ * LFU counter) instead of one from the key's lookup, and gets no TTL: a
+ * value taken from another key (RENAME, MOVE). */
+int db_set_carry(db *d, const char *key, size_t klen, obj *val);
+/* Replace the value of a key the caller just looked up (Redis's
+ * dbOverwrite): the key keeps its TTL, and val takes over the old value's
+ * access field (the lookup counted the access). Frees the old value unless
+ * it is val itself. A string val is owned as by db_set_owned (it may be
+ * freed into the entry); any other val stays valid. A missing key is set
+ * as by db_set. */
 void db_replace(db *d, const char *key, size_t klen, obj *val);
 /* Delete key. Returns 1 if it existed (and was not expired). */
 int db_del(db *d, const char *key, size_t klen);

@@ -717,7 +717,7 @@ def test_lfu_counts_each_lookup(diff):
     # many lookups a command made: SET over a key, GETSET, SET ... GET,
     # MSET naming a key twice, SUNIONSTORE and BITOP writing a source count
     # the read and the write's own lookup; INCR (in place or not),
-    # INCRBYFLOAT and APPEND count one.
+    # INCRBYFLOAT, APPEND, SPOP with a count and SORT count one.
     diff.both("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu")
     diff.both("CONFIG", "SET", "lfu-log-factor", "0")
     try:
@@ -734,14 +734,20 @@ def test_lfu_counts_each_lookup(diff):
             [("APPEND", "c1", "z")],
             [("SADD", "cs", "a"), ("SUNIONSTORE", "cs", "cs")],
             [("SET", "cb", "ab"), ("BITOP", "NOT", "cb", "cb")],
+            [("ZADD", "cz", "2", "b", "1", "a"), ("SORT", "cz", "ALPHA")],
         ]
         for i, w in enumerate(writes):
             key = w[-1][1] if w[-1][0] != "BITOP" else "cb"
             if w[-1][0] == "SUNIONSTORE":
                 key = "cs"
-            cmds += [("DEL", "c1", "cs", "cb"), ("SET", "c1", "start")] + w
+            cmds += [("DEL", "c1", "cs", "cb", "cz"), ("SET", "c1", "start")] + w
             cmds += [("OBJECT", "FREQ", key), ("OBJECT", "ENCODING", key)]
         diff.check_many(cmds)
+        # SPOP of most of a set builds a new set of the rest in its place,
+        # which keeps the count (the popped members are random).
+        diff.both("SADD", "csp", *"abcdefghij")
+        diff.both("SPOP", "csp", "9")
+        diff.check_many([("OBJECT", "FREQ", "csp"), ("SCARD", "csp")])
     finally:
         diff.both("CONFIG", "SET", "lfu-log-factor", "10")
         diff.both("CONFIG", "SET", "maxmemory-policy", "noeviction")

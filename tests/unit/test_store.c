@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "store/set.h"
 #include "store/store.h"
 #include "unit.h"
 
@@ -695,23 +696,27 @@ static void test_lfu(void) {
     db_set_str(d, "n", 1, "v", 1, 0);
     CHECK(store_lfu_freq(st, db_peek(d, "n", 1)) == 5);
     int64_t exp;
-    db_set_carry(d, "m", 1, db_take(d, "k", 1, &exp), 0);
+    db_set_carry(d, "m", 1, db_take(d, "k", 1, &exp));
     CHECK(store_lfu_freq(st, db_peek(d, "m", 1)) == f3);
     db_set_str(d, "k", 1, "1", 1, 0);
     CHECK(store_lfu_freq(st, db_peek(d, "k", 1)) == 5);
     db_set_str(d, "k", 1, "2", 1, 0); /* counter 5: the touch always counts */
     CHECK(store_lfu_freq(st, db_peek(d, "k", 1)) == 6);
-    /* A value computed from the old one after the caller's lookup (INCR)
-     * carries that one access: from 6, a second touch would make 7 in one
-     * try out of 11. Its deadline stays. */
+    /* db_replace after the caller's lookup (INCR) carries that one access:
+     * from 6, a second touch would make 7 in one try out of 11. Its
+     * deadline stays, a short string goes inline, another type's value
+     * stays the caller's to use. */
     for (int i = 0; i < 200; i++) {
         db_set_str(d, "t", 1, "a", 1, 0);
         db_set_expire(d, "t", 1, st->now_ms + 1000);
-        obj *old = db_find(d, "t", 1);
-        obj *nv = obj_new_int(i);
-        nv->lru = old->lru;
-        db_set_carry(d, "t", 1, nv, 1);
-        CHECK(store_lfu_freq(st, db_peek(d, "t", 1)) == 6);
+        db_find(d, "t", 1);
+        db_replace(d, "t", 1, i % 2 ? obj_new_int(i) : obj_new_string("xyz", 3));
+        obj *now = db_peek(d, "t", 1);
+        CHECK(store_lfu_freq(st, now) == 6 && (now->flags & OBJ_F_EMBEDDED));
+        CHECK(db_get_expire(d, "t", 1) == st->now_ms + 1000);
+        obj *set = set_new();
+        db_replace(d, "t", 1, set);
+        CHECK(db_peek(d, "t", 1) == set && store_lfu_freq(st, set) == 6);
         CHECK(db_get_expire(d, "t", 1) == st->now_ms + 1000);
         db_del(d, "t", 1);
     }
