@@ -353,20 +353,22 @@ static void str_set_generic(rt_ctx *c, int flags, const rt_arg *key, const rt_ar
     db *d = ctx_cdb(c);
     int64_t when = -1;
     if (exp && str_expire_ms(c, exp, flags, name, &when) < 0) return;
+    obj *cur = NULL;
     if (flags & SF_GET) {
-        obj *old = lookup_read_any(c, key);
-        if (old && old->type != OBJ_STRING) {
+        cur = lookup_read_any(c, key);
+        if (cur && cur->type != OBJ_STRING) {
             rw_error(c->reply, ERR_WRONGTYPE);
             return;
         }
-        if (old)
-            str_reply_value(c->reply, old);
+        if (cur)
+            str_reply_value(c->reply, cur);
         else
             rw_null(c->reply);
+    } else if (flags & (SF_NX | SF_XX)) {
+        cur = db_peek(d, key->p, key->len);
     }
-    /* Redis then looks the key up for writing (one more access counted, as
-     * db_set_str counts it when it writes); a plain SET does not care. */
-    obj *cur = flags & (SF_NX | SF_XX | SF_GET) ? db_peek(d, key->p, key->len) : NULL;
+    /* Redis then looks the key up for writing: one more access, which
+     * db_set_str counts when it writes (a plain SET needs nothing else). */
     if (((flags & SF_NX) && cur) || ((flags & SF_XX) && !cur)) {
         if (cur) store_touch(ctx_store(c), cur);
         if (!(flags & SF_GET)) {
