@@ -30,6 +30,17 @@ static int monitor_wants(const cmd_def *cmd) {
            !(cmd->flags & (CMD_ADMIN | CMD_SKIP_MONITOR));
 }
 
+/* One call of cmd on this shard for INFO commandstats / total_commands
+ * (failed: it replied an error). Counted once the command ran, as Redis
+ * counts. */
+static cmd_stat *count_call(shard_state *ss, const cmd_def *cmd, int failed) {
+    cmd_stat *st = &ss->stats[cmd->id];
+    st->calls++;
+    st->failed += failed != 0;
+    ss->total_commands++;
+    return st;
+}
+
 /* Single-shard body wrapper: the shard's time, statistics. Connection commands
  * feed MONITOR after they ran, so the line shows the database they left the
  * client in (SELECT), as Redis does; the others are fed by prepare(). */
@@ -55,12 +66,9 @@ static void exec_proc(rt_ctx *c) {
     st0->hint_key = NULL;
     if (ss->watched) watch_after_write(c, cmd, c->argc, c->argv, c->db, dirty);
     if (block_slots[ss->id].nreg) block_after_write(c, dirty);
-    cmd_stat *st = &ss->stats[cmd->id];
-    st->calls++;
+    cmd_stat *st = count_call(ss, cmd, c->reply->len > mark && c->reply->buf[mark] == '-');
     int64_t t1 = rt_shard_clock(c->shard);
     if (t1 > t0) st->usec += (uint64_t)(t1 - t0);
-    if (c->reply->len > mark && c->reply->buf[mark] == '-') st->failed++;
-    ss->total_commands++;
     if (c->conn && monitor_wants(cmd)) monitor_feed(c->conn, c->argc, c->argv);
 }
 
@@ -72,23 +80,10 @@ static void exec_proc(rt_ctx *c) {
 static void exec_multi(rt_tx *tx) {
     const cmd_def *cmd = tx->cmd;
     shard_state *ss = rt_shard_data(rt_tx_coord(tx));
-    if (rt_tx_nested(tx)) {
-        /* Inside EXEC; a client's own tx is counted at its end (tx_end). */
-        ss->stats[cmd->id].calls++;
-        ss->total_commands++;
-    }
+    if (rt_tx_nested(tx)) count_call(ss, cmd, 0); /* inside EXEC; a client's own: tx_end */
     if (tx->now_ms == 0) tx->now_ms = util_mstime();
     ss->st->now_ms = tx->now_ms;
     cmd->multi(tx);
-}
-
-/* The coordinator's half of a one-step body whose op the runtime ran as it
- * took each part (rt_plan.first_op); tx_end counts it. */
-static void exec_first_done(rt_tx *tx) {
-    const cmd_def *cmd = tx->cmd;
-    shard_state *ss = rt_shard_data(rt_tx_coord(tx));
-    ss->st->now_ms = tx->now_ms;
-    cmd->first_done(tx);
 }
 
 /* A one-step body run as a step of its own (inside EXEC, whose shards are
@@ -103,11 +98,7 @@ void cmd_first_step_multi(rt_tx *tx) {
  * RESETSTAT counts itself after the reset); an error is a failed call, as
  * in exec_proc. */
 static void tx_end(rt_tx *tx) {
-    shard_state *ss = rt_shard_data(rt_tx_coord(tx));
-    cmd_stat *st = &ss->stats[((const cmd_def *)tx->cmd)->id];
-    st->calls++;
-    if (tx->reply.len && tx->reply.buf[0] == '-') st->failed++;
-    ss->total_commands++;
+    count_call(rt_shard_data(rt_tx_coord(tx)), tx->cmd, tx->reply.len && tx->reply.buf[0] == '-');
 }
 
 static void op_begin(rt_ctx *c) {
@@ -423,22 +414,17 @@ static void plan_exec(rt_conn *c, client_state *cs, rt_plan *plan, rbuf *reply) 
     rt *r = rt_of(home);
     int n = rt_nshards(r);
     /* EXEC answered here still ran, as far as statistics go. */
-    shard_state *ss = rt_shard_data(home);
-    cmd_stat *st = &ss->stats[((const cmd_def *)plan->cmd)->id];
     if (ms->dirty) {
         multi_discard(cs);
         watch_forget(home, cs);
         rw_error(reply, "EXECABORT Transaction discarded because of previous errors.");
-        st->calls++;
-        st->failed++;
-        ss->total_commands++;
+        count_call(rt_shard_data(home), plan->cmd, 1);
         return;
     }
     if (ms->n == 0 && !cs->watch) {
         multi_discard(cs);
         rw_array(reply, 0);
-        st->calls++;
-        ss->total_commands++;
+        count_call(rt_shard_data(home), plan->cmd, 0);
         return;
     }
     ms->watch = cs->watch;
@@ -613,7 +599,7 @@ static void prepare(rt_conn *c, int argc, rt_arg *argv, rt_plan *plan, rbuf *rep
     plan->multi = cmd->multi ? exec_multi : NULL;
     if (cmd->first_op) {
         plan->first_op = cmd->first_op;
-        plan->first_done = exec_first_done;
+        plan->first_done = cmd->first_done;
     }
     switch (cmd->route) {
     case CMD_ROUTE_LOCAL:
