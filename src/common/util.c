@@ -2,9 +2,10 @@
  * matching, hashing, clocks and the shared pseudo-random step.
  *
  * Pure functions, called from any thread (shard threads mostly). Nothing here
- * keeps state of its own (the random step advances the caller's). The double parsers need a
- * NUL-terminated copy of their input for strtod/strtold: short inputs are copied to the stack, and
- * only inputs longer than UTIL_PARSE_STACK bytes fall back to a heap buffer.
+ * keeps state of its own (the random step advances the caller's). The
+ * double parsers need a NUL-terminated copy of their input for
+ * strtod/strtold: short inputs are copied to the stack, and only inputs
+ * longer than UTIL_PARSE_STACK bytes fall back to a heap buffer.
  */
 #include "util.h"
 
