@@ -158,6 +158,8 @@ static void op_resetstat(rt_ctx *c) {
     shard_state *ss = ctx_ss(c);
     if (ss->stats) memset(ss->stats, 0, sizeof(cmd_stat) * (size_t)cmd_count_ids());
     ss->total_commands = 0;
+    ss->total_errors = 0;
+    ss->nerrs = 0;
     ss->stat_numconnections = 0;
     ss->stat_rejected_conn = 0;
     memset(&ss->st->stats, 0, sizeof(ss->st->stats));

@@ -114,6 +114,15 @@ typedef struct cmd_stat {
     uint64_t failed;
 } cmd_stat;
 
+/* Error replies of one code, the first word of the error (INFO errorstats).
+ * As in Redis, a code is at most 30 bytes; a longer one counts as ERR. */
+#define ERRSTAT_CODE_MAX 30
+#define ERRSTAT_CODES_MAX 128 /* codes a shard tells apart (ours: a fixed few) */
+typedef struct err_stat {
+    char code[ERRSTAT_CODE_MAX + 1];
+    uint64_t count;
+} err_stat;
+
 /* The command layer's state of one shard (rt's sdata). */
 typedef struct shard_state {
     rt_shard *shard;
@@ -122,6 +131,9 @@ typedef struct shard_state {
     config cfg;      /* this shard's copy of the configuration */
     cmd_stat *stats; /* [cmd_count_ids()] */
     uint64_t total_commands;
+    uint64_t total_errors; /* error replies (total_error_replies) */
+    err_stat *errs;        /* [nerrs] by code, in first-seen order */
+    int nerrs;
     uint64_t stat_numconnections;
     uint64_t stat_rejected_conn;
     uint64_t dirty;       /* writes since start (rdb_changes_since_last_save) */
@@ -144,6 +156,10 @@ typedef struct client_state {
     int in_exec;               /* a queued command is running inside EXEC */
     struct watch_list *watch;  /* WATCHed keys (watch.c); NULL if none */
 } client_state;
+
+/* Count an error reply (INFO errorstats). reply points at the '-' of the
+ * error line; len bounds it. */
+void count_error(shard_state *ss, const char *reply, size_t len);
 
 /* MULTI/EXEC (dispatch.c). Forget the queued commands of a client (DISCARD,
  * RESET, disconnect). */

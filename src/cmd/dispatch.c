@@ -41,6 +41,38 @@ static cmd_stat *count_call(shard_state *ss, const cmd_def *cmd, int failed) {
     return st;
 }
 
+void count_error(shard_state *ss, const char *reply, size_t len) {
+    /* Redis takes the code from the first 32 bytes of the line, '-' included. */
+    const char *cr = memchr(reply, '\r', len);
+    size_t line = cr ? (size_t)(cr - reply) : len;
+    const char *sp = memchr(reply, ' ', line < 32 ? line : 32);
+    const char *code = sp ? reply + 1 : "ERR";
+    size_t clen = sp ? (size_t)(sp - reply) - 1 : 3;
+    ss->total_errors++;
+    for (int i = 0; i < ss->nerrs; i++) {
+        err_stat *e = &ss->errs[i];
+        if (strlen(e->code) == clen && memcmp(e->code, code, clen) == 0) {
+            e->count++;
+            return;
+        }
+    }
+    if (ss->nerrs == ERRSTAT_CODES_MAX) return;
+    err_stat *grown = realloc(ss->errs, sizeof(err_stat) * (size_t)(ss->nerrs + 1));
+    if (grown == NULL) abort();
+    ss->errs = grown;
+    err_stat *e = &ss->errs[ss->nerrs++];
+    memcpy(e->code, code, clen);
+    e->code[clen] = '\0';
+    e->count = 1;
+}
+
+/* The reply from mark on is an error: count it. Returns 1 if it is. */
+static int count_if_error(shard_state *ss, const rbuf *reply, size_t mark) {
+    if (reply->len <= mark || reply->buf[mark] != '-') return 0;
+    count_error(ss, reply->buf + mark, reply->len - mark);
+    return 1;
+}
+
 /* Single-shard body wrapper: the shard's time, statistics. Connection commands
  * feed MONITOR after they ran, so the line shows the database they left the
  * client in (SELECT), as Redis does; the others are fed by prepare(). */
@@ -66,7 +98,7 @@ static void exec_proc(rt_ctx *c) {
     st0->hint_key = NULL;
     if (ss->watched) watch_after_write(c, cmd, c->argc, c->argv, c->db, dirty);
     if (block_slots[ss->id].nreg) block_after_write(c, dirty);
-    cmd_stat *st = count_call(ss, cmd, c->reply->len > mark && c->reply->buf[mark] == '-');
+    cmd_stat *st = count_call(ss, cmd, count_if_error(ss, c->reply, mark));
     int64_t t1 = rt_shard_clock(c->shard);
     if (t1 > t0) st->usec += (uint64_t)(t1 - t0);
     if (c->conn && monitor_wants(cmd)) monitor_feed(c->conn, c->argc, c->argv);
@@ -80,7 +112,8 @@ static void exec_proc(rt_ctx *c) {
 static void exec_multi(rt_tx *tx) {
     const cmd_def *cmd = tx->cmd;
     shard_state *ss = rt_shard_data(rt_tx_coord(tx));
-    if (rt_tx_nested(tx)) count_call(ss, cmd, 0); /* inside EXEC; a client's own: tx_end */
+    /* Counted when it has its reply: a client's own by tx_end, one inside
+     * EXEC by exec_next. */
     if (tx->now_ms == 0) tx->now_ms = util_mstime();
     ss->st->now_ms = tx->now_ms;
     cmd->multi(tx);
@@ -98,7 +131,17 @@ void cmd_first_step_multi(rt_tx *tx) {
  * RESETSTAT counts itself after the reset); an error is a failed call, as
  * in exec_proc. */
 static void tx_end(rt_tx *tx) {
-    count_call(rt_shard_data(rt_tx_coord(tx)), tx->cmd, tx->reply.len && tx->reply.buf[0] == '-');
+    shard_state *ss = rt_shard_data(rt_tx_coord(tx));
+    count_call(ss, tx->cmd, count_if_error(ss, &tx->reply, 0));
+}
+
+/* The runtime replied an error itself (a protocol error). */
+static void error_reply(rt_shard *s, const char *msg) {
+    char line[40] = "-";
+    size_t n = strlen(msg);
+    if (n > sizeof(line) - 2) n = sizeof(line) - 2;
+    memcpy(line + 1, msg, n);
+    count_error(rt_shard_data(s), line, n + 1);
 }
 
 static void op_begin(rt_ctx *c) {
@@ -160,6 +203,7 @@ static void shard_free(void *p) {
     block_shard_free(ss->id);
     config_free(&ss->cfg);
     free(ss->stats);
+    free(ss->errs);
     free(ss);
 }
 
@@ -272,7 +316,9 @@ typedef struct multi_state {
     /* While EXEC runs. */
     int next;
     int db;
-    rbuf body; /* replies so far, in order */
+    rbuf body;          /* replies so far, in order */
+    const cmd_def *sub; /* the multi-shard command running, its reply at sub_mark */
+    size_t sub_mark;
 } multi_state;
 
 static void multi_free(multi_state *ms) {
@@ -308,9 +354,15 @@ static void exec_next(rt_tx *tx) {
     multi_state *ms = tx->state;
     rt_shard *home = rt_tx_coord(tx);
     rt *r = rt_of(home);
+    shard_state *ss = rt_shard_data(home);
+    if (ms->sub) {
+        count_call(ss, ms->sub, count_if_error(ss, &ms->body, ms->sub_mark));
+        ms->sub = NULL;
+    }
     while (ms->next < ms->n) {
         queued_cmd *q = &ms->q[ms->next++];
         const cmd_def *cmd = q->cmd;
+        size_t mark = ms->body.len;
         if (cmd->route == CMD_ROUTE_LOCAL) {
             rt_conn *conn = rt_tx_conn(tx);
             if (!conn) {
@@ -329,6 +381,8 @@ static void exec_next(rt_tx *tx) {
             continue;
         }
         if (cmd->route == CMD_ROUTE_ALL) {
+            ms->sub = cmd;
+            ms->sub_mark = mark;
             rt_tx_sub(tx, q->argc, q->argv, ms->db, cmd, NULL, -1, exec_multi, &ms->body,
                       exec_next);
             return;
@@ -336,12 +390,16 @@ static void exec_next(rt_tx *tx) {
         int shard = rt_shard_id(home);
         if (cmd->route == CMD_ROUTE_CUSTOM) {
             shard = cmd->route_fn(home, q->argc, q->argv, &ms->body);
-            if (shard < 0) continue;
+            if (shard < 0) {
+                count_call(ss, cmd, count_if_error(ss, &ms->body, mark));
+                continue;
+            }
         } else {
             int *keys = malloc(sizeof(int) * (size_t)q->argc);
             int nkeys = cmd_key_positions(cmd, q->argc, q->argv, keys, &ms->body);
             if (nkeys < 0) {
                 free(keys);
+                count_call(ss, cmd, count_if_error(ss, &ms->body, mark));
                 continue;
             }
             int multi = 0;
@@ -349,6 +407,8 @@ static void exec_next(rt_tx *tx) {
             for (int k = 1; k < nkeys; k++)
                 if (rt_key_shard(r, q->argv[keys[k]].p, q->argv[keys[k]].len) != shard) multi = 1;
             if (multi && cmd->multi) {
+                ms->sub = cmd;
+                ms->sub_mark = mark;
                 rt_tx_sub(tx, q->argc, q->argv, ms->db, cmd, keys, nkeys, exec_multi, &ms->body,
                           exec_next);
                 free(keys);
@@ -502,7 +562,7 @@ static void reject(rt_conn *c, const cmd_def *cmd) {
     ss->stats[cmd->id].rejected++;
 }
 
-static void prepare(rt_conn *c, int argc, rt_arg *argv, rt_plan *plan, rbuf *reply) {
+static void prepare_plan(rt_conn *c, int argc, rt_arg *argv, rt_plan *plan, rbuf *reply) {
     rt_shard *home = rt_conn_shard(c);
     shard_state *ss = rt_shard_data(home);
     client_state *cs = rt_conn_data(c);
@@ -569,9 +629,10 @@ static void prepare(rt_conn *c, int argc, rt_arg *argv, rt_plan *plan, rbuf *rep
         return;
     }
     if (cmd->multi == cmd_exec_multi) {
-        if (!cs->multi)
+        if (!cs->multi) {
             rw_error(reply, "ERR EXEC without MULTI");
-        else {
+            count_call(ss, cmd, 1);
+        } else {
             plan->cmd = cmd;
             plan_exec(c, cs, plan, reply);
         }
@@ -579,12 +640,14 @@ static void prepare(rt_conn *c, int argc, rt_arg *argv, rt_plan *plan, rbuf *rep
     }
     if (cs->multi && cmd->multi == cmd_watch_multi) {
         rw_error(reply, "ERR WATCH inside MULTI is not allowed");
+        count_call(ss, cmd, 1);
         return;
     }
     if (cs->multi && cmd->proc != cmd_multi && cmd->proc != cmd_discard &&
         strcmp(top, "quit") != 0 && strcmp(top, "reset") != 0) {
         if (cmd->flags & CMD_NO_MULTI) {
             rw_error(reply, "ERR Command not allowed inside a transaction");
+            reject(c, cmd);
             cs->multi->dirty = 1;
             return;
         }
@@ -655,6 +718,14 @@ static void prepare(rt_conn *c, int argc, rt_arg *argv, rt_plan *plan, rbuf *rep
     plan->nkeys = nkeys;
 }
 
+/* Plan a request; an error it answers at once (unknown command, arity,
+ * EXECABORT ...) is counted here. */
+static void prepare(rt_conn *c, int argc, rt_arg *argv, rt_plan *plan, rbuf *reply) {
+    size_t mark = reply->len;
+    prepare_plan(c, argc, argv, plan, reply);
+    if (plan->kind == RT_PLAN_DONE) count_if_error(rt_shard_data(rt_conn_shard(c)), reply, mark);
+}
+
 static int is_write(int argc, rt_arg *argv) {
     (void)argc;
     const cmd_def *cmd = cmd_lookup(argv[0].p, argv[0].len);
@@ -672,4 +743,5 @@ const rt_ops g_cmd_ops = {
     .op_begin = op_begin,
     .op_end = op_end,
     .tx_end = tx_end,
+    .error_reply = error_reply,
 };

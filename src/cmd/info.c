@@ -76,6 +76,9 @@ typedef struct info_shard {
     unsigned long long heap_used; /* alloc_thread_used on the shard's thread */
     int nstats;
     cmd_stat *stats; /* copy of the shard's [nstats] */
+    uint64_t errors; /* error replies */
+    int nerrs;
+    err_stat *errs; /* copy of the shard's [nerrs] */
 } info_shard;
 
 /* The request: owned by the tx (tx->state), freed by info_next. */
@@ -140,6 +143,13 @@ static void info_op(rt_ctx *c) {
         sh->stats = malloc((size_t)sh->nstats * sizeof(cmd_stat));
         if (sh->stats == NULL) abort();
         memcpy(sh->stats, ss->stats, (size_t)sh->nstats * sizeof(cmd_stat));
+    }
+    sh->errors = ss->total_errors;
+    if ((req->sections & SEC_ERRORSTATS) && ss->nerrs > 0) {
+        sh->errs = malloc((size_t)ss->nerrs * sizeof(err_stat));
+        if (sh->errs == NULL) abort();
+        memcpy(sh->errs, ss->errs, (size_t)ss->nerrs * sizeof(err_stat));
+        sh->nerrs = ss->nerrs;
     }
     if (c->part == 0) {
         req->port = ss->cfg.port;
@@ -367,7 +377,7 @@ static void info_persistence(rbuf *o, const info_req *req, uint64_t dirty) {
 }
 
 typedef struct info_sums {
-    uint64_t expired, hits, misses, commands, numconns, rejected, dirty;
+    uint64_t expired, hits, misses, commands, numconns, rejected, dirty, errors;
     long nconns;
     unsigned long long heap_used;
 } info_sums;
@@ -417,7 +427,7 @@ static void info_stats(rbuf *o, const info_sums *s) {
               "tracking_total_items:0\r\n"
               "tracking_total_prefixes:0\r\n"
               "unexpected_error_replies:0\r\n"
-              "total_error_replies:0\r\n"
+              "total_error_replies:%llu\r\n"
               "dump_payload_sanitizations:0\r\n"
               "total_reads_processed:0\r\n"
               "total_writes_processed:0\r\n"
@@ -427,7 +437,8 @@ static void info_stats(rbuf *o, const info_sums *s) {
               "reply_buffer_expands:0\r\n",
               (unsigned long long)s->numconns, (unsigned long long)s->commands,
               (unsigned long long)s->rejected, (unsigned long long)s->expired,
-              (unsigned long long)s->hits, (unsigned long long)s->misses);
+              (unsigned long long)s->hits, (unsigned long long)s->misses,
+              (unsigned long long)s->errors);
 }
 
 static void info_replication(rbuf *o) {
@@ -485,6 +496,40 @@ static void info_cmdstat_line(rbuf *o, const cmd_def *d, const cmd_stat *sum, in
               (unsigned long long)s->failed);
 }
 
+static int errstat_cmp(const void *a, const void *b) {
+    return strcmp(((const err_stat *)a)->code, ((const err_stat *)b)->code);
+}
+
+/* Every shard's error codes summed, in byte order of the code as Redis
+ * lists them. */
+static void info_errorstats(rbuf *o, const info_req *req, int nparts) {
+    rb_printf(o, "# Errorstats\r\n");
+    int n = 0, cap = 0;
+    err_stat *all = NULL;
+    for (int i = 0; i < nparts; i++) {
+        const info_shard *sh = &req->sh[i];
+        for (int k = 0; k < sh->nerrs; k++) {
+            int j = 0;
+            while (j < n && strcmp(all[j].code, sh->errs[k].code) != 0)
+                j++;
+            if (j == n) {
+                if (n == cap) {
+                    cap = cap ? 2 * cap : 16;
+                    all = realloc(all, (size_t)cap * sizeof(err_stat));
+                    if (all == NULL) abort();
+                }
+                all[n] = sh->errs[k];
+                all[n++].count = 0;
+            }
+            all[j].count += sh->errs[k].count;
+        }
+    }
+    if (n > 1) qsort(all, (size_t)n, sizeof(err_stat), errstat_cmp);
+    for (int j = 0; j < n; j++)
+        rb_printf(o, "errorstat_%s:count=%llu\r\n", all[j].code, (unsigned long long)all[j].count);
+    free(all);
+}
+
 static void info_commandstats(rbuf *o, const cmd_stat *sum, int nstats) {
     rb_printf(o, "# Commandstats\r\n");
     if (sum == NULL) return;
@@ -515,6 +560,7 @@ static void info_next(rt_tx *tx) {
         s.numconns += sh->numconns;
         s.rejected += sh->rejected;
         s.dirty += sh->dirty;
+        s.errors += sh->errors;
         s.nconns += sh->nconns;
         s.heap_used += sh->heap_used;
         if (sh->ndb > ndb) ndb = sh->ndb;
@@ -547,7 +593,7 @@ static void info_next(rt_tx *tx) {
     SECTION(SEC_CPU) info_cpu(&o);
     SECTION(SEC_MODULES) rb_printf(&o, "# Modules\r\n");
     SECTION(SEC_COMMANDSTATS) info_commandstats(&o, stats, nstats);
-    SECTION(SEC_ERRORSTATS) rb_printf(&o, "# Errorstats\r\n");
+    SECTION(SEC_ERRORSTATS) info_errorstats(&o, req, tx->nparts);
     SECTION(SEC_LATENCYSTATS) rb_printf(&o, "# Latencystats\r\n");
     SECTION(SEC_CLUSTER) rb_printf(&o, "# Cluster\r\ncluster_enabled:0\r\n");
     SECTION(SEC_KEYSPACE) {
@@ -571,6 +617,7 @@ static void info_next(rt_tx *tx) {
         free(req->sh[i].keys);
         free(req->sh[i].expires);
         free(req->sh[i].stats);
+        free(req->sh[i].errs);
     }
     free(req->sh);
     free(req);

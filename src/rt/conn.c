@@ -450,6 +450,8 @@ static void conn_dispatch(rt_conn *c, int argc, rt_arg *argv) {
                  * keys in a store that does not own them. */
                 log_msg(LL_WARNING, "command with keys on several shards has no multi-shard body");
                 rw_error(rb, "ERR this command's keys must live on one shard");
+                if (s->r->ops->error_reply)
+                    s->r->ops->error_reply(s, "ERR this command's keys must live on one shard");
                 break;
             }
         }
@@ -541,6 +543,7 @@ static void conn_process_input(rt_conn *c) {
             sl->rb.resp = c->resp;
             sl->rb.len = 0;
             rw_error(&sl->rb, c->parser.err);
+            if (s->r->ops->error_reply) s->r->ops->error_reply(s, c->parser.err);
             sl->state = 1;
             sl->suppress = 0;
             conn_advance(c);

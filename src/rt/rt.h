@@ -204,6 +204,10 @@ typedef struct rt_ops {
     /* Called on the coordinator when a client's transaction has its reply
      * (rt_tx_done), before the reply goes (statistics). May be NULL. */
     void (*tx_end)(rt_tx *tx);
+    /* Called on a connection's shard when the runtime itself replied an
+     * error (a protocol error), with the error line without its '-' and
+     * CRLF (statistics). May be NULL. */
+    void (*error_reply)(rt_shard *s, const char *msg);
 } rt_ops;
 
 typedef struct rt_config {

@@ -509,6 +509,42 @@ def test_commandstats_count_failures_across_shards(diff):
     assert _call_counts(diff.pconn) == _call_counts(diff.rconn)
 
 
+def _error_counts(conn):
+    """(INFO errorstats fields, total_error_replies)."""
+    errs = info_sections(parse(conn.call("INFO", "errorstats")))["Errorstats"]
+    stats = info_sections(parse(conn.call("INFO", "stats")))["Stats"]
+    return errs, stats[b"total_error_replies"]
+
+
+def test_errorstats(diff):
+    # Every error reply counts under its code (the first word): errors of
+    # single- and multi-shard commands, of commands inside EXEC, rejected
+    # commands, errors while queueing, EXECABORT, EXEC without MULTI and a
+    # protocol error. The command statistics of the same run must agree too.
+    keys = ["es%d" % i for i in range(10)]
+    diff.both("DEL", *keys)
+    diff.both("LPUSH", keys[0], "x")
+    diff.both("CONFIG", "RESETSTAT")
+    assert _error_counts(diff.pconn) == _error_counts(diff.rconn) == ({}, b"0")
+    diff.check_many([
+        ("GET", keys[0]), ("INCR", keys[0]), ("NOSUCHCMD", "a"), ("GET",), ("CLIENT", "NOSUCH"),
+        ("SET", keys[1], "v", "XX", "NX"), ("SELECT", "99"), ("RENAME", "nosuch", keys[1]),
+        ("SUNIONSTORE", keys[2], keys[0], *keys[3:8]), ("MSET", keys[0]), ("EXEC",),
+        ("DISCARD",), ("OBJECT", "FREQ", keys[0]),
+        ("MULTI",), ("WATCH", "x"), ("SET", keys[3]), ("NOSUCHCMD",), ("EXEC",),
+        ("MULTI",), ("INCR", keys[0]), ("RENAME", "nosuch", keys[4]),
+        ("SUNIONSTORE", keys[2], keys[0], *keys[3:8]), ("MSET", *keys[4:8]), ("GET", keys[1]),
+        ("EXEC",),
+    ])
+    diff.raw(b"*abc\r\n")
+    perr, rerr = _error_counts(diff.pconn), _error_counts(diff.rconn)
+    assert perr == rerr
+    assert rerr[0][b"errorstat_WRONGTYPE"] == b"count=5" and int(rerr[1]) >= 15, rerr
+    assert _call_counts(diff.pconn) == _call_counts(diff.rconn)
+    diff.both("CONFIG", "RESETSTAT")
+    assert _error_counts(diff.pconn) == _error_counts(diff.rconn) == ({}, b"0")
+
+
 def test_info_resp3_verbatim(diff):
     diff.hello3()
     p, r = diff.both("INFO", "server")
