@@ -160,6 +160,8 @@ static void op_resetstat(rt_ctx *c) {
     ss->total_commands = 0;
     ss->total_errors = 0;
     ss->nerrs = 0;
+    memset(rt_shard_net(c->shard), 0, sizeof(rt_net_stats));
+    inst_reset(ss->inst, INST_COUNT, util_mstime());
     ss->stat_numconnections = 0;
     ss->stat_rejected_conn = 0;
     memset(&ss->st->stats, 0, sizeof(ss->st->stats));

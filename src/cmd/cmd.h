@@ -123,6 +123,23 @@ typedef struct err_stat {
     uint64_t count;
 } err_stat;
 
+/* A rate sampled every 100 ms, averaged over the last INST_SAMPLES samples
+ * (INFO's instantaneous_* fields, as Redis computes them). */
+#define INST_SAMPLES 16
+typedef struct inst_metric {
+    int64_t last_ms;
+    uint64_t last_count;
+    uint64_t samples[INST_SAMPLES]; /* per second */
+    int idx;
+} inst_metric;
+enum { INST_OPS, INST_NET_IN, INST_NET_OUT, INST_COUNT };
+/* Take a sample of metric m whose counter reads count now. */
+void inst_track(inst_metric *m, uint64_t count, int64_t now_ms);
+/* The average of the samples, per second. */
+uint64_t inst_rate(const inst_metric *m);
+/* Start the metrics over (CONFIG RESETSTAT). */
+void inst_reset(inst_metric *m, int n, int64_t now_ms);
+
 /* The command layer's state of one shard (rt's sdata). */
 typedef struct shard_state {
     rt_shard *shard;
@@ -134,6 +151,8 @@ typedef struct shard_state {
     uint64_t total_errors; /* error replies (total_error_replies) */
     err_stat *errs;        /* [nerrs] by code, in first-seen order */
     int nerrs;
+    inst_metric inst[INST_COUNT];
+    uint64_t cronloops;
     uint64_t stat_numconnections;
     uint64_t stat_rejected_conn;
     uint64_t dirty;       /* writes since start (rdb_changes_since_last_save) */

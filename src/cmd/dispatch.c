@@ -193,6 +193,7 @@ static void *shard_init(rt_shard *s, int id) {
     ss->st->key_busy_arg = s;
     ss_apply_config(ss);
     ss->stats = calloc((size_t)cmd_count_ids(), sizeof(cmd_stat));
+    inst_reset(ss->inst, INST_COUNT, util_mstime());
     return ss;
 }
 
@@ -207,10 +208,40 @@ static void shard_free(void *p) {
     free(ss);
 }
 
+void inst_track(inst_metric *m, uint64_t count, int64_t now_ms) {
+    int64_t t = now_ms - m->last_ms;
+    uint64_t n = count - m->last_count;
+    m->samples[m->idx] = t > 0 ? n * 1000 / (uint64_t)t : 0;
+    m->idx = (m->idx + 1) % INST_SAMPLES;
+    m->last_ms = now_ms;
+    m->last_count = count;
+}
+
+uint64_t inst_rate(const inst_metric *m) {
+    uint64_t sum = 0;
+    for (int i = 0; i < INST_SAMPLES; i++)
+        sum += m->samples[i];
+    return sum / INST_SAMPLES;
+}
+
+void inst_reset(inst_metric *m, int n, int64_t now_ms) {
+    memset(m, 0, sizeof(*m) * (size_t)n);
+    for (int i = 0; i < n; i++)
+        m[i].last_ms = now_ms;
+}
+
 static void shard_cron(rt_shard *s, void *p) {
-    (void)s;
     shard_state *ss = p;
-    ss->st->now_ms = util_mstime();
+    int64_t now = util_mstime();
+    ss->st->now_ms = now;
+    /* Every 100 ms (every cron when hz <= 10), as Redis samples its rates. */
+    int period = ss->cfg.hz > 10 ? ss->cfg.hz / 10 : 1;
+    if (ss->cronloops++ % (uint64_t)period == 0) {
+        const rt_net_stats *net = rt_shard_net(s);
+        inst_track(&ss->inst[INST_OPS], ss->total_commands, now);
+        inst_track(&ss->inst[INST_NET_IN], net->in_bytes, now);
+        inst_track(&ss->inst[INST_NET_OUT], net->out_bytes, now);
+    }
     expire_cron(ss);
     block_cron(s);
 }

@@ -77,6 +77,8 @@ typedef struct info_shard {
     int nstats;
     cmd_stat *stats; /* copy of the shard's [nstats] */
     uint64_t errors; /* error replies */
+    rt_net_stats net;
+    uint64_t inst[INST_COUNT]; /* rates per second */
     int nerrs;
     err_stat *errs; /* copy of the shard's [nerrs] */
 } info_shard;
@@ -145,6 +147,9 @@ static void info_op(rt_ctx *c) {
         memcpy(sh->stats, ss->stats, (size_t)sh->nstats * sizeof(cmd_stat));
     }
     sh->errors = ss->total_errors;
+    sh->net = *rt_shard_net(c->shard);
+    for (int i = 0; i < INST_COUNT; i++)
+        sh->inst[i] = inst_rate(&ss->inst[i]);
     if ((req->sections & SEC_ERRORSTATS) && ss->nerrs > 0) {
         sh->errs = malloc((size_t)ss->nerrs * sizeof(err_stat));
         if (sh->errs == NULL) abort();
@@ -378,6 +383,8 @@ static void info_persistence(rbuf *o, const info_req *req, uint64_t dirty) {
 
 typedef struct info_sums {
     uint64_t expired, hits, misses, commands, numconns, rejected, dirty, errors;
+    rt_net_stats net;
+    uint64_t inst[INST_COUNT];
     long nconns;
     unsigned long long heap_used;
 } info_sums;
@@ -387,13 +394,13 @@ static void info_stats(rbuf *o, const info_sums *s) {
               "# Stats\r\n"
               "total_connections_received:%llu\r\n"
               "total_commands_processed:%llu\r\n"
-              "instantaneous_ops_per_sec:0\r\n"
-              "total_net_input_bytes:0\r\n"
-              "total_net_output_bytes:0\r\n"
+              "instantaneous_ops_per_sec:%llu\r\n"
+              "total_net_input_bytes:%llu\r\n"
+              "total_net_output_bytes:%llu\r\n"
               "total_net_repl_input_bytes:0\r\n"
               "total_net_repl_output_bytes:0\r\n"
-              "instantaneous_input_kbps:0.00\r\n"
-              "instantaneous_output_kbps:0.00\r\n"
+              "instantaneous_input_kbps:%.2f\r\n"
+              "instantaneous_output_kbps:%.2f\r\n"
               "instantaneous_input_repl_kbps:0.00\r\n"
               "instantaneous_output_repl_kbps:0.00\r\n"
               "rejected_connections:%llu\r\n"
@@ -429,16 +436,19 @@ static void info_stats(rbuf *o, const info_sums *s) {
               "unexpected_error_replies:0\r\n"
               "total_error_replies:%llu\r\n"
               "dump_payload_sanitizations:0\r\n"
-              "total_reads_processed:0\r\n"
-              "total_writes_processed:0\r\n"
+              "total_reads_processed:%llu\r\n"
+              "total_writes_processed:%llu\r\n"
               "io_threaded_reads_processed:0\r\n"
               "io_threaded_writes_processed:0\r\n"
               "reply_buffer_shrinks:0\r\n"
               "reply_buffer_expands:0\r\n",
               (unsigned long long)s->numconns, (unsigned long long)s->commands,
-              (unsigned long long)s->rejected, (unsigned long long)s->expired,
-              (unsigned long long)s->hits, (unsigned long long)s->misses,
-              (unsigned long long)s->errors);
+              (unsigned long long)s->inst[INST_OPS], (unsigned long long)s->net.in_bytes,
+              (unsigned long long)s->net.out_bytes, (double)s->inst[INST_NET_IN] / 1024,
+              (double)s->inst[INST_NET_OUT] / 1024, (unsigned long long)s->rejected,
+              (unsigned long long)s->expired, (unsigned long long)s->hits,
+              (unsigned long long)s->misses, (unsigned long long)s->errors,
+              (unsigned long long)s->net.reads, (unsigned long long)s->net.writes);
 }
 
 static void info_replication(rbuf *o) {
@@ -561,6 +571,12 @@ static void info_next(rt_tx *tx) {
         s.rejected += sh->rejected;
         s.dirty += sh->dirty;
         s.errors += sh->errors;
+        s.net.in_bytes += sh->net.in_bytes;
+        s.net.out_bytes += sh->net.out_bytes;
+        s.net.reads += sh->net.reads;
+        s.net.writes += sh->net.writes;
+        for (int k = 0; k < INST_COUNT; k++)
+            s.inst[k] += sh->inst[k];
         s.nconns += sh->nconns;
         s.heap_used += sh->heap_used;
         if (sh->ndb > ndb) ndb = sh->ndb;

@@ -597,6 +597,8 @@ static void conn_qbuf_room(rt_conn *c, size_t need) {
  * parsing is stopped: the bytes wait). */
 static void conn_got_input(rt_conn *c, size_t n) {
     rt_shard *s = c->shard;
+    s->net.in_bytes += n;
+    s->net.reads++;
     c->qlen += n;
     c->last_ms = s->now_us / 1000;
     if (c->held == 2) c->held_input = 1; /* see conn_hold_output */
@@ -678,6 +680,7 @@ static int conn_write(rt_conn *c) {
          * connection that once got big replies would hold two of them. */
         if (c->wbuf.cap > RT_WBUF_KEEP) rb_free(&c->wbuf);
     } else {
+        if (conn_pending_out(c)) c->shard->net.writes++;
         while (conn_pending_out(c)) {
             ssize_t n = sys_write(c->fd, c->out.buf + c->out_sent, conn_pending_out(c));
             if (n < 0) {
@@ -686,6 +689,7 @@ static int conn_write(rt_conn *c) {
                 return -1;
             }
             c->out_sent += (size_t)n;
+            c->shard->net.out_bytes += (size_t)n;
         }
     }
     if (!conn_pending_out(c)) {
@@ -804,6 +808,8 @@ void conn_on_completion(rt_conn *c, const ur_event *e) {
             }
         }
         c->wsent += (size_t)res;
+        s->net.out_bytes += (size_t)res;
+        s->net.writes++;
         conn_mark_flush(c); /* the flush sends the rest, or what came since */
         break;
     }

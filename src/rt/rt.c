@@ -624,6 +624,9 @@ void rt_shard_pause_until(rt_shard *s, int64_t until_ms, int writes_only) {
 int rt_shard_nconns(const rt_shard *s) {
     return s->nconns;
 }
+rt_net_stats *rt_shard_net(rt_shard *s) {
+    return &s->net;
+}
 long rt_total_conns(const rt *r) {
     return atomic_load_explicit(&((rt *)r)->nconns, memory_order_relaxed);
 }

@@ -347,6 +347,13 @@ void rt_shard_foreach_conn(rt_shard *s, void (*fn)(rt_conn *c, void *arg), void 
 /* Connections on this shard, and in the whole process (relaxed counters). */
 int rt_shard_nconns(const rt_shard *s);
 long rt_total_conns(const rt *r);
+/* Client traffic of a shard since start: bytes read and written, and the
+ * reads and writes that moved them. The shard's thread may reset them. */
+typedef struct rt_net_stats {
+    uint64_t in_bytes, out_bytes;
+    uint64_t reads, writes;
+} rt_net_stats;
+rt_net_stats *rt_shard_net(rt_shard *s);
 
 /* Deliver an out-of-band message to a connection's output in reply order
  * (MONITOR lines, pushes). Home-shard thread only. */

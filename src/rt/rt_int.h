@@ -239,7 +239,8 @@ struct rt_shard {
     int pause_writes_only;
     int64_t next_cron_ms;
     int64_t now_us; /* cached wall clock: read after each wake-up and by rt_shard_clock() */
-    int more;       /* work left over: do not sleep this turn */
+    rt_net_stats net;
+    int more; /* work left over: do not sleep this turn */
 };
 
 struct rt {

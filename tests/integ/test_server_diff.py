@@ -545,6 +545,39 @@ def test_errorstats(diff):
     assert _error_counts(diff.pconn) == _error_counts(diff.rconn) == ({}, b"0")
 
 
+NET_FIELDS = (b"total_net_input_bytes", b"total_net_output_bytes", b"total_reads_processed",
+              b"total_writes_processed")
+
+
+def test_info_network_counters(diff):
+    # After CONFIG RESETSTAT both count the same bytes, reads and writes for
+    # the same exchange: the RESETSTAT reply, SET, GET and the INFO request.
+    p, r = diff.pair()
+    got = []
+    for conn in (p, r):
+        assert conn.call("CONFIG", "RESETSTAT") == b"+OK\r\n"
+        conn.call("SET", "netk", "v" * 100)
+        conn.call("GET", "netk")
+        stats = info_sections(parse(conn.call("INFO", "stats")))["Stats"]
+        got.append({f: stats[f] for f in NET_FIELDS})
+    assert got[0] == got[1]
+    assert int(got[0][b"total_net_input_bytes"]) > 100 and got[0][b"total_writes_processed"] == b"3"
+
+
+def test_info_instantaneous_ops(diff):
+    # A burst of commands shows in instantaneous_ops_per_sec (an average of
+    # the last 16 samples taken every 100 ms) and in the input and output
+    # rates.
+    p, _ = diff.pair()
+    for _ in range(10):
+        p.pipeline([("PING",)] * 2000)
+    time.sleep(0.35)
+    stats = info_sections(parse(p.call("INFO", "stats")))["Stats"]
+    assert int(stats[b"instantaneous_ops_per_sec"]) > 0
+    assert float(stats[b"instantaneous_input_kbps"]) > 0
+    assert float(stats[b"instantaneous_output_kbps"]) > 0
+
+
 def test_info_resp3_verbatim(diff):
     diff.hello3()
     p, r = diff.both("INFO", "server")
