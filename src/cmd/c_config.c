@@ -160,6 +160,7 @@ static void op_resetstat(rt_ctx *c) {
     ss->total_commands = 0;
     ss->total_errors = 0;
     ss->nerrs = 0;
+    lat_reset(ss);
     memset(rt_shard_net(c->shard), 0, sizeof(rt_net_stats));
     inst_reset(ss->inst, INST_COUNT, util_mstime());
     ss->stat_numconnections = 0;

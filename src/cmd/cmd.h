@@ -152,6 +152,8 @@ typedef struct shard_state {
     err_stat *errs;        /* [nerrs] by code, in first-seen order */
     int nerrs;
     inst_metric inst[INST_COUNT];
+    int latency_tracking; /* latency-tracking */
+    struct lathist **lat; /* [cmd_count_ids()]: made at a command's first call */
     uint64_t cronloops;
     uint64_t stat_numconnections;
     uint64_t stat_rejected_conn;
@@ -269,6 +271,8 @@ void reply_arity_error(rbuf *r, const cmd_def *c);
 /* Apply the shard's configuration to its store (access tracking policy
  * ...); after startup and after every CONFIG SET, on the shard's thread. */
 void ss_apply_config(shard_state *ss);
+/* Drop the shard's latency histograms (CONFIG RESETSTAT). */
+void lat_reset(shard_state *ss);
 
 /* Refresh the shard's cached time; called by the dispatcher before every command body. */
 static inline void ss_refresh_time(shard_state *ss) {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "../ds/lathist.h"
 #include "expire_cron.h"
 #include "handlers.h"
 #include "t_sort.h"
@@ -33,12 +34,18 @@ static int monitor_wants(const cmd_def *cmd) {
 /* One call of cmd on this shard for INFO commandstats / total_commands
  * (failed: it replied an error). Counted once the command ran, as Redis
  * counts. */
-static cmd_stat *count_call(shard_state *ss, const cmd_def *cmd, int failed) {
+static void count_call(shard_state *ss, const cmd_def *cmd, int failed, int64_t usec) {
     cmd_stat *st = &ss->stats[cmd->id];
     st->calls++;
     st->failed += failed != 0;
+    if (usec < 0) usec = 0;
+    st->usec += (uint64_t)usec;
     ss->total_commands++;
-    return st;
+    if (ss->latency_tracking) {
+        lathist **h = &ss->lat[cmd->id];
+        if (*h == NULL && (*h = calloc(1, sizeof(lathist))) == NULL) abort();
+        lh_record(*h, usec * 1000);
+    }
 }
 
 void count_error(shard_state *ss, const char *reply, size_t len) {
@@ -98,9 +105,8 @@ static void exec_proc(rt_ctx *c) {
     st0->hint_key = NULL;
     if (ss->watched) watch_after_write(c, cmd, c->argc, c->argv, c->db, dirty);
     if (block_slots[ss->id].nreg) block_after_write(c, dirty);
-    cmd_stat *st = count_call(ss, cmd, count_if_error(ss, c->reply, mark));
-    int64_t t1 = rt_shard_clock(c->shard);
-    if (t1 > t0) st->usec += (uint64_t)(t1 - t0);
+    int failed = count_if_error(ss, c->reply, mark);
+    count_call(ss, cmd, failed, rt_shard_clock(c->shard) - t0);
     if (c->conn && monitor_wants(cmd)) monitor_feed(c->conn, c->argc, c->argv);
 }
 
@@ -132,7 +138,8 @@ void cmd_first_step_multi(rt_tx *tx) {
  * in exec_proc. */
 static void tx_end(rt_tx *tx) {
     shard_state *ss = rt_shard_data(rt_tx_coord(tx));
-    count_call(ss, tx->cmd, count_if_error(ss, &tx->reply, 0));
+    int failed = count_if_error(ss, &tx->reply, 0);
+    count_call(ss, tx->cmd, failed, rt_shard_clock(rt_tx_coord(tx)) - tx->start_us);
 }
 
 /* The runtime replied an error itself (a protocol error). */
@@ -157,8 +164,17 @@ static void op_end(rt_ctx *c) {
     if (block_slots[ss->id].nreg) block_after_write(c, ss->watch_mark);
 }
 
+void lat_reset(shard_state *ss) {
+    for (int i = 0; i < cmd_count_ids(); i++) {
+        free(ss->lat[i]);
+        ss->lat[i] = NULL;
+    }
+}
+
 void ss_apply_config(shard_state *ss) {
     char v[64];
+    config_get_text(&ss->cfg, "latency-tracking", v, sizeof(v));
+    ss->latency_tracking = strcmp(v, "yes") == 0;
     config_get_text(&ss->cfg, "maxmemory-policy", v, sizeof(v));
     ss->st->lfu = strstr(v, "lfu") != NULL;
     config_get_text(&ss->cfg, "lfu-log-factor", v, sizeof(v));
@@ -193,6 +209,8 @@ static void *shard_init(rt_shard *s, int id) {
     ss->st->key_busy_arg = s;
     ss_apply_config(ss);
     ss->stats = calloc((size_t)cmd_count_ids(), sizeof(cmd_stat));
+    ss->lat = calloc((size_t)cmd_count_ids(), sizeof(lathist *));
+    if (ss->stats == NULL || ss->lat == NULL) abort();
     inst_reset(ss->inst, INST_COUNT, util_mstime());
     return ss;
 }
@@ -205,6 +223,8 @@ static void shard_free(void *p) {
     config_free(&ss->cfg);
     free(ss->stats);
     free(ss->errs);
+    lat_reset(ss);
+    free(ss->lat);
     free(ss);
 }
 
@@ -350,6 +370,7 @@ typedef struct multi_state {
     rbuf body;          /* replies so far, in order */
     const cmd_def *sub; /* the multi-shard command running, its reply at sub_mark */
     size_t sub_mark;
+    int64_t sub_start; /* us */
 } multi_state;
 
 static void multi_free(multi_state *ms) {
@@ -387,7 +408,8 @@ static void exec_next(rt_tx *tx) {
     rt *r = rt_of(home);
     shard_state *ss = rt_shard_data(home);
     if (ms->sub) {
-        count_call(ss, ms->sub, count_if_error(ss, &ms->body, ms->sub_mark));
+        int failed = count_if_error(ss, &ms->body, ms->sub_mark);
+        count_call(ss, ms->sub, failed, rt_shard_clock(home) - ms->sub_start);
         ms->sub = NULL;
     }
     while (ms->next < ms->n) {
@@ -414,6 +436,7 @@ static void exec_next(rt_tx *tx) {
         if (cmd->route == CMD_ROUTE_ALL) {
             ms->sub = cmd;
             ms->sub_mark = mark;
+            ms->sub_start = rt_shard_now_us(home);
             rt_tx_sub(tx, q->argc, q->argv, ms->db, cmd, NULL, -1, exec_multi, &ms->body,
                       exec_next);
             return;
@@ -422,7 +445,7 @@ static void exec_next(rt_tx *tx) {
         if (cmd->route == CMD_ROUTE_CUSTOM) {
             shard = cmd->route_fn(home, q->argc, q->argv, &ms->body);
             if (shard < 0) {
-                count_call(ss, cmd, count_if_error(ss, &ms->body, mark));
+                count_call(ss, cmd, count_if_error(ss, &ms->body, mark), 0);
                 continue;
             }
         } else {
@@ -430,7 +453,7 @@ static void exec_next(rt_tx *tx) {
             int nkeys = cmd_key_positions(cmd, q->argc, q->argv, keys, &ms->body);
             if (nkeys < 0) {
                 free(keys);
-                count_call(ss, cmd, count_if_error(ss, &ms->body, mark));
+                count_call(ss, cmd, count_if_error(ss, &ms->body, mark), 0);
                 continue;
             }
             int multi = 0;
@@ -440,6 +463,7 @@ static void exec_next(rt_tx *tx) {
             if (multi && cmd->multi) {
                 ms->sub = cmd;
                 ms->sub_mark = mark;
+                ms->sub_start = rt_shard_now_us(home);
                 rt_tx_sub(tx, q->argc, q->argv, ms->db, cmd, keys, nkeys, exec_multi, &ms->body,
                           exec_next);
                 free(keys);
@@ -509,13 +533,13 @@ static void plan_exec(rt_conn *c, client_state *cs, rt_plan *plan, rbuf *reply) 
         multi_discard(cs);
         watch_forget(home, cs);
         rw_error(reply, "EXECABORT Transaction discarded because of previous errors.");
-        count_call(rt_shard_data(home), plan->cmd, 1);
+        count_call(rt_shard_data(home), plan->cmd, 1, 0);
         return;
     }
     if (ms->n == 0 && !cs->watch) {
         multi_discard(cs);
         rw_array(reply, 0);
-        count_call(rt_shard_data(home), plan->cmd, 0);
+        count_call(rt_shard_data(home), plan->cmd, 0, 0);
         return;
     }
     ms->watch = cs->watch;
@@ -662,7 +686,7 @@ static void prepare_plan(rt_conn *c, int argc, rt_arg *argv, rt_plan *plan, rbuf
     if (cmd->multi == cmd_exec_multi) {
         if (!cs->multi) {
             rw_error(reply, "ERR EXEC without MULTI");
-            count_call(ss, cmd, 1);
+            count_call(ss, cmd, 1, 0);
         } else {
             plan->cmd = cmd;
             plan_exec(c, cs, plan, reply);
@@ -671,7 +695,7 @@ static void prepare_plan(rt_conn *c, int argc, rt_arg *argv, rt_plan *plan, rbuf
     }
     if (cs->multi && cmd->multi == cmd_watch_multi) {
         rw_error(reply, "ERR WATCH inside MULTI is not allowed");
-        count_call(ss, cmd, 1);
+        count_call(ss, cmd, 1, 0);
         return;
     }
     if (cs->multi && cmd->proc != cmd_multi && cmd->proc != cmd_discard &&

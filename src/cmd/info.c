@@ -23,6 +23,7 @@
 #include "../server/version.h"
 #include "../store/lazyfree.h"
 #include "cmd.h"
+#include "../ds/lathist.h"
 #include "block.h"
 #include "handlers.h"
 
@@ -81,6 +82,7 @@ typedef struct info_shard {
     uint64_t inst[INST_COUNT]; /* rates per second */
     int nerrs;
     err_stat *errs; /* copy of the shard's [nerrs] */
+    lathist **lat;  /* [nstats]: copies of the shard's, or NULL */
 } info_shard;
 
 /* The request: owned by the tx (tx->state), freed by info_next. */
@@ -92,6 +94,8 @@ typedef struct info_req {
     long long maxmemory;
     char policy[32];
     char io_engine[16];
+    int latency_tracking;
+    char pcts[256]; /* latency-tracking-info-percentiles */
 } info_req;
 
 /* The value of a configuration parameter as CONFIG GET reports it, into
@@ -156,7 +160,19 @@ static void info_op(rt_ctx *c) {
         memcpy(sh->errs, ss->errs, (size_t)ss->nerrs * sizeof(err_stat));
         sh->nerrs = ss->nerrs;
     }
+    if ((req->sections & SEC_LATENCYSTATS) && ss->latency_tracking && sh->nstats > 0) {
+        sh->lat = calloc((size_t)sh->nstats, sizeof(lathist *));
+        if (sh->lat == NULL) abort();
+        for (int i = 0; i < sh->nstats; i++) {
+            if (ss->lat[i] == NULL) continue;
+            if ((sh->lat[i] = malloc(sizeof(lathist))) == NULL) abort();
+            memcpy(sh->lat[i], ss->lat[i], sizeof(lathist));
+        }
+    }
     if (c->part == 0) {
+        req->latency_tracking = ss->latency_tracking;
+        config_get_text(&ss->cfg, "latency-tracking-info-percentiles", req->pcts,
+                        sizeof(req->pcts));
         req->port = ss->cfg.port;
         req->hz = ss->cfg.hz;
         req->maxclients = ss->cfg.maxclients;
@@ -540,6 +556,49 @@ static void info_errorstats(rbuf *o, const info_req *req, int nparts) {
     free(all);
 }
 
+/* One command's line: its histogram summed over the shards, at every
+ * percentile of the configuration, in us. */
+static void info_latency_line(rbuf *o, const cmd_def *d, const info_req *req, int nparts) {
+    lathist *sum = NULL;
+    for (int i = 0; i < nparts; i++) {
+        const info_shard *sh = &req->sh[i];
+        if (sh->lat == NULL || d->id < 0 || d->id >= sh->nstats || sh->lat[d->id] == NULL) continue;
+        if (sum == NULL && (sum = calloc(1, sizeof(lathist))) == NULL) abort();
+        lh_merge(sum, sh->lat[d->id]);
+    }
+    if (sum == NULL) return;
+    char name[128];
+    rb_printf(o, "latency_percentiles_usec_%s:", cmd_fullname(d, name, sizeof(name)));
+    /* The percentiles as CONFIG GET shows them, space separated. */
+    const char *p = req->pcts;
+    for (int n = 0; *p; n++) {
+        size_t len = strcspn(p, " ");
+        char pct[64];
+        snprintf(pct, sizeof(pct), "%.*s", (int)len, p);
+        rb_printf(o, "%sp%s=%.3f", n ? "," : "", pct,
+                  (double)lh_percentile(sum, strtod(pct, NULL)) / 1000.0);
+        p += len;
+        p += strspn(p, " ");
+    }
+    rb_append(o, "\r\n", 2);
+    free(sum);
+}
+
+static void info_latencystats(rbuf *o, const info_req *req, int nparts) {
+    rb_printf(o, "# Latencystats\r\n");
+    if (!req->latency_tracking) return;
+    const cmd_def *const *all = cmd_all();
+    for (int i = 0; all && all[i]; i++) {
+        const cmd_def *d = all[i];
+        if (d->subs) {
+            for (const cmd_def *s = d->subs; s->name; s++)
+                info_latency_line(o, s, req, nparts);
+        } else {
+            info_latency_line(o, d, req, nparts);
+        }
+    }
+}
+
 static void info_commandstats(rbuf *o, const cmd_stat *sum, int nstats) {
     rb_printf(o, "# Commandstats\r\n");
     if (sum == NULL) return;
@@ -610,7 +669,7 @@ static void info_next(rt_tx *tx) {
     SECTION(SEC_MODULES) rb_printf(&o, "# Modules\r\n");
     SECTION(SEC_COMMANDSTATS) info_commandstats(&o, stats, nstats);
     SECTION(SEC_ERRORSTATS) info_errorstats(&o, req, tx->nparts);
-    SECTION(SEC_LATENCYSTATS) rb_printf(&o, "# Latencystats\r\n");
+    SECTION(SEC_LATENCYSTATS) info_latencystats(&o, req, tx->nparts);
     SECTION(SEC_CLUSTER) rb_printf(&o, "# Cluster\r\ncluster_enabled:0\r\n");
     SECTION(SEC_KEYSPACE) {
         rb_printf(&o, "# Keyspace\r\n");
@@ -634,6 +693,9 @@ static void info_next(rt_tx *tx) {
         free(req->sh[i].expires);
         free(req->sh[i].stats);
         free(req->sh[i].errs);
+        for (int k = 0; req->sh[i].lat && k < req->sh[i].nstats; k++)
+            free(req->sh[i].lat[k]);
+        free(req->sh[i].lat);
     }
     free(req->sh);
     free(req);

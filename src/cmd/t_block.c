@@ -679,6 +679,9 @@ static int client_gone(rt_tx *tx) {
 static void block_retry(rt_tx *tx) {
     bstate *st = tx->state;
     tx->now_ms = util_mstime(); /* time has passed while it waited */
+    /* Its latency is that of the attempt that answers, as Redis leaves
+     * the time blocked out. */
+    tx->start_us = rt_shard_clock(rt_tx_coord(tx));
     if (!st->abort && client_gone(tx)) st->abort = AB_CLOSED;
     attempt(tx);
 }

@@ -127,6 +127,9 @@ struct rt_tx {
      * new tx, the parent's in a nested one (rt_tx_sub), the coordinator's
      * clock at the start in one with a first_op (rt_plan). */
     int64_t now_ms;
+    /* The coordinator's clock when the tx began (us); the command set may
+     * move it (a blocked command that retries). For statistics. */
+    int64_t start_us;
     void (*next)(rt_tx *tx); /* continuation run on the coordinator after rt_tx_run */
     /* Runtime-private fields follow. */
     struct rt_tx_priv *priv;

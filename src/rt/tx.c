@@ -196,6 +196,7 @@ void tx_start(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt_arg *a
     tx->db = c->db;
     tx->resp = c->resp;
     tx->client_id = c->id;
+    tx->start_us = s->now_us;
     tx->state = plan->state;
     rb_init(&tx->reply, c->resp);
     /* Parts: the distinct shards of the keys, ascending; the plan's shards;
@@ -333,6 +334,7 @@ void rt_tx_sub(rt_tx *tx, int argc, rt_arg *argv, int db, const void *cmd, const
     sub->resp = tx->resp;
     sub->client_id = tx->client_id;
     sub->now_ms = tx->now_ms;
+    sub->start_us = tx->priv->coord->now_us;
     rb_init(&sub->reply, tx->resp);
     /* Parts: the shards of the keys (all held by the parent), ascending. */
     int *shard_of = nkeys > 0 ? malloc(sizeof(int) * (size_t)nkeys) : NULL;

@@ -578,6 +578,48 @@ def test_info_instantaneous_ops(diff):
     assert float(stats[b"instantaneous_output_kbps"]) > 0
 
 
+def _latency_lines(conn):
+    """{command: [(percentile name, value us)]} from INFO latencystats."""
+    sec = info_sections(parse(conn.call("INFO", "latencystats")))["Latencystats"]
+    out = {}
+    for name, v in sec.items():
+        assert name.startswith(b"latency_percentiles_usec_"), name
+        fields = []
+        for f in filter(None, v.split(b",")):
+            m = re.fullmatch(rb"p([0-9.]+)=(\d+\.\d{3})", f)
+            assert m, v
+            fields.append((m.group(1), float(m.group(2))))
+        out[name[len(b"latency_percentiles_usec_"):]] = fields
+    return out
+
+
+def test_info_latencystats(diff):
+    # Each command called since CONFIG RESETSTAT has a latency line, with
+    # the configured percentiles (named as CONFIG GET prints them) in
+    # ascending order of value; rejected calls add none; latency-tracking no
+    # lists none.
+    keys = ["ls%d" % i for i in range(6)]
+    try:
+        for pcts in ("50 99 99.9", "0 33.333333333 100", ""):
+            diff.check("CONFIG", "SET", "latency-tracking-info-percentiles", pcts)
+            diff.both("CONFIG", "RESETSTAT")
+            diff.check_many([("SET", keys[0], "v"), ("GET", keys[0]), ("GET",), ("MSET", *keys),
+                             ("MULTI",), ("INCR", keys[1]), ("MGET", *keys), ("EXEC",),
+                             ("HSET", "lsh", "f", "v")] + [("GET", k) for k in keys])
+            p, r = _latency_lines(diff.pconn), _latency_lines(diff.rconn)
+            assert sorted(p) == sorted(r), (p, r)
+            for cmd, fields in p.items():
+                assert [f[0] for f in fields] == [f[0] for f in r[cmd]]
+                values = [f[1] for f in fields]
+                assert values == sorted(values) if pcts != "" else values == [], (cmd, fields)
+        diff.check("CONFIG", "SET", "latency-tracking", "no")
+        diff.both("SET", keys[0], "v")
+        assert _latency_lines(diff.pconn) == _latency_lines(diff.rconn) == {}
+    finally:
+        diff.both("CONFIG", "SET", "latency-tracking", "yes")
+        diff.both("CONFIG", "SET", "latency-tracking-info-percentiles", "50 99 99.9")
+
+
 def test_info_resp3_verbatim(diff):
     diff.hello3()
     p, r = diff.both("INFO", "server")
