@@ -16,17 +16,6 @@
 
 #include <string.h>
 
-static inline int lh_bucket(int64_t v) {
-    int bits = 64 - __builtin_clzll((uint64_t)v | 255u);
-    return bits - (LH_HALF_BITS + 1);
-}
-
-static inline int lh_index(int64_t v) {
-    int b = lh_bucket(v);
-    int s = (int)(v >> b);
-    return ((b + 1) << LH_HALF_BITS) + s - LH_HALF;
-}
-
 /* The lowest value counted at index i, and the width of its bucket. */
 static inline int64_t lh_low(int i, int64_t *width) {
     int b = (i >> LH_HALF_BITS) - 1;
@@ -37,13 +26,6 @@ static inline int64_t lh_low(int i, int64_t *width) {
     }
     *width = (int64_t)1 << b;
     return (int64_t)s << b;
-}
-
-void lh_record(lathist *h, int64_t ns) {
-    if (ns < LH_MIN_NS) ns = LH_MIN_NS;
-    if (ns > LH_MAX_NS) ns = LH_MAX_NS;
-    h->counts[lh_index(ns)]++;
-    h->total++;
 }
 
 void lh_merge(lathist *dst, const lathist *src) {

@@ -19,8 +19,20 @@ typedef struct lathist {
     uint64_t counts[LH_COUNTS];
 } lathist;
 
-/* Count one value (ns), clamped to [LH_MIN_NS, LH_MAX_NS]. */
-void lh_record(lathist *h, int64_t ns);
+/* The counts index of a value in [LH_MIN_NS, LH_MAX_NS] (see lathist.c). */
+static inline int lh_index(int64_t v) {
+    int b = 64 - __builtin_clzll((uint64_t)v | 255u) - (LH_HALF_BITS + 1);
+    return ((b + 1) << LH_HALF_BITS) + (int)(v >> b) - LH_HALF;
+}
+
+/* Count one value (ns), clamped to [LH_MIN_NS, LH_MAX_NS]. Inline: it runs
+ * once per command. */
+static inline void lh_record(lathist *h, int64_t ns) {
+    if (ns < LH_MIN_NS) ns = LH_MIN_NS;
+    if (ns > LH_MAX_NS) ns = LH_MAX_NS;
+    h->counts[lh_index(ns)]++;
+    h->total++;
+}
 /* Add every count of src to dst. */
 void lh_merge(lathist *dst, const lathist *src);
 /* The value at percentile pct (0..100) in ns: the highest value of the
