@@ -161,6 +161,9 @@ static void op_resetstat(rt_ctx *c) {
     ss->total_errors = 0;
     ss->nerrs = 0;
     lat_reset(ss);
+    ss->expire_cap_reached = 0;
+    ss->expire_cycle_us = 0;
+    ss->expire_stale_perc = 0;
     memset(rt_shard_net(c->shard), 0, sizeof(rt_net_stats));
     inst_reset(ss->inst, INST_COUNT, util_mstime());
     ss->stat_numconnections = 0;

@@ -152,8 +152,11 @@ typedef struct shard_state {
     err_stat *errs;        /* [nerrs] by code, in first-seen order */
     int nerrs;
     inst_metric inst[INST_COUNT];
-    int latency_tracking; /* latency-tracking */
-    struct lathist **lat; /* [cmd_count_ids()]: made at a command's first call */
+    uint64_t expire_cap_reached; /* active expiry cycles cut short by time */
+    uint64_t expire_cycle_us;    /* time spent in active expiry */
+    double expire_stale_perc;    /* moving average of expired / sampled */
+    int latency_tracking;        /* latency-tracking */
+    struct lathist **lat;        /* [cmd_count_ids()]: made at a command's first call */
     uint64_t cronloops;
     uint64_t stat_numconnections;
     uint64_t stat_rejected_conn;

@@ -80,6 +80,8 @@ typedef struct info_shard {
     uint64_t errors; /* error replies */
     rt_net_stats net;
     uint64_t inst[INST_COUNT]; /* rates per second */
+    uint64_t expire_cap, expire_us;
+    double expire_stale;
     int nerrs;
     err_stat *errs; /* copy of the shard's [nerrs] */
     lathist **lat;  /* [nstats]: copies of the shard's, or NULL */
@@ -152,6 +154,9 @@ static void info_op(rt_ctx *c) {
     }
     sh->errors = ss->total_errors;
     sh->net = *rt_shard_net(c->shard);
+    sh->expire_cap = ss->expire_cap_reached;
+    sh->expire_us = ss->expire_cycle_us;
+    sh->expire_stale = ss->expire_stale_perc;
     for (int i = 0; i < INST_COUNT; i++)
         sh->inst[i] = inst_rate(&ss->inst[i]);
     if ((req->sections & SEC_ERRORSTATS) && ss->nerrs > 0) {
@@ -401,6 +406,8 @@ typedef struct info_sums {
     uint64_t expired, hits, misses, commands, numconns, rejected, dirty, errors;
     rt_net_stats net;
     uint64_t inst[INST_COUNT];
+    uint64_t expire_cap, expire_us;
+    double expire_stale; /* the shards' average */
     long nconns;
     unsigned long long heap_used;
 } info_sums;
@@ -424,9 +431,9 @@ static void info_stats(rbuf *o, const info_sums *s) {
               "sync_partial_ok:0\r\n"
               "sync_partial_err:0\r\n"
               "expired_keys:%llu\r\n"
-              "expired_stale_perc:0.00\r\n"
-              "expired_time_cap_reached_count:0\r\n"
-              "expire_cycle_cpu_milliseconds:0\r\n"
+              "expired_stale_perc:%.2f\r\n"
+              "expired_time_cap_reached_count:%llu\r\n"
+              "expire_cycle_cpu_milliseconds:%llu\r\n"
               "evicted_keys:0\r\n"
               "evicted_clients:0\r\n"
               "total_eviction_exceeded_time:0\r\n"
@@ -462,9 +469,11 @@ static void info_stats(rbuf *o, const info_sums *s) {
               (unsigned long long)s->inst[INST_OPS], (unsigned long long)s->net.in_bytes,
               (unsigned long long)s->net.out_bytes, (double)s->inst[INST_NET_IN] / 1024,
               (double)s->inst[INST_NET_OUT] / 1024, (unsigned long long)s->rejected,
-              (unsigned long long)s->expired, (unsigned long long)s->hits,
-              (unsigned long long)s->misses, (unsigned long long)s->errors,
-              (unsigned long long)s->net.reads, (unsigned long long)s->net.writes);
+              (unsigned long long)s->expired, s->expire_stale * 100,
+              (unsigned long long)s->expire_cap, (unsigned long long)(s->expire_us / 1000),
+              (unsigned long long)s->hits, (unsigned long long)s->misses,
+              (unsigned long long)s->errors, (unsigned long long)s->net.reads,
+              (unsigned long long)s->net.writes);
 }
 
 static void info_replication(rbuf *o) {
@@ -636,6 +645,9 @@ static void info_next(rt_tx *tx) {
         s.net.writes += sh->net.writes;
         for (int k = 0; k < INST_COUNT; k++)
             s.inst[k] += sh->inst[k];
+        s.expire_cap += sh->expire_cap;
+        s.expire_us += sh->expire_us;
+        s.expire_stale += sh->expire_stale / tx->nparts;
         s.nconns += sh->nconns;
         s.heap_used += sh->heap_used;
         if (sh->ndb > ndb) ndb = sh->ndb;

@@ -11,6 +11,7 @@ order-dependent (RANDOMKEY, SCAN, KEYS).
 Keys are chosen in groups so that multi-key commands span several shards.
 Every SELECT is undone in the same pipeline, so the connection stays on db 0.
 """
+import re
 import time
 
 import pytest
@@ -260,6 +261,31 @@ def test_active_expiry(diff):
     time.sleep(1.5)
     # nobody touched the keys: only the active cycle can have removed them
     diff.check("DBSIZE")
+
+
+def _expire_stats(conn):
+    text = conn.call("INFO", "stats").decode()
+    return {k: float(v) for k, v in re.findall(r"(expired_keys|expired_stale_perc|"
+                                               r"expire_cycle_cpu_milliseconds):([0-9.]+)", text)}
+
+
+def test_active_expiry_statistics(diff):
+    # The cycle's INFO figures: keys it reaped, and the moving average of
+    # the share of sampled keys found expired, which a mass expiry raises
+    # (in both servers). CONFIG RESETSTAT zeroes them.
+    diff.both("CONFIG", "RESETSTAT")
+    n = 20000
+    for conn in (diff.pconn, diff.rconn):
+        conn.pipeline([("SET", "st%d" % i, "v", "PX", "30") for i in range(n)])
+    deadline = time.time() + 10
+    while time.time() < deadline and diff.pconn.call("DBSIZE") != b":0\r\n":
+        time.sleep(0.1)
+    p, r = _expire_stats(diff.pconn), _expire_stats(diff.rconn)
+    assert p["expired_keys"] == n, p
+    assert p["expired_stale_perc"] > 0 and r["expired_stale_perc"] > 0, (p, r)
+    diff.both("CONFIG", "RESETSTAT")
+    p = _expire_stats(diff.pconn)
+    assert p["expired_keys"] == 0 and p["expire_cycle_cpu_milliseconds"] == 0, p
 
 
 # --------------------------------------------------------------------------
