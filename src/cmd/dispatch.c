@@ -41,7 +41,7 @@ static void count_call(shard_state *ss, const cmd_def *cmd, int failed, int64_t 
     if (usec < 0) usec = 0;
     st->usec += (uint64_t)usec;
     ss->total_commands++;
-    if (ss->latency_tracking) {
+    if (ss->latency_tracking && !ss->skip_latency) {
         lathist **h = &ss->lat[cmd->id];
         if (*h == NULL && (*h = calloc(1, sizeof(lathist))) == NULL) abort();
         lh_record(*h, usec * 1000);
@@ -140,6 +140,7 @@ static void tx_end(rt_tx *tx) {
     shard_state *ss = rt_shard_data(rt_tx_coord(tx));
     int failed = count_if_error(ss, &tx->reply, 0);
     count_call(ss, tx->cmd, failed, rt_shard_clock(rt_tx_coord(tx)) - tx->start_us);
+    ss->skip_latency = 0;
 }
 
 /* The runtime replied an error itself (a protocol error). */

@@ -557,6 +557,10 @@ static void state_free(rt_tx *tx) {
 }
 
 static void finish(rt_tx *tx) {
+    /* A wait that timed out is counted as a call but, as in Redis, adds
+     * no latency sample. */
+    bstate *st = tx->state;
+    if (st->abort == AB_TIMEOUT) ((shard_state *)rt_shard_data(rt_tx_coord(tx)))->skip_latency = 1;
     state_free(tx);
     rt_tx_done(tx);
 }

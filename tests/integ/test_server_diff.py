@@ -612,6 +612,17 @@ def test_info_latencystats(diff):
                 assert [f[0] for f in fields] == [f[0] for f in r[cmd]]
                 values = [f[1] for f in fields]
                 assert values == sorted(values) if pcts != "" else values == [], (cmd, fields)
+        # A blocking wait that times out is a call without a latency sample;
+        # one served at once has its sample.
+        diff.both("CONFIG", "RESETSTAT")
+        diff.check("BLPOP", "lsnolist", "0.05")
+        diff.both("RPUSH", "lslist", "x")
+        p, r = _latency_lines(diff.pconn), _latency_lines(diff.rconn)
+        assert sorted(p) == sorted(r) and b"blpop" not in p, (p, r)
+        diff.check("BLPOP", "lslist", "0.05")
+        p, r = _latency_lines(diff.pconn), _latency_lines(diff.rconn)
+        assert sorted(p) == sorted(r) and b"blpop" in p, (p, r)
+        assert _call_counts(diff.pconn)[b"cmdstat_blpop"] == _call_counts(diff.rconn)[b"cmdstat_blpop"]
         diff.check("CONFIG", "SET", "latency-tracking", "no")
         diff.both("SET", keys[0], "v")
         assert _latency_lines(diff.pconn) == _latency_lines(diff.rconn) == {}
