@@ -167,7 +167,6 @@ static void op_resetstat(rt_ctx *c) {
     memset(rt_shard_net(c->shard), 0, sizeof(rt_net_stats));
     inst_reset(ss->inst, INST_COUNT, util_mstime());
     ss->stat_numconnections = 0;
-    ss->stat_rejected_conn = 0;
     memset(&ss->st->stats, 0, sizeof(ss->st->stats));
 }
 

@@ -157,11 +157,10 @@ typedef struct shard_state {
     double expire_stale_perc;    /* moving average of expired / sampled */
     int latency_tracking;
     int skip_latency;
-        /* the tx ending now takes no latency sample (tx_end) */ /* latency-tracking */
+    /* the tx ending now takes no latency sample (tx_end) */ /* latency-tracking */
     struct lathist **lat; /* [cmd_count_ids()]: made at a command's first call */
     uint64_t cronloops;
     uint64_t stat_numconnections;
-    uint64_t stat_rejected_conn;
     uint64_t dirty;       /* writes since start (rdb_changes_since_last_save) */
     int monitors;         /* connections of this shard in MONITOR mode */
     struct dict *watched; /* WATCHed keys of this shard (watch.c), NULL if none yet */

@@ -645,7 +645,7 @@ static void prepare_plan(rt_conn *c, int argc, rt_arg *argv, rt_plan *plan, rbuf
             up[k] = 0;
             int sl = argv[1].len < 128 ? (int)argv[1].len : 128;
             rw_errorf(reply, "ERR unknown subcommand '%.*s'. Try %s HELP.", sl, argv[1].p, up);
-            reject(c, cmd);
+            /* As an unknown command: no command's rejected call. */
             if (cs->multi) cs->multi->dirty = 1;
             return;
         }
@@ -737,7 +737,9 @@ static void prepare_plan(rt_conn *c, int argc, rt_arg *argv, rt_plan *plan, rbuf
     case CMD_ROUTE_CUSTOM: {
         int sh = cmd->route_fn(home, argc, argv, reply);
         if (sh < 0) {
-            reject(c, cmd);
+            /* Bad arguments found while routing: the command ran and failed
+             * as far as Redis's statistics go (it finds no keys first). */
+            count_call(ss, cmd, 1, 0);
             plan->kind = RT_PLAN_DONE;
             return;
         }
@@ -753,7 +755,7 @@ static void prepare_plan(rt_conn *c, int argc, rt_arg *argv, rt_plan *plan, rbuf
     if (cmd->getkeys) {
         nkeys = cmd->getkeys(argc, argv, keys, reply);
         if (nkeys < 0) {
-            reject(c, cmd);
+            count_call(ss, cmd, 1, 0); /* as above */
             plan->kind = RT_PLAN_DONE;
             return;
         }

@@ -142,7 +142,7 @@ static void info_op(rt_ctx *c) {
     sh->misses = st->stats.keyspace_misses;
     sh->commands = ss->total_commands;
     sh->numconns = ss->stat_numconnections;
-    sh->rejected = ss->stat_rejected_conn;
+    sh->rejected = rt_shard_net(c->shard)->rejected_conns;
     sh->dirty = ss->dirty;
     sh->nconns = rt_shard_nconns(c->shard);
     if (req->sections & SEC_MEMORY) sh->heap_used = alloc_thread_used();
@@ -615,6 +615,8 @@ static void info_commandstats(rbuf *o, const cmd_stat *sum, int nstats) {
     for (int i = 0; all && all[i]; i++) {
         const cmd_def *d = all[i];
         if (d->subs) {
+            /* The container itself has rejected calls (no subcommand). */
+            info_cmdstat_line(o, d, sum, nstats);
             for (const cmd_def *s = d->subs; s->name; s++)
                 info_cmdstat_line(o, s, sum, nstats);
         } else {

@@ -205,6 +205,7 @@ void conn_accept_fd(rt_shard *s, int fd) {
         (void)w;
         close(fd);
         atomic_fetch_sub_explicit(&r->nconns, 1, memory_order_relaxed);
+        s->net.rejected_conns++;
         return;
     }
     rt_conn *c = calloc(1, sizeof(*c));

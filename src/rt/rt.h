@@ -355,6 +355,7 @@ long rt_total_conns(const rt *r);
 typedef struct rt_net_stats {
     uint64_t in_bytes, out_bytes;
     uint64_t reads, writes;
+    uint64_t rejected_conns; /* turned away at maxclients */
 } rt_net_stats;
 rt_net_stats *rt_shard_net(rt_shard *s);
 
