@@ -155,10 +155,9 @@ typedef struct shard_state {
     uint64_t expire_cap_reached; /* active expiry cycles cut short by time */
     uint64_t expire_cycle_us;    /* time spent in active expiry */
     double expire_stale_perc;    /* moving average of expired / sampled */
-    int latency_tracking;
-    int skip_latency;
-    /* the tx ending now takes no latency sample (tx_end) */ /* latency-tracking */
-    struct lathist **lat; /* [cmd_count_ids()]: made at a command's first call */
+    int latency_tracking;        /* latency-tracking */
+    int skip_latency;            /* the tx ending now takes no latency sample (tx_end) */
+    struct lathist **lat;        /* [cmd_count_ids()]: made at a command's first call */
     uint64_t cronloops;
     uint64_t stat_numconnections;
     uint64_t dirty;       /* writes since start (rdb_changes_since_last_save) */

@@ -143,13 +143,10 @@ static void tx_end(rt_tx *tx) {
     ss->skip_latency = 0;
 }
 
-/* The runtime replied an error itself (a protocol error). */
-static void error_reply(rt_shard *s, const char *msg) {
-    char line[40] = "-";
-    size_t n = strlen(msg);
-    if (n > sizeof(line) - 2) n = sizeof(line) - 2;
-    memcpy(line + 1, msg, n);
-    count_error(rt_shard_data(s), line, n + 1);
+/* An error reply no command body wrote: prepare's (unknown command, arity,
+ * EXECABORT ...) or the runtime's (a protocol error). */
+static void error_reply(rt_shard *s, const char *reply, size_t len) {
+    count_error(rt_shard_data(s), reply, len);
 }
 
 static void op_begin(rt_ctx *c) {
@@ -618,7 +615,7 @@ static void reject(rt_conn *c, const cmd_def *cmd) {
     ss->stats[cmd->id].rejected++;
 }
 
-static void prepare_plan(rt_conn *c, int argc, rt_arg *argv, rt_plan *plan, rbuf *reply) {
+static void prepare(rt_conn *c, int argc, rt_arg *argv, rt_plan *plan, rbuf *reply) {
     rt_shard *home = rt_conn_shard(c);
     shard_state *ss = rt_shard_data(home);
     client_state *cs = rt_conn_data(c);
@@ -774,14 +771,6 @@ static void prepare_plan(rt_conn *c, int argc, rt_arg *argv, rt_plan *plan, rbuf
     plan->kind = RT_PLAN_KEYS;
     plan->keys = keys;
     plan->nkeys = nkeys;
-}
-
-/* Plan a request; an error it answers at once (unknown command, arity,
- * EXECABORT ...) is counted here. */
-static void prepare(rt_conn *c, int argc, rt_arg *argv, rt_plan *plan, rbuf *reply) {
-    size_t mark = reply->len;
-    prepare_plan(c, argc, argv, plan, reply);
-    if (plan->kind == RT_PLAN_DONE) count_if_error(rt_shard_data(rt_conn_shard(c)), reply, mark);
 }
 
 static int is_write(int argc, rt_arg *argv) {

@@ -72,7 +72,7 @@ typedef struct info_shard {
     int ndb;
     unsigned long long *keys;    /* [ndb] */
     unsigned long long *expires; /* [ndb] */
-    uint64_t expired, hits, misses, commands, numconns, rejected, dirty;
+    uint64_t expired, hits, misses, commands, numconns, dirty;
     int nconns;
     unsigned long long heap_used; /* alloc_thread_used on the shard's thread */
     int nstats;
@@ -142,7 +142,6 @@ static void info_op(rt_ctx *c) {
     sh->misses = st->stats.keyspace_misses;
     sh->commands = ss->total_commands;
     sh->numconns = ss->stat_numconnections;
-    sh->rejected = rt_shard_net(c->shard)->rejected_conns;
     sh->dirty = ss->dirty;
     sh->nconns = rt_shard_nconns(c->shard);
     if (req->sections & SEC_MEMORY) sh->heap_used = alloc_thread_used();
@@ -403,7 +402,7 @@ static void info_persistence(rbuf *o, const info_req *req, uint64_t dirty) {
 }
 
 typedef struct info_sums {
-    uint64_t expired, hits, misses, commands, numconns, rejected, dirty, errors;
+    uint64_t expired, hits, misses, commands, numconns, dirty, errors;
     rt_net_stats net;
     uint64_t inst[INST_COUNT];
     uint64_t expire_cap, expire_us;
@@ -468,7 +467,7 @@ static void info_stats(rbuf *o, const info_sums *s) {
               (unsigned long long)s->numconns, (unsigned long long)s->commands,
               (unsigned long long)s->inst[INST_OPS], (unsigned long long)s->net.in_bytes,
               (unsigned long long)s->net.out_bytes, (double)s->inst[INST_NET_IN] / 1024,
-              (double)s->inst[INST_NET_OUT] / 1024, (unsigned long long)s->rejected,
+              (double)s->inst[INST_NET_OUT] / 1024, (unsigned long long)s->net.rejected_conns,
               (unsigned long long)s->expired, s->expire_stale * 100,
               (unsigned long long)s->expire_cap, (unsigned long long)(s->expire_us / 1000),
               (unsigned long long)s->hits, (unsigned long long)s->misses,
@@ -638,13 +637,13 @@ static void info_next(rt_tx *tx) {
         s.misses += sh->misses;
         s.commands += sh->commands;
         s.numconns += sh->numconns;
-        s.rejected += sh->rejected;
         s.dirty += sh->dirty;
         s.errors += sh->errors;
         s.net.in_bytes += sh->net.in_bytes;
         s.net.out_bytes += sh->net.out_bytes;
         s.net.reads += sh->net.reads;
         s.net.writes += sh->net.writes;
+        s.net.rejected_conns += sh->net.rejected_conns;
         for (int k = 0; k < INST_COUNT; k++)
             s.inst[k] += sh->inst[k];
         s.expire_cap += sh->expire_cap;

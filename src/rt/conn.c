@@ -73,6 +73,13 @@
 #define CU_POLL 8u        /* multishot POLLERR poll armed */
 
 static void conn_process_input(rt_conn *c);
+
+/* Tell the command set when the reply written from mark on is an error that
+ * no command body wrote (statistics). */
+static void conn_note_error(rt_shard *s, const rbuf *rb, size_t mark) {
+    if (s->r->ops->error_reply && rb->len > mark && rb->buf[mark] == '-')
+        s->r->ops->error_reply(s, rb->buf + mark, rb->len - mark);
+}
 static int *shard_scratch_keys(rt_shard *s, int n, uint64_t **hashes);
 
 static void conn_mark_flush(rt_conn *c) {
@@ -399,6 +406,7 @@ static void conn_dispatch(rt_conn *c, int argc, rt_arg *argv) {
     uint64_t hkey_hash = 0;
     switch (plan.kind) {
     case RT_PLAN_DONE:
+        conn_note_error(s, rb, mark);
         break;
     case RT_PLAN_LOCAL: {
         rt_ctx ctx;
@@ -451,8 +459,7 @@ static void conn_dispatch(rt_conn *c, int argc, rt_arg *argv) {
                  * keys in a store that does not own them. */
                 log_msg(LL_WARNING, "command with keys on several shards has no multi-shard body");
                 rw_error(rb, "ERR this command's keys must live on one shard");
-                if (s->r->ops->error_reply)
-                    s->r->ops->error_reply(s, "ERR this command's keys must live on one shard");
+                conn_note_error(s, rb, mark);
                 break;
             }
         }
@@ -544,7 +551,7 @@ static void conn_process_input(rt_conn *c) {
             sl->rb.resp = c->resp;
             sl->rb.len = 0;
             rw_error(&sl->rb, c->parser.err);
-            if (s->r->ops->error_reply) s->r->ops->error_reply(s, c->parser.err);
+            conn_note_error(s, &sl->rb, 0);
             sl->state = 1;
             sl->suppress = 0;
             conn_advance(c);

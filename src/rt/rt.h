@@ -157,8 +157,6 @@ void rt_tx_sub(rt_tx *tx, int argc, rt_arg *argv, int db, const void *cmd, const
 /* The requesting connection, while it is open; NULL after it closed.
  * Coordinator thread only (it is the connection's home). */
 rt_conn *rt_tx_conn(rt_tx *tx);
-/* 1 for a tx started by rt_tx_sub (inside another), 0 for a client's own. */
-int rt_tx_nested(const rt_tx *tx);
 /* The coordinator shard of tx (the requesting connection's home shard). */
 rt_shard *rt_tx_coord(rt_tx *tx);
 /* Finish: the runtime sends tx->reply to the client, releases the shards and
@@ -207,10 +205,11 @@ typedef struct rt_ops {
     /* Called on the coordinator when a client's transaction has its reply
      * (rt_tx_done), before the reply goes (statistics). May be NULL. */
     void (*tx_end)(rt_tx *tx);
-    /* Called on a connection's shard when the runtime itself replied an
-     * error (a protocol error), with the error line without its '-' and
-     * CRLF (statistics). May be NULL. */
-    void (*error_reply)(rt_shard *s, const char *msg);
+    /* Called on a connection's shard when an error reply goes out that no
+     * command body wrote: one prepare answered with, or the runtime's own
+     * (a protocol error). reply: the error as written ("-..."), len bytes
+     * (statistics). May be NULL. */
+    void (*error_reply)(rt_shard *s, const char *reply, size_t len);
 } rt_ops;
 
 typedef struct rt_config {

@@ -361,10 +361,6 @@ void rt_tx_sub(rt_tx *tx, int argc, rt_arg *argv, int db, const void *cmd, const
     multi(sub);
 }
 
-int rt_tx_nested(const rt_tx *tx) {
-    return tx->priv->parent != NULL;
-}
-
 rt_conn *rt_tx_conn(rt_tx *tx) {
     rt_conn *c = tx->priv->conn;
     return c && !c->closed ? c : NULL;

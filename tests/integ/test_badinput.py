@@ -247,6 +247,8 @@ def test_10000_connections_and_maxclients(server, ref_server, which):
         assert ok, "no slot freed after closing one of 10000 clients"
         with RespConn(HOST, srv.port, timeout=5) as c:
             assert b"rejected_connections:1\r\n" in c.call("INFO", "stats")
+            assert c.call("CONFIG", "RESETSTAT") == b"+OK\r\n"
+            assert b"rejected_connections:0\r\n" in c.call("INFO", "stats")
     finally:
         for s in socks:
             s.close()

@@ -543,6 +543,7 @@ def test_errorstats(diff):
     diff.raw(b"*abc\r\n")
     perr, rerr = _error_counts(diff.pconn), _error_counts(diff.rconn)
     assert perr == rerr
+    assert list(perr[0]) == list(rerr[0])  # the codes in the same (byte) order
     assert rerr[0][b"errorstat_WRONGTYPE"] == b"count=5" and int(rerr[1]) >= 15, rerr
     assert _call_counts(diff.pconn) == _call_counts(diff.rconn)
     diff.both("CONFIG", "RESETSTAT")
