@@ -156,6 +156,8 @@ typedef struct shard_state {
     uint64_t expire_cycle_us;    /* time spent in active expiry */
     double expire_stale_perc;    /* moving average of expired / sampled */
     int latency_tracking;        /* latency-tracking */
+    int active_rehash;           /* activerehashing */
+    int rehash_db;               /* where rehash_cron looks first */
     int skip_latency;            /* the tx ending now takes no latency sample (tx_end) */
     struct lathist **lat;        /* [cmd_count_ids()]: made at a command's first call */
     uint64_t cronloops;

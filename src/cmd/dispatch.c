@@ -173,6 +173,8 @@ void ss_apply_config(shard_state *ss) {
     char v[64];
     config_get_text(&ss->cfg, "latency-tracking", v, sizeof(v));
     ss->latency_tracking = strcmp(v, "yes") == 0;
+    config_get_text(&ss->cfg, "activerehashing", v, sizeof(v));
+    ss->active_rehash = strcmp(v, "yes") == 0;
     config_get_text(&ss->cfg, "maxmemory-policy", v, sizeof(v));
     ss->st->lfu = strstr(v, "lfu") != NULL;
     config_get_text(&ss->cfg, "lfu-log-factor", v, sizeof(v));
@@ -248,6 +250,19 @@ void inst_reset(inst_metric *m, int n, int64_t now_ms) {
         m[i].last_ms = now_ms;
 }
 
+/* As Redis: a running resize of a key table gets 1 ms more per cron, for
+ * the first database (round robin) that has one. */
+static void rehash_cron(shard_state *ss) {
+    store *st = ss->st;
+    for (int i = 0; i < st->ndb; i++) {
+        db *d = store_db(st, (ss->rehash_db + i) % st->ndb);
+        if (db_rehash_for(d, 1000)) {
+            ss->rehash_db = (ss->rehash_db + i + 1) % st->ndb;
+            return;
+        }
+    }
+}
+
 static void shard_cron(rt_shard *s, void *p) {
     shard_state *ss = p;
     int64_t now = util_mstime();
@@ -261,6 +276,7 @@ static void shard_cron(rt_shard *s, void *p) {
         inst_track(&ss->inst[INST_NET_OUT], net->out_bytes, now);
     }
     expire_cron(ss);
+    if (ss->active_rehash) rehash_cron(ss);
     block_cron(s);
 }
 

@@ -5,9 +5,17 @@
  *
  * Keys hash with util_hash(store->seed). The runtime routes a key to a shard
  * by the HIGH 32 bits of that hash, so every key of a shard shares them; the
- * bucket index therefore uses the LOW bits. The table is resized at once (not
- * incrementally): it doubles when keys > buckets and halves down to twice the
- * key count when keys < buckets / 8, never below DB_MIN_BUCKETS.
+ * bucket index therefore uses the LOW bits. The table doubles when keys >
+ * buckets and shrinks to twice the key count when keys < buckets / 8, never
+ * below DB_MIN_BUCKETS.
+ *
+ * A resize is incremental, so no command waits for a whole table to be
+ * rehashed: the new bucket array is filled a few buckets at a time, by every
+ * insert, delete and lookup (db_rehash_step) and by the cron
+ * (db_rehash_for). While it runs, old buckets below rehash_idx have moved
+ * and are empty; a key lives in the old table if its old bucket is at or
+ * above rehash_idx, else in the new one (db_chain), inserts included. So a
+ * lookup still probes a single chain.
  *
  * Expiry is lazy (every lookup deletes a key whose deadline has passed, that
  * is when now_ms > deadline, as Redis does) plus active (db_active_expire
@@ -104,8 +112,11 @@ typedef struct db_exp {
 
 struct db {
     store *st;
-    db_entry **buckets;
-    size_t mask; /* buckets - 1 */
+    db_entry **buckets;  /* the table; while a resize runs, the old one */
+    size_t mask;         /* buckets - 1 */
+    db_entry **nbuckets; /* while a resize runs, the new table; else NULL */
+    size_t nmask;
+    size_t rehash_idx; /* while a resize runs: old buckets below it have moved */
     size_t count;
     db_exp *exp;
     size_t expmask; /* slots - 1, or 0 with no table */
@@ -236,38 +247,89 @@ static void db_buckets_free(db_entry **b, size_t n) {
         munmap(b, bytes);
 }
 
-/* Rebuild the bucket array with n (a power of two) buckets. */
-static void db_rehash(db *d, size_t n) {
-    db_entry **nb = db_buckets_new(n);
-    for (size_t i = 0; i <= d->mask; i++) {
-        db_entry *e = d->buckets[i];
+/* The chain holding (or to hold) the key of hash h. */
+static inline db_entry **db_chain(const db *d, uint64_t h) {
+    size_t b = h & d->mask;
+    if (__builtin_expect(d->nbuckets != NULL, 0) && b < d->rehash_idx)
+        return &d->nbuckets[h & d->nmask];
+    return &d->buckets[b];
+}
+
+/* Begin a resize to n (a power of two) buckets; none runs. */
+static void db_rehash_start(db *d, size_t n) {
+    d->nbuckets = db_buckets_new(n);
+    d->nmask = n - 1;
+    d->rehash_idx = 0;
+}
+
+/* Move up to n more old buckets into the new table, passing over at most
+ * 10 * n empty ones; the resize ends when none is left. Entries keep their
+ * addresses (only their links change), so entry pointers held across a
+ * step stay valid; links do not. */
+static __attribute__((noinline)) void db_rehash_step(db *d, size_t n) {
+    db_entry **old = d->buckets, **nb = d->nbuckets;
+    size_t idx = d->rehash_idx, mask = d->mask, nmask = d->nmask;
+    size_t empty = n * 10;
+    while (n > 0 && idx <= mask) {
+        db_entry *e = old[idx];
+        if (e == NULL) {
+            idx++;
+            if (--empty == 0) break;
+            continue;
+        }
         while (e) {
             db_entry *next = e->next;
-            size_t b = db_hash(d, ent_key(e), ent_klen(e)) & (n - 1);
+            size_t b = util_hash(ent_key(e), ent_klen(e), d->st->seed) & nmask;
             e->next = nb[b];
             nb[b] = e;
             e = next;
         }
+        old[idx++] = NULL;
+        n--;
     }
-    db_buckets_free(d->buckets, d->mask + 1);
-    d->buckets = nb;
-    d->mask = n - 1;
+    d->rehash_idx = idx;
+    if (idx > mask) {
+        db_buckets_free(old, mask + 1);
+        d->buckets = nb;
+        d->mask = nmask;
+        d->nbuckets = NULL;
+        d->nmask = 0;
+        d->rehash_idx = 0;
+    }
+}
+
+/* One step of a running resize, made by each insert, delete and lookup. */
+static inline void db_rehash_tick(db *d) {
+    if (__builtin_expect(d->nbuckets != NULL, 0)) db_rehash_step(d, 1);
+}
+
+int db_rehash_for(db *d, int64_t budget_us) {
+    if (d->nbuckets == NULL) return 0;
+    int64_t start = util_monotonic_us();
+    do
+        db_rehash_step(d, 100);
+    while (d->nbuckets && util_monotonic_us() - start < budget_us);
+    return 1;
+}
+
+int db_rehashing(const db *d) {
+    return d->nbuckets != NULL;
 }
 
 static void db_maybe_shrink(db *d) {
     size_t n = d->mask + 1;
-    if (n <= DB_MIN_BUCKETS || d->count >= n / 8) return;
+    if (d->nbuckets || n <= DB_MIN_BUCKETS || d->count >= n / 8) return;
     size_t target = DB_MIN_BUCKETS;
     while (target < d->count * 2)
         target *= 2;
-    if (target < n) db_rehash(d, target);
+    if (target < n) db_rehash_start(d, target);
 }
 
 /* Find the entry for key without any expiry check. *pprev, when given, gets
  * the link that points at the entry (for unlinking). */
 static db_entry *db_lookup_raw_h(db *d, const char *key, size_t klen, uint64_t h,
                                  db_entry ***pprev) {
-    db_entry **link = &d->buckets[h & d->mask];
+    db_entry **link = db_chain(d, h);
     for (db_entry *e = *link; e; link = &e->next, e = e->next) {
         if (ent_klen(e) == klen && memcmp(ent_key(e), key, klen) == 0) {
             if (pprev) *pprev = link;
@@ -308,6 +370,7 @@ static obj *db_unlink(db *d, db_entry **link, db_entry *e, int keep_val) {
         free(e);
     }
     d->count--;
+    db_rehash_tick(d);
     db_maybe_shrink(d);
     return val;
 }
@@ -315,6 +378,7 @@ static obj *db_unlink(db *d, db_entry **link, db_entry *e, int keep_val) {
 /* Look key up honouring expiry: an expired key is deleted (and counted) and
  * NULL returned. *pprev as for db_lookup_raw. */
 static db_entry *db_lookup_h(db *d, const char *key, size_t klen, uint64_t h, db_entry ***pprev) {
+    db_rehash_tick(d);
     db_entry **link;
     db_entry *e = db_lookup_raw_h(d, key, klen, h, &link);
     if (e && db_entry_expired(d, e)) {
@@ -459,9 +523,9 @@ static db_entry *ent_alloc(const char *key, size_t klen, size_t room) {
 /* Link a new entry (ent_alloc) into bucket h. */
 static db_entry *db_insert(db *d, const char *key, size_t klen, uint64_t h, size_t room) {
     db_entry *e = ent_alloc(key, klen, room);
-    size_t b = h & d->mask;
-    e->next = d->buckets[b];
-    d->buckets[b] = e;
+    db_entry **chain = db_chain(d, h);
+    e->next = *chain;
+    *chain = e;
     d->count++;
     return e;
 }
@@ -511,8 +575,13 @@ static db_entry *db_entry_regrow(db *d, db_entry **link, db_entry *e, size_t roo
     return n;
 }
 
+/* After a new key's entry is complete: a step of a running resize, or the
+ * start of one when the table is full. */
 static void db_grow(db *d) {
-    if (d->count > d->mask + 1) db_rehash(d, (d->mask + 1) * 2);
+    if (d->nbuckets)
+        db_rehash_step(d, 1);
+    else if (d->count > d->mask + 1)
+        db_rehash_start(d, (d->mask + 1) * 2);
 }
 
 /* The access field for a value about to replace old (NULL: a new key), as
@@ -714,24 +783,30 @@ size_t db_expires_size(const db *d) {
     return d->nexp;
 }
 
-/* A detached table: its buckets and the expires table (see db_flush_lazy). */
+/* A detached table: its buckets (both arrays while a resize ran) and the
+ * expires table (see db_flush_lazy). */
 typedef struct db_detached {
-    db_entry **buckets;
-    size_t mask;
+    db_entry **buckets, **nbuckets;
+    size_t mask, nmask;
     db_exp *exp;
 } db_detached;
 
-static void db_free_detached(void *arg) {
-    db_detached *t = arg;
-    for (size_t i = 0; i <= t->mask; i++) {
-        db_entry *e = t->buckets[i];
+static void db_free_chains(db_entry **b, size_t mask) {
+    for (size_t i = 0; i <= mask; i++) {
+        db_entry *e = b[i];
         while (e) {
             db_entry *next = e->next;
             db_entry_free(e);
             e = next;
         }
     }
-    db_buckets_free(t->buckets, t->mask + 1);
+    db_buckets_free(b, mask + 1);
+}
+
+static void db_free_detached(void *arg) {
+    db_detached *t = arg;
+    db_free_chains(t->buckets, t->mask);
+    if (t->nbuckets) db_free_chains(t->nbuckets, t->nmask);
     free(t->exp);
     free(t);
 }
@@ -743,7 +818,7 @@ void db_flush(db *d) {
 
 void db_flush_lazy(db *d, int lazy) {
     db_detached *t = db_xcalloc(1, sizeof(*t));
-    *t = (db_detached){d->buckets, d->mask, d->exp};
+    *t = (db_detached){d->buckets, d->nbuckets, d->mask, d->nmask, d->exp};
     /* As Redis's FLUSHALL ASYNC: any non-empty table goes to the background
      * thread, and every key counts as one lazily freed object. */
     if (lazy && d->count > 0)
@@ -752,6 +827,9 @@ void db_flush_lazy(db *d, int lazy) {
         db_free_detached(t);
     d->buckets = db_xcalloc(DB_MIN_BUCKETS, sizeof(*d->buckets));
     d->mask = DB_MIN_BUCKETS - 1;
+    d->nbuckets = NULL;
+    d->nmask = 0;
+    d->rehash_idx = 0;
     d->count = 0;
     d->exp = NULL;
     d->expmask = 0;
@@ -768,11 +846,30 @@ static uint64_t db_rev(uint64_t v) {
     return (v >> 32) | (v << 32);
 }
 
-/* Walks buckets in reverse-binary order, the way Redis's dictScan does on one
- * table: incrementing the cursor's high bits first means a bucket visited
- * under one mask covers all of its split or merged images under another, so
- * resizes between steps cannot make the scan miss a key. Expired keys of a
- * visited bucket are deleted after the bucket is walked. */
+/* Report the live keys of one chain; its first expired ones go to expired[]
+ * (room for 16 in all, *nexp used so far). Returns the keys reported. */
+static size_t db_scan_chain(db *d, db_entry *e, db_scan_fn fn, void *priv, db_entry **expired,
+                            size_t *nexp) {
+    size_t n = 0;
+    for (; e; e = e->next) {
+        if (db_entry_expired(d, e)) {
+            if (*nexp < 16) expired[(*nexp)++] = e;
+            continue;
+        }
+        fn(priv, ent_key(e), ent_klen(e), ent_val(e));
+        n++;
+    }
+    return n;
+}
+
+/* Walks buckets in reverse-binary order, the way Redis's dictScan does:
+ * incrementing the cursor's high bits first means a bucket visited under one
+ * mask covers all of its split or merged images under another, so resizes
+ * between steps cannot make the scan miss a key. While a resize runs, a step
+ * visits the cursor's bucket of the smaller table and every bucket of the
+ * larger one that it splits into; the keys of that smaller bucket are all in
+ * one of those places. Expired keys of the visited buckets are deleted after
+ * the step. */
 uint64_t db_scan(db *d, uint64_t cursor, size_t count, db_scan_fn fn, void *priv) {
     size_t visited = 0;
     size_t budget = count * 10 + 1;
@@ -780,13 +877,25 @@ uint64_t db_scan(db *d, uint64_t cursor, size_t count, db_scan_fn fn, void *priv
         uint64_t m = d->mask;
         db_entry *expired[16];
         size_t nexp = 0;
-        for (db_entry *e = d->buckets[cursor & m]; e; e = e->next) {
-            if (db_entry_expired(d, e)) {
-                if (nexp < sizeof(expired) / sizeof(expired[0])) expired[nexp++] = e;
-                continue;
+        if (d->nbuckets == NULL) {
+            visited += db_scan_chain(d, d->buckets[cursor & m], fn, priv, expired, &nexp);
+        } else {
+            db_entry **small = d->buckets, **large = d->nbuckets;
+            uint64_t ml = d->nmask;
+            if (ml < m) {
+                small = d->nbuckets;
+                large = d->buckets;
+                ml = m;
+                m = d->nmask;
             }
-            fn(priv, ent_key(e), ent_klen(e), ent_val(e));
-            visited++;
+            visited += db_scan_chain(d, small[cursor & m], fn, priv, expired, &nexp);
+            /* The bits of the larger mask above the smaller one, counted
+             * through every value with the cursor's low bits kept. */
+            uint64_t v = cursor & m;
+            do {
+                visited += db_scan_chain(d, large[v & ml], fn, priv, expired, &nexp);
+                v = (((v | m) + 1) & ~m) | (cursor & m);
+            } while (v & (ml ^ m));
         }
         cursor |= ~m;
         cursor = db_rev(cursor);
@@ -804,10 +913,15 @@ uint64_t db_scan(db *d, uint64_t cursor, size_t count, db_scan_fn fn, void *priv
     return cursor;
 }
 
-void db_foreach(db *d, db_scan_fn fn, void *priv) {
-    for (size_t i = 0; i <= d->mask; i++)
-        for (db_entry *e = d->buckets[i]; e; e = e->next)
+static void db_foreach_in(db *d, db_entry **b, size_t mask, db_scan_fn fn, void *priv) {
+    for (size_t i = 0; i <= mask; i++)
+        for (db_entry *e = b[i]; e; e = e->next)
             if (!db_entry_expired(d, e)) fn(priv, ent_key(e), ent_klen(e), ent_val(e));
+}
+
+void db_foreach(db *d, db_scan_fn fn, void *priv) {
+    db_foreach_in(d, d->buckets, d->mask, fn, priv);
+    if (d->nbuckets) db_foreach_in(d, d->nbuckets, d->nmask, fn, priv);
 }
 
 /* Probe random buckets until a non-empty one turns up, then pick a random
@@ -816,7 +930,13 @@ int db_random_key(db *d, const char **key, size_t *klen) {
     while (d->count > 0) {
         db_entry *head;
         do {
-            head = d->buckets[util_rand_next(&d->rng) & d->mask];
+            /* While a resize runs, a draw over both tables (the old one's
+             * moved buckets are empty). */
+            uint64_t r = util_rand_next(&d->rng);
+            if (d->nbuckets && (r >> 63))
+                head = d->nbuckets[r & d->nmask];
+            else
+                head = d->buckets[r & d->mask];
         } while (head == NULL);
         size_t len = 0;
         for (db_entry *e = head; e; e = e->next)

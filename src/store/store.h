@@ -279,7 +279,8 @@ void db_flush_lazy(db *d, int lazy);
  * least once even if the table grows or shrinks between calls. Expired keys
  * are skipped (and deleted). Returns the next cursor, 0 when the scan is
  * complete. A step visits at least one bucket and stops after about `count`
- * keys. fn must not modify the db. */
+ * keys. fn must not modify the db nor look keys up in it (a lookup moves a
+ * running resize along). */
 typedef void (*db_scan_fn)(void *priv, const char *key, size_t klen, obj *val);
 uint64_t db_scan(db *d, uint64_t cursor, size_t count, db_scan_fn fn, void *priv);
 
@@ -289,7 +290,8 @@ obj *db_peek(db *d, const char *key, size_t klen);
 /* As db_find_exp, without counting an access. */
 obj *db_peek_exp(db *d, const char *key, size_t klen, int64_t *expire_ms);
 
-/* Call fn for every live key (KEYS, FLUSH accounting). fn must not modify the db. */
+/* Call fn for every live key (KEYS, FLUSH accounting). fn must not modify
+ * the db nor look keys up in it. */
 void db_foreach(db *d, db_scan_fn fn, void *priv);
 
 /* Pick a random live key. Returns 1 and sets *key and *klen (valid until the db
@@ -299,5 +301,12 @@ int db_random_key(db *d, const char **key, size_t *klen);
 /* One step of active expiry: sample up to `samples` keys that have a TTL and
  * delete the expired ones. Returns how many were deleted. */
 int db_active_expire(db *d, int samples);
+
+/* A resize of the key table runs a few buckets per insert, delete and
+ * lookup; this moves it along for about budget_us more (Redis's
+ * activerehashing). Returns 1 if a resize was running. */
+int db_rehash_for(db *d, int64_t budget_us);
+/* Whether a resize of the key table is running. */
+int db_rehashing(const db *d);
 
 #endif

@@ -900,6 +900,139 @@ static void test_entry_room(void) {
     store_free(s);
 }
 
+/* ---- incremental resize ---------------------------------------------------- */
+
+static int has_num(db *d, int i) {
+    char kb[24];
+    int l = util_ll2str(kb, sizeof(kb), i);
+    obj *o = db_peek(d, kb, (size_t)l);
+    return o != NULL && o->enc == OBJ_ENC_INT && o->v.i == i;
+}
+
+static int count_visit_n;
+static void count_visit(void *priv, const char *key, size_t klen, obj *val) {
+    (void)priv;
+    (void)key;
+    (void)klen;
+    (void)val;
+    count_visit_n++;
+}
+
+/* Every key 0..n-1 (in[i] set) is found, and no other; a full walk and a
+ * full scan report each exactly once; random picks are keys that exist. */
+static int resize_consistent(db *d, const unsigned char *in, int n) {
+    int ok = 1;
+    size_t live = 0;
+    for (int i = 0; i < n; i++) {
+        ok &= has_num(d, i) == in[i];
+        live += in[i];
+    }
+    ok &= db_size(d) == live;
+    count_visit_n = 0;
+    db_foreach(d, count_visit, NULL);
+    ok &= (size_t)count_visit_n == live;
+    int *visits = calloc((size_t)n, sizeof(int));
+    scan_ctx c = {visits, n};
+    uint64_t cur = 0;
+    do
+        cur = db_scan(d, cur, 10, scan_visit, &c);
+    while (cur);
+    for (int i = 0; i < n; i++)
+        ok &= visits[i] == in[i];
+    free(visits);
+    for (int k = 0; k < 20 && live > 0; k++) {
+        const char *key;
+        size_t klen;
+        long long v;
+        ok &= db_random_key(d, &key, &klen) == 1 && util_str2ll(key, klen, &v) && v >= 0 && v < n &&
+              in[v];
+    }
+    return ok;
+}
+
+/* A resize runs a step at a time: keys inserted, deleted and looked up while
+ * it runs are all where they should be, walks and scans see each key once,
+ * and the cron (db_rehash_for) finishes it. */
+static void test_resize(void) {
+    enum { N = 40000 };
+    store *s = store_new(1, 99);
+    db *d = store_db(s, 0);
+    unsigned char *in = calloc(N, 1);
+    int grows = 0, checks = 0, ok = 1, was = 0, since = 0;
+    for (int i = 0; i < N; i++) {
+        put_num(d, i);
+        in[i] = 1;
+        int now = db_rehashing(d);
+        if (now && !was) {
+            grows++;
+            since = 0;
+        }
+        was = now;
+        /* Check inside each resize, early in some and further on in others
+         * (the check's own lookups then finish it). */
+        if (now && ++since == (grows % 2 ? 2 : 100)) {
+            ok &= resize_consistent(d, in, i + 1);
+            checks++;
+        }
+    }
+    if (grows < 10 || checks < 8) fprintf(stderr, "resize: grows %d checks %d\n", grows, checks);
+    CHECK(ok);
+    CHECK(grows >= 10 && checks >= 8);
+    /* A resize left running is finished by the cron's budget. */
+    for (int k = N; k < 4 * N && !db_rehashing(d); k++)
+        put_num(d, k);
+    CHECK(db_rehashing(d));
+    CHECK(db_rehash_for(d, 1000000) == 1 && !db_rehashing(d));
+    CHECK(db_rehash_for(d, 1000) == 0);
+    store_free(s);
+
+    /* Shrinking: deletes (and lookups) move a shrink along. */
+    s = store_new(1, 5);
+    d = store_db(s, 0);
+    memset(in, 0, N);
+    for (int i = 0; i < N; i++) {
+        put_num(d, i);
+        in[i] = 1;
+    }
+    db_rehash_for(d, 1000000);
+    int shrinks = 0;
+    was = 0;
+    checks = 0;
+    for (int i = 0; i < N; i++) {
+        if (i % 23 == 3) continue; /* keep some */
+        del_num(d, i);
+        in[i] = 0;
+        int now = db_rehashing(d);
+        if (now && !was) {
+            shrinks++;
+            since = 0;
+        }
+        was = now;
+        if (now && ++since == 2) {
+            ok &= resize_consistent(d, in, N);
+            checks++;
+        }
+    }
+    if (shrinks < 2 || checks < 2)
+        fprintf(stderr, "resize: shrinks %d checks %d\n", shrinks, checks);
+    CHECK(ok && shrinks >= 2 && checks >= 2);
+    ok = 1;
+    for (int i = 0; i < N; i++)
+        ok &= has_num(d, i) == in[i];
+    CHECK(ok);
+    /* A flush in the middle of a resize frees both tables (checked by
+     * the sanitizers) and leaves a working table. */
+    for (int i = 0; i < N && !db_rehashing(d); i++)
+        put_num(d, N + i);
+    CHECK(db_rehashing(d));
+    db_flush(d);
+    CHECK(!db_rehashing(d) && db_size(d) == 0);
+    put_num(d, 1);
+    CHECK(has_num(d, 1));
+    free(in);
+    store_free(s);
+}
+
 int main(void) {
     test_lfu();
     test_obj();
@@ -908,5 +1041,6 @@ int main(void) {
     test_random_ops();
     test_entry_forms();
     test_entry_room();
+    test_resize();
     UNIT_DONE();
 }
