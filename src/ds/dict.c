@@ -2,9 +2,18 @@
  *
  * One table of 2^k bucket heads (none allocated while the dict is empty and
  * has never been expanded); each element is one malloc'd dict_entry holding
- * the key. Resizing rehashes everything at once: dict_add doubles the table
- * when the element count reaches the bucket count, dict_shrink halves it
- * while under 1/8 full. The hash seed is drawn once per process
+ * the key. dict_add doubles the table when the element count reaches the
+ * bucket count, dict_shrink halves it while under 1/8 full.
+ *
+ * A resize is incremental, so no command waits for a big collection to be
+ * rehashed: while it runs there is a second (new) table, and each dict_add
+ * and dict_shrink moves a bucket or a few from the old table into it (step).
+ * Old buckets below `moved` are empty; a key lives in the old table if its
+ * old bucket is at or above `moved`, else in the new one (chain_of), so a
+ * lookup probes one chain. dict_unlink moves nothing, so an iteration
+ * survives the unlinking of the entry it just returned.
+ *
+ * The hash seed is drawn once per process
  * (getrandom, under pthread_once) so bucket order differs between runs.
  *
  * A dict is owned by one thread; no internal locking. Different dicts are
@@ -26,10 +35,13 @@
 #define DICT_MIN_BUCKETS 4
 
 struct dict {
-    dict_entry **table; /* size bucket heads, NULL while size == 0 */
-    size_t size;        /* bucket count: 0 or a power of two */
-    size_t used;        /* element count */
-    size_t entry_mem;   /* malloc_usable_size of every entry, summed */
+    dict_entry **table;  /* size bucket heads, NULL while size == 0 */
+    size_t size;         /* bucket count: 0 or a power of two */
+    size_t used;         /* element count */
+    size_t entry_mem;    /* malloc_usable_size of every entry, summed */
+    dict_entry **ntable; /* while a resize runs: the new table (nsize buckets), else NULL */
+    size_t nsize;
+    size_t moved; /* while a resize runs: old buckets below it have moved */
 };
 
 static uint64_t dict_seed;
@@ -67,13 +79,15 @@ dict *dict_new(void) {
     d->size = 0;
     d->used = 0;
     d->entry_mem = 0;
+    d->ntable = NULL;
+    d->nsize = 0;
+    d->moved = 0;
     return d;
 }
 
-void dict_free(dict *d, void (*free_val)(dict_entry *e)) {
-    if (d == NULL) return;
-    for (size_t b = 0; b < d->size; b++) {
-        dict_entry *e = d->table[b];
+static void free_table(dict_entry **t, size_t n, void (*free_val)(dict_entry *e)) {
+    for (size_t b = 0; b < n; b++) {
+        dict_entry *e = t[b];
         while (e) {
             dict_entry *next = e->next;
             if (free_val) free_val(e);
@@ -81,7 +95,13 @@ void dict_free(dict *d, void (*free_val)(dict_entry *e)) {
             e = next;
         }
     }
-    free(d->table);
+    free(t);
+}
+
+void dict_free(dict *d, void (*free_val)(dict_entry *e)) {
+    if (d == NULL) return;
+    free_table(d->table, d->size, free_val);
+    if (d->ntable) free_table(d->ntable, d->nsize, free_val);
     free(d);
 }
 
@@ -89,35 +109,77 @@ size_t dict_size(const dict *d) {
     return d->used;
 }
 
-/* Move every entry into a fresh table of n buckets (a power of two). */
-static void rehash(dict *d, size_t n) {
-    dict_entry **t = dict_xmalloc(n * sizeof(*t));
-    memset(t, 0, n * sizeof(*t));
-    for (size_t b = 0; b < d->size; b++) {
-        dict_entry *e = d->table[b];
+/* The chain holding (or to hold) the key of hash h; the dict has a table. */
+static inline dict_entry **chain_of(const dict *d, uint64_t h) {
+    size_t b = h & (d->size - 1);
+    if (d->ntable && b < d->moved) return &d->ntable[h & (d->nsize - 1)];
+    return &d->table[b];
+}
+
+/* Move up to n more old buckets into the new table (passing over at most
+ * 10 * n empty ones); the resize ends when none is left. */
+static void step(dict *d, size_t n) {
+    size_t empty = n * 10, nmask = d->nsize - 1;
+    while (n > 0 && d->moved < d->size) {
+        dict_entry *e = d->table[d->moved];
+        if (e == NULL) {
+            d->moved++;
+            if (--empty == 0) break;
+            continue;
+        }
         while (e) {
             dict_entry *next = e->next;
-            size_t i = (size_t)hash_key(e->key, e->klen) & (n - 1);
-            e->next = t[i];
-            t[i] = e;
+            size_t i = (size_t)hash_key(e->key, e->klen) & nmask;
+            e->next = d->ntable[i];
+            d->ntable[i] = e;
             e = next;
         }
+        d->table[d->moved++] = NULL;
+        n--;
     }
-    free(d->table);
-    d->table = t;
-    d->size = n;
+    if (d->moved == d->size) {
+        free(d->table);
+        d->table = d->ntable;
+        d->size = d->nsize;
+        d->ntable = NULL;
+        d->nsize = 0;
+        d->moved = 0;
+    }
+}
+
+static dict_entry **new_table(size_t n) {
+    dict_entry **t = dict_xmalloc(n * sizeof(*t));
+    memset(t, 0, n * sizeof(*t));
+    return t;
+}
+
+/* Begin a resize to n buckets (a power of two); none runs. */
+static void resize_start(dict *d, size_t n) {
+    if (d->size == 0) {
+        d->table = new_table(n);
+        d->size = n;
+        return;
+    }
+    d->ntable = new_table(n);
+    d->nsize = n;
+    d->moved = 0;
 }
 
 void dict_expand(dict *d, size_t n) {
     size_t sz = DICT_MIN_BUCKETS;
     while (sz < n)
         sz <<= 1;
-    if (sz > d->size) rehash(d, sz);
+    while (d->ntable)
+        step(d, SIZE_MAX);
+    if (sz <= d->size) return;
+    resize_start(d, sz);
+    while (d->ntable)
+        step(d, SIZE_MAX);
 }
 
 dict_entry *dict_find(const dict *d, const char *k, size_t klen) {
     if (d->used == 0) return NULL;
-    dict_entry *e = d->table[hash_key(k, klen) & (d->size - 1)];
+    dict_entry *e = *chain_of(d, hash_key(k, klen));
     while (e && !key_eq(e, k, klen))
         e = e->next;
     return e;
@@ -126,25 +188,27 @@ dict_entry *dict_find(const dict *d, const char *k, size_t klen) {
 dict_entry *dict_add(dict *d, const char *k, size_t klen, int *added) {
     uint64_t h = hash_key(k, klen);
     if (d->size) {
-        for (dict_entry *e = d->table[h & (d->size - 1)]; e; e = e->next) {
+        for (dict_entry *e = *chain_of(d, h); e; e = e->next) {
             if (key_eq(e, k, klen)) {
                 *added = 0;
                 return e;
             }
         }
     }
-    if (d->size == 0)
-        rehash(d, DICT_MIN_BUCKETS);
+    if (d->ntable)
+        step(d, 1);
+    else if (d->size == 0)
+        resize_start(d, DICT_MIN_BUCKETS);
     else if (d->used >= d->size)
-        rehash(d, d->size * 2);
+        resize_start(d, d->size * 2);
     dict_entry *e = dict_xmalloc(offsetof(dict_entry, key) + klen + 1);
     e->v.i = 0;
     e->klen = (uint32_t)klen;
     if (klen) memcpy(e->key, k, klen);
     e->key[klen] = '\0';
-    size_t i = h & (d->size - 1);
-    e->next = d->table[i];
-    d->table[i] = e;
+    dict_entry **chain = chain_of(d, h);
+    e->next = *chain;
+    *chain = e;
     d->used++;
     d->entry_mem += malloc_usable_size(e);
     *added = 1;
@@ -153,7 +217,7 @@ dict_entry *dict_add(dict *d, const char *k, size_t klen, int *added) {
 
 dict_entry *dict_unlink(dict *d, const char *k, size_t klen) {
     if (d->used == 0) return NULL;
-    dict_entry **pp = &d->table[hash_key(k, klen) & (d->size - 1)];
+    dict_entry **pp = chain_of(d, hash_key(k, klen));
     for (; *pp; pp = &(*pp)->next) {
         dict_entry *e = *pp;
         if (key_eq(e, k, klen)) {
@@ -172,10 +236,14 @@ void dict_entry_free(dict_entry *e) {
 }
 
 void dict_shrink(dict *d) {
+    if (d->ntable) {
+        step(d, 4);
+        return;
+    }
     size_t n = d->size;
     while (n > DICT_MIN_BUCKETS && d->used * 8 < n)
         n >>= 1;
-    if (n < d->size) rehash(d, n);
+    if (n < d->size) resize_start(d, n);
 }
 
 /* Rejection sampling: a random bucket and a random slot below RANDOM_SLOTS;
@@ -189,7 +257,16 @@ void dict_shrink(dict *d) {
 dict_entry *dict_random(const dict *d, uint64_t *rng) {
     if (d->used == 0) return NULL;
     for (;;) {
-        dict_entry *e = d->table[util_rand_next(rng) & (d->size - 1)];
+        /* While a resize runs, every bucket of both tables is equally
+         * likely (the old one's moved buckets are empty). */
+        uint64_t r = util_rand_next(rng);
+        dict_entry *e;
+        if (d->ntable == NULL) {
+            e = d->table[r & (d->size - 1)];
+        } else {
+            r %= d->size + d->nsize;
+            e = r < d->size ? d->table[r] : d->ntable[r - d->size];
+        }
         if (e == NULL) continue;
         size_t len = 0;
         for (dict_entry *x = e; x; x = x->next)
@@ -209,11 +286,34 @@ static uint64_t rev64(uint64_t v) {
     return __builtin_bswap64(v);
 }
 
+static void scan_chain(dict_entry *e, dict_scan_fn fn, void *priv) {
+    for (; e; e = e->next)
+        fn(priv, e);
+}
+
 uint64_t dict_scan(const dict *d, uint64_t cursor, dict_scan_fn fn, void *priv) {
     if (d->used == 0) return 0;
     uint64_t mask = d->size - 1;
-    for (dict_entry *e = d->table[cursor & mask]; e; e = e->next)
-        fn(priv, e);
+    if (d->ntable == NULL) {
+        scan_chain(d->table[cursor & mask], fn, priv);
+    } else {
+        /* The smaller table's bucket, then every bucket of the larger one
+         * it splits into: the keys of that bucket are all in one of them. */
+        dict_entry **small = d->table, **large = d->ntable;
+        uint64_t lmask = d->nsize - 1;
+        if (lmask < mask) {
+            small = d->ntable;
+            large = d->table;
+            lmask = mask;
+            mask = d->nsize - 1;
+        }
+        scan_chain(small[cursor & mask], fn, priv);
+        uint64_t v = cursor & mask;
+        do {
+            scan_chain(large[v & lmask], fn, priv);
+            v = (((v | mask) + 1) & ~mask) | (cursor & mask);
+        } while (v & (lmask ^ mask));
+    }
     /* Increment the cursor's masked bits from the top down: bit-reverse,
      * add one, reverse back. Setting the unmasked bits first makes the
      * carry leave the mask, wrapping to 0 after the last bucket. */
@@ -230,9 +330,18 @@ void dict_iter_init(dict_iter *it, const dict *d) {
 
 dict_entry *dict_iter_next(dict_iter *it) {
     dict_entry *e = it->next;
+    const dict *d = it->d;
+    /* Buckets of the table, then (while a resize runs) of the new one. */
     while (e == NULL) {
-        if (it->bucket >= it->d->size) return NULL;
-        e = it->d->table[it->bucket++];
+        size_t b = it->bucket;
+        if (b < d->size) {
+            e = d->table[b];
+        } else if (d->ntable && b - d->size < d->nsize) {
+            e = d->ntable[b - d->size];
+        } else {
+            return NULL;
+        }
+        it->bucket++;
     }
     it->next = e->next;
     return e;
@@ -240,6 +349,7 @@ dict_entry *dict_iter_next(dict_iter *it) {
 
 size_t dict_mem(const dict *d) {
     size_t table = d->table ? malloc_usable_size(d->table) : 0;
+    if (d->ntable) table += malloc_usable_size(d->ntable);
     return malloc_usable_size((void *)d) + table + d->entry_mem;
 }
 

@@ -4,7 +4,9 @@
  * Chained buckets, power-of-two sized; keys are stored inline in their
  * entry (one allocation per element). dict_add doubles the table when the
  * load reaches 1. Removing never resizes by itself (so iterations survive
- * it); the owner calls dict_shrink after a command's removals.
+ * it); the owner calls dict_shrink after a command's removals. A resize is
+ * incremental: dict_add and dict_shrink move it along a few buckets at a
+ * time, so no call costs a whole rehash.
  * Keys are hashed with xxh3 under a per-process random seed, so bucket
  * order is not predictable from outside (hash flooding).
  *
@@ -42,7 +44,8 @@ void dict_free(dict *d, void (*free_val)(dict_entry *e));
  * copied as it is (numbers, or pointers the copy may share). Caller frees. */
 dict *dict_dup(const dict *d, void (*dup_val)(dict_entry *dst, const dict_entry *src));
 size_t dict_size(const dict *d);
-/* Make room for n elements without further resizing. */
+/* Make room for n elements without further resizing (at once: for a new
+ * dict being filled). */
 void dict_expand(dict *d, size_t n);
 
 dict_entry *dict_find(const dict *d, const char *k, size_t klen);
@@ -53,7 +56,8 @@ dict_entry *dict_add(dict *d, const char *k, size_t klen, int *added);
  * and then calls dict_entry_free), or NULL if absent. */
 dict_entry *dict_unlink(dict *d, const char *k, size_t klen);
 void dict_entry_free(dict_entry *e);
-/* Halve the table while it is under 1/8 full (never below 4 buckets). */
+/* Move a running resize along, or start halving the table while it is
+ * under 1/8 full (never below 4 buckets). */
 void dict_shrink(dict *d);
 
 /* A random entry, or NULL if empty. *rng is the caller's xorshift64 state

@@ -930,13 +930,15 @@ int db_random_key(db *d, const char **key, size_t *klen) {
     while (d->count > 0) {
         db_entry *head;
         do {
-            /* While a resize runs, a draw over both tables (the old one's
-             * moved buckets are empty). */
+            /* While a resize runs, every bucket of both tables is equally
+             * likely (the old one's moved buckets are empty). */
             uint64_t r = util_rand_next(&d->rng);
-            if (d->nbuckets && (r >> 63))
-                head = d->nbuckets[r & d->nmask];
-            else
+            if (d->nbuckets == NULL) {
                 head = d->buckets[r & d->mask];
+            } else {
+                r %= d->mask + 1 + d->nmask + 1;
+                head = r <= d->mask ? d->buckets[r] : d->nbuckets[r - d->mask - 1];
+            }
         } while (head == NULL);
         size_t len = 0;
         for (db_entry *e = head; e; e = e->next)
