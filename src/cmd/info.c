@@ -287,6 +287,7 @@ static void info_clients(rbuf *o, const info_req *req, long nconns) {
 static void info_memory(rbuf *o, const info_req *req, unsigned long long heap_used) {
     unsigned long long used, active;
     alloc_usage(heap_used, &used, &active);
+    used += alloc_mapped(); /* big tables mapped past the allocator */
     unsigned long long rss = info_rss();
     unsigned long long peak = __atomic_load_n(&info_peak, __ATOMIC_RELAXED);
     while (used > peak && !__atomic_compare_exchange_n(&info_peak, &peak, used, 0, __ATOMIC_RELAXED,

@@ -6,7 +6,9 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 /* Exported by the sanitizer runtimes (gcc ships no header for them). */
 size_t __sanitizer_get_current_allocated_bytes(void);
@@ -140,4 +142,37 @@ void alloc_usage(unsigned long long thread_used, unsigned long long *used,
     struct mallinfo2 mi = mallinfo2();
     *used = (unsigned long long)(mi.uordblks + mi.hblkhd);
     *active = (unsigned long long)(mi.arena + mi.hblkhd);
+}
+
+/* Relaxed: a statistic, changed only when a big table comes or goes. */
+static unsigned long long alloc_mapped_bytes;
+
+void *alloc_big_zeroed(size_t bytes) {
+    if (bytes < ALLOC_MAP_MIN) {
+        void *p = calloc(1, bytes);
+        if (p == NULL) abort();
+        return p;
+    }
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) abort();
+    __atomic_add_fetch(&alloc_mapped_bytes, bytes, __ATOMIC_RELAXED);
+    return p;
+}
+
+void alloc_big_free(void *p, size_t bytes) {
+    if (p == NULL) return;
+    if (bytes < ALLOC_MAP_MIN) {
+        free(p);
+        return;
+    }
+    munmap(p, bytes);
+    __atomic_sub_fetch(&alloc_mapped_bytes, bytes, __ATOMIC_RELAXED);
+}
+
+size_t alloc_big_size(void *p, size_t bytes) {
+    return bytes < ALLOC_MAP_MIN ? malloc_usable_size(p) : bytes;
+}
+
+unsigned long long alloc_mapped(void) {
+    return __atomic_load_n(&alloc_mapped_bytes, __ATOMIC_RELAXED);
 }

@@ -9,6 +9,8 @@
 #ifndef PERCORE_ALLOC_H
 #define PERCORE_ALLOC_H
 
+#include <stddef.h>
+
 /* "libc", "mimalloc-2.0.9", "jemalloc-5.3.0-...", or "asan"/"tsan" in a
  * sanitizer build, whose allocator replaces malloc (INFO mem_allocator). */
 const char *alloc_name(void);
@@ -26,5 +28,21 @@ void alloc_usage(unsigned long long thread_used, unsigned long long *used,
  * use (a walk over its pages, not its blocks); 0 under any other
  * allocator. */
 unsigned long long alloc_thread_used(void);
+
+/* Zeroed memory for a big table (a key table's buckets, an expires table, a
+ * big hash's buckets). From ALLOC_MAP_MIN bytes up it is mapped from the
+ * kernel: its pages are zero-filled as they are first touched, so a new
+ * table costs no up-front clearing (which held a command for tens of ms at
+ * a few million keys), and it goes back to the kernel when freed. Smaller
+ * ones come from calloc. alloc_big_free and alloc_big_size take the size
+ * it was asked for. Aborts when out of memory. */
+#define ALLOC_MAP_MIN (256 * 1024)
+void *alloc_big_zeroed(size_t bytes);
+void alloc_big_free(void *p, size_t bytes);
+/* The bytes p occupies (as malloc_usable_size for a calloc'd one). */
+size_t alloc_big_size(void *p, size_t bytes);
+/* Bytes mapped by alloc_big_zeroed and not yet freed, process-wide (part of
+ * INFO used_memory: no allocator counts them). */
+unsigned long long alloc_mapped(void);
 
 #endif

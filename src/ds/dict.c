@@ -30,6 +30,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "common/alloc.h"
 #include "common/util.h"
 
 #define DICT_MIN_BUCKETS 4
@@ -95,7 +96,7 @@ static void free_table(dict_entry **t, size_t n, void (*free_val)(dict_entry *e)
             e = next;
         }
     }
-    free(t);
+    alloc_big_free(t, n * sizeof(*t));
 }
 
 void dict_free(dict *d, void (*free_val)(dict_entry *e)) {
@@ -138,7 +139,7 @@ static void step(dict *d, size_t n) {
         n--;
     }
     if (d->moved == d->size) {
-        free(d->table);
+        alloc_big_free(d->table, d->size * sizeof(*d->table));
         d->table = d->ntable;
         d->size = d->nsize;
         d->ntable = NULL;
@@ -148,9 +149,7 @@ static void step(dict *d, size_t n) {
 }
 
 static dict_entry **new_table(size_t n) {
-    dict_entry **t = dict_xmalloc(n * sizeof(*t));
-    memset(t, 0, n * sizeof(*t));
-    return t;
+    return alloc_big_zeroed(n * sizeof(dict_entry *));
 }
 
 /* Begin a resize to n buckets (a power of two); none runs. */
@@ -348,8 +347,8 @@ dict_entry *dict_iter_next(dict_iter *it) {
 }
 
 size_t dict_mem(const dict *d) {
-    size_t table = d->table ? malloc_usable_size(d->table) : 0;
-    if (d->ntable) table += malloc_usable_size(d->ntable);
+    size_t table = d->table ? alloc_big_size(d->table, d->size * sizeof(*d->table)) : 0;
+    if (d->ntable) table += alloc_big_size(d->ntable, d->nsize * sizeof(*d->ntable));
     return malloc_usable_size((void *)d) + table + d->entry_mem;
 }
 

@@ -24,8 +24,8 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
+#include "../common/alloc.h"
 #include "../common/util.h"
 #include "lazyfree.h"
 #include "store.h"
@@ -104,11 +104,21 @@ static inline obj *ent_val(db_entry *e) {
 }
 
 /* The expires table: open addressing over entry addresses, linear probing,
- * at most 3/4 full. Only keys with a TTL are in it. */
+ * at most 3/4 full. Only keys with a TTL are in it.
+ *
+ * It too resizes incrementally. While a resize runs, the old table (oexp)
+ * is drained slot by slot from index 0 (omoved) into the new one, a few
+ * slots per change; new deadlines go to the new table. A drained or deleted
+ * slot of the old table becomes a tombstone (EXP_TOMB), so the probe runs
+ * of the keys still there stay unbroken; the new table has no tombstones
+ * (deletion there shifts back). A key is in exactly one of the two. */
 typedef struct db_exp {
-    db_entry *e; /* NULL: empty slot */
+    db_entry *e; /* NULL: empty slot; EXP_TOMB: (old table) a drained one */
     int64_t when_ms;
 } db_exp;
+
+#define EXP_TOMB ((db_entry *)(uintptr_t)1)
+#define EXP_STEP 8 /* old slots drained per change while a resize runs */
 
 struct db {
     store *st;
@@ -120,8 +130,12 @@ struct db {
     size_t count;
     db_exp *exp;
     size_t expmask; /* slots - 1, or 0 with no table */
-    size_t nexp;
-    uint64_t rng; /* xorshift state for random sampling */
+    size_t nexp;    /* keys with a TTL, in both tables */
+    db_exp *oexp;   /* while a resize runs: the old expires table, else NULL */
+    size_t oexpmask;
+    size_t omoved; /* old slots below it are drained */
+    size_t onexp;  /* keys still in the old table */
+    uint64_t rng;  /* xorshift state for random sampling */
 };
 
 static void *db_xcalloc(size_t n, size_t sz) {
@@ -139,83 +153,159 @@ static uint64_t db_hash(const db *d, const char *key, size_t klen) {
 /* ---------------------------------------------------------------------- */
 /* Expires table. */
 
-static size_t exp_home(const db *d, const db_entry *e) {
+static size_t exp_hash(const db_entry *e) {
     uint64_t x = (uint64_t)(uintptr_t)e;
     x ^= x >> 33;
     x *= 0xff51afd7ed558ccdULL;
     x ^= x >> 33;
-    return (size_t)x & d->expmask;
+    return (size_t)x;
 }
 
-/* The slot holding e, or -1. */
-static long exp_slot(const db *d, const db_entry *e) {
-    if (d->exp == NULL) return -1;
-    for (size_t i = exp_home(d, e);; i = (i + 1) & d->expmask) {
-        if (d->exp[i].e == e) return (long)i;
-        if (d->exp[i].e == NULL) return -1;
+static void exp_free(db_exp *t, size_t mask) {
+    if (t) alloc_big_free(t, (mask + 1) * sizeof(*t));
+}
+
+/* The slot of e in table t (mask m), or NULL. */
+static db_exp *exp_probe(db_exp *t, size_t m, const db_entry *e) {
+    for (size_t i = exp_hash(e) & m;; i = (i + 1) & m) {
+        if (t[i].e == e) return &t[i];
+        if (t[i].e == NULL) return NULL;
     }
 }
 
+/* The slot holding e's deadline, in either table, or NULL. */
+static db_exp *exp_find(const db *d, const db_entry *e) {
+    db_exp *x = d->exp ? exp_probe(d->exp, d->expmask, e) : NULL;
+    if (x == NULL && d->oexp) x = exp_probe(d->oexp, d->oexpmask, e);
+    return x;
+}
+
+/* Put a slot's content into the new table, which has room and lacks it. */
+static void exp_place(db *d, db_exp x) {
+    size_t i = exp_hash(x.e) & d->expmask;
+    while (d->exp[i].e)
+        i = (i + 1) & d->expmask;
+    d->exp[i] = x;
+}
+
+static void exp_resize(db *d, size_t slots);
+
+/* Whether the new table has room for one more key within 3/4. */
+static int exp_room(const db *d) {
+    return (d->nexp - d->onexp + 1) * 4 <= (d->expmask + 1) * 3;
+}
+
+/* Drain up to n more slots of the old table; free it once all are. */
+static void exp_step(db *d, size_t n) {
+    while (n-- > 0 && d->omoved <= d->oexpmask) {
+        db_exp *x = &d->oexp[d->omoved];
+        if (x->e != NULL && x->e != EXP_TOMB) {
+            if (!exp_room(d)) {
+                /* Cannot happen with the step sizes used; were it to, the
+                 * resize would finish into a bigger table at once. */
+                exp_resize(d, (d->expmask + 1) * 2);
+                return;
+            }
+            exp_place(d, *x);
+            d->onexp--;
+            x->e = EXP_TOMB; /* an empty slot stays empty: runs keep their ends */
+        }
+        d->omoved++;
+    }
+    if (d->omoved > d->oexpmask || d->onexp == 0) {
+        exp_free(d->oexp, d->oexpmask);
+        d->oexp = NULL;
+        d->oexpmask = 0;
+        d->omoved = 0;
+        d->onexp = 0;
+    }
+}
+
+/* Begin a resize to `slots` (a power of two), enough for every key within
+ * 3/4. If one is still running, every key moves into the new table at once
+ * instead (the step sizes make that rare). */
 static void exp_resize(db *d, size_t slots) {
-    db_exp *old = d->exp;
-    size_t oldn = old ? d->expmask + 1 : 0;
-    d->exp = db_xcalloc(slots, sizeof(*d->exp));
+    db_exp *cur = d->exp, *old = d->oexp;
+    size_t curmask = d->expmask, oldmask = d->oexpmask;
+    d->exp = alloc_big_zeroed(slots * sizeof(*d->exp));
     d->expmask = slots - 1;
-    for (size_t j = 0; j < oldn; j++) {
-        if (old[j].e == NULL) continue;
-        size_t i = exp_home(d, old[j].e);
-        while (d->exp[i].e)
-            i = (i + 1) & d->expmask;
-        d->exp[i] = old[j];
+    if (old) {
+        for (size_t j = 0; j <= oldmask; j++)
+            if (old[j].e != NULL && old[j].e != EXP_TOMB) exp_place(d, old[j]);
+        for (size_t j = 0; j <= curmask; j++)
+            if (cur[j].e != NULL) exp_place(d, cur[j]);
+        exp_free(old, oldmask);
+        exp_free(cur, curmask);
+        d->oexp = NULL;
+        d->oexpmask = d->omoved = d->onexp = 0;
+        return;
     }
-    free(old);
+    if (cur == NULL) return;
+    d->oexp = cur;
+    d->oexpmask = curmask;
+    d->omoved = 0;
+    d->onexp = d->nexp;
+    exp_step(d, EXP_STEP);
 }
 
 static int64_t db_entry_when(const db *d, const db_entry *e) {
     if (!(e->u.p.flags & ENT_TTL)) return -1;
-    return d->exp[exp_slot(d, e)].when_ms;
+    return exp_find(d, e)->when_ms;
 }
 
 static void db_exp_set(db *d, db_entry *e, int64_t when_ms) {
     if (e->u.p.flags & ENT_TTL) {
-        d->exp[exp_slot(d, e)].when_ms = when_ms;
+        exp_find(d, e)->when_ms = when_ms;
         return;
     }
+    if (d->oexp) exp_step(d, EXP_STEP);
     if (d->exp == NULL)
         exp_resize(d, DB_EXP_MIN);
-    else if ((d->nexp + 1) * 4 > (d->expmask + 1) * 3)
+    else if (!exp_room(d))
         exp_resize(d, (d->expmask + 1) * 2);
-    size_t i = exp_home(d, e);
-    while (d->exp[i].e)
-        i = (i + 1) & d->expmask;
-    d->exp[i] = (db_exp){e, when_ms};
+    exp_place(d, (db_exp){e, when_ms});
     d->nexp++;
     e->u.p.flags |= ENT_TTL;
 }
 
-/* Drop e's deadline. The slots after it that would be unreachable past the
- * new hole move back into it (deletion without tombstones). */
+/* Drop e's deadline. In the new table, the slots after it that would be
+ * unreachable past the new hole move back into it (deletion without
+ * tombstones); in the old one it becomes a tombstone. */
 static void db_exp_remove(db *d, db_entry *e) {
     if (!(e->u.p.flags & ENT_TTL)) return;
     e->u.p.flags &= (uint8_t)~ENT_TTL;
-    size_t hole = (size_t)exp_slot(d, e), m = d->expmask;
-    for (size_t j = (hole + 1) & m; d->exp[j].e; j = (j + 1) & m) {
-        size_t home = exp_home(d, d->exp[j].e);
-        /* Slot j may fill the hole unless its home lies cyclically in
-         * (hole, j]. */
-        if (((j - home) & m) >= ((j - hole) & m)) {
-            d->exp[hole] = d->exp[j];
-            hole = j;
+    db_exp *x = d->exp ? exp_probe(d->exp, d->expmask, e) : NULL;
+    if (x == NULL) {
+        exp_probe(d->oexp, d->oexpmask, e)->e = EXP_TOMB;
+        d->onexp--;
+    } else {
+        size_t hole = (size_t)(x - d->exp), m = d->expmask;
+        for (size_t j = (hole + 1) & m; d->exp[j].e; j = (j + 1) & m) {
+            size_t home = exp_hash(d->exp[j].e) & m;
+            /* Slot j may fill the hole unless its home lies cyclically in
+             * (hole, j]. */
+            if (((j - home) & m) >= ((j - hole) & m)) {
+                d->exp[hole] = d->exp[j];
+                hole = j;
+            }
         }
+        d->exp[hole].e = NULL;
     }
-    d->exp[hole].e = NULL;
     d->nexp--;
-    size_t slots = m + 1;
     if (d->nexp == 0) {
-        free(d->exp);
-        d->exp = NULL;
-        d->expmask = 0;
-    } else if (slots > DB_EXP_MIN && d->nexp * 8 < slots) {
+        exp_free(d->exp, d->expmask);
+        exp_free(d->oexp, d->oexpmask);
+        d->exp = d->oexp = NULL;
+        d->expmask = d->oexpmask = 0;
+        d->omoved = d->onexp = 0;
+        return;
+    }
+    if (d->oexp) {
+        exp_step(d, EXP_STEP);
+        return;
+    }
+    size_t slots = d->expmask + 1;
+    if (slots > DB_EXP_MIN && d->nexp * 8 < slots) {
         size_t n = DB_EXP_MIN;
         while (n * 3 < d->nexp * 8)
             n *= 2;
@@ -226,25 +316,12 @@ static void db_exp_remove(db *d, db_entry *e) {
 /* ---------------------------------------------------------------------- */
 /* Key table. */
 
-/* Bucket arrays of at least this many bytes are mapped from the kernel and
- * unmapped when replaced: the arrays a growing table leaves behind add up to
- * its current size, and an allocator would keep them. */
-#define DB_BUCKETS_MMAP (256 * 1024)
-
 static db_entry **db_buckets_new(size_t n) {
-    size_t bytes = n * sizeof(db_entry *);
-    if (bytes < DB_BUCKETS_MMAP) return db_xcalloc(n, sizeof(db_entry *));
-    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) abort();
-    return p;
+    return alloc_big_zeroed(n * sizeof(db_entry *));
 }
 
 static void db_buckets_free(db_entry **b, size_t n) {
-    size_t bytes = n * sizeof(db_entry *);
-    if (bytes < DB_BUCKETS_MMAP)
-        free(b);
-    else
-        munmap(b, bytes);
+    alloc_big_free(b, n * sizeof(db_entry *));
 }
 
 /* The chain holding (or to hold) the key of hash h. */
@@ -304,16 +381,17 @@ static inline void db_rehash_tick(db *d) {
 }
 
 int db_rehash_for(db *d, int64_t budget_us) {
-    if (d->nbuckets == NULL) return 0;
+    if (d->nbuckets == NULL && d->oexp == NULL) return 0;
     int64_t start = util_monotonic_us();
-    do
-        db_rehash_step(d, 100);
-    while (d->nbuckets && util_monotonic_us() - start < budget_us);
+    do {
+        if (d->nbuckets) db_rehash_step(d, 100);
+        if (d->oexp) exp_step(d, 400);
+    } while ((d->nbuckets || d->oexp) && util_monotonic_us() - start < budget_us);
     return 1;
 }
 
 int db_rehashing(const db *d) {
-    return d->nbuckets != NULL;
+    return d->nbuckets != NULL || d->oexp != NULL;
 }
 
 static void db_maybe_shrink(db *d) {
@@ -433,7 +511,8 @@ void store_free(store *s) {
     for (int i = 0; i < s->ndb; i++) {
         db_flush(s->dbs[i]);
         db_buckets_free(s->dbs[i]->buckets, s->dbs[i]->mask + 1);
-        free(s->dbs[i]->exp);
+        exp_free(s->dbs[i]->exp, s->dbs[i]->expmask);
+        exp_free(s->dbs[i]->oexp, s->dbs[i]->oexpmask);
         free(s->dbs[i]);
     }
     free(s->dbs);
@@ -788,7 +867,8 @@ size_t db_expires_size(const db *d) {
 typedef struct db_detached {
     db_entry **buckets, **nbuckets;
     size_t mask, nmask;
-    db_exp *exp;
+    db_exp *exp, *oexp;
+    size_t expmask, oexpmask;
 } db_detached;
 
 static void db_free_chains(db_entry **b, size_t mask) {
@@ -807,7 +887,8 @@ static void db_free_detached(void *arg) {
     db_detached *t = arg;
     db_free_chains(t->buckets, t->mask);
     if (t->nbuckets) db_free_chains(t->nbuckets, t->nmask);
-    free(t->exp);
+    exp_free(t->exp, t->expmask);
+    exp_free(t->oexp, t->oexpmask);
     free(t);
 }
 
@@ -818,7 +899,8 @@ void db_flush(db *d) {
 
 void db_flush_lazy(db *d, int lazy) {
     db_detached *t = db_xcalloc(1, sizeof(*t));
-    *t = (db_detached){d->buckets, d->nbuckets, d->mask, d->nmask, d->exp};
+    *t = (db_detached){d->buckets, d->nbuckets, d->mask,    d->nmask,
+                       d->exp,     d->oexp,     d->expmask, d->oexpmask};
     /* As Redis's FLUSHALL ASYNC: any non-empty table goes to the background
      * thread, and every key counts as one lazily freed object. */
     if (lazy && d->count > 0)
@@ -831,9 +913,9 @@ void db_flush_lazy(db *d, int lazy) {
     d->nmask = 0;
     d->rehash_idx = 0;
     d->count = 0;
-    d->exp = NULL;
-    d->expmask = 0;
-    d->nexp = 0;
+    d->exp = d->oexp = NULL;
+    d->expmask = d->oexpmask = 0;
+    d->nexp = d->omoved = d->onexp = 0;
 }
 
 /* Reverse the bits of v (for the SCAN cursor). */
@@ -964,12 +1046,20 @@ int db_random_key(db *d, const char **key, size_t *klen) {
 int db_active_expire(db *d, int samples) {
     int deleted = 0;
     for (int i = 0; i < samples && d->nexp > 0; i++) {
-        size_t j;
+        db_exp *x;
         do {
-            j = (size_t)util_rand_next(&d->rng) & d->expmask;
-        } while (d->exp[j].e == NULL);
-        db_entry *e = d->exp[j].e;
-        if (d->st->now_ms <= d->exp[j].when_ms) continue;
+            /* While a resize runs, every slot of both tables is equally
+             * likely. */
+            size_t j = (size_t)util_rand_next(&d->rng);
+            if (d->oexp == NULL) {
+                x = &d->exp[j & d->expmask];
+            } else {
+                j %= d->expmask + 1 + d->oexpmask + 1;
+                x = j <= d->expmask ? &d->exp[j] : &d->oexp[j - d->expmask - 1];
+            }
+        } while (x->e == NULL || x->e == EXP_TOMB);
+        db_entry *e = x->e;
+        if (d->st->now_ms <= x->when_ms) continue;
         uint64_t h = db_hash(d, ent_key(e), ent_klen(e));
         if (!d->st->key_busy || !d->st->key_busy(d->st->key_busy_arg, h)) {
             db_delete_entry_h(d, e, h);

@@ -1033,6 +1033,121 @@ static void test_resize(void) {
     store_free(s);
 }
 
+/* Every key 0..n-1 has deadline want[i] (-1: none), and the expires table
+ * counts exactly those with one. */
+static int ttl_consistent(db *d, const int64_t *want, int n) {
+    int ok = 1;
+    size_t with = 0;
+    for (int i = 0; i < n; i++) {
+        char kb[24];
+        int l = util_ll2str(kb, sizeof(kb), i);
+        ok &= db_get_expire(d, kb, (size_t)l) == want[i];
+        with += want[i] != -1;
+    }
+    return ok && db_expires_size(d) == with;
+}
+
+/* The expires table resizes a few slots per change too: deadlines set,
+ * changed and dropped while it runs are all found, and active expiry
+ * samples both of its tables. */
+static void test_expires_resize(void) {
+    enum { N = 30000 };
+    store *s = store_new(1, 3);
+    db *d = store_db(s, 0);
+    s->now_ms = 1000;
+    int64_t *want = malloc(N * sizeof(*want));
+    for (int i = 0; i < N; i++) {
+        put_num(d, i);
+        want[i] = -1;
+    }
+    db_rehash_for(d, 1000000); /* the key table's resizes are over */
+    CHECK(!db_rehashing(d));
+    int grows = 0, checks = 0, ok = 1, was = 0, since = 0;
+    for (int i = 0; i < N; i++) {
+        char kb[24];
+        int l = util_ll2str(kb, sizeof(kb), i);
+        want[i] = 5000 + i;
+        db_set_expire(d, kb, (size_t)l, want[i]);
+        int now = db_rehashing(d);
+        if (now && !was) {
+            grows++;
+            since = 0;
+        }
+        was = now;
+        if (now && ++since == (grows % 2 ? 1 : 40)) {
+            /* Change and drop some deadlines inside the resize. */
+            for (int j = 0; j <= i; j += 7) {
+                l = util_ll2str(kb, sizeof(kb), j);
+                if (j % 2) {
+                    want[j] = 9000 + j;
+                    db_set_expire(d, kb, (size_t)l, want[j]);
+                } else if (want[j] != -1) {
+                    db_persist(d, kb, (size_t)l);
+                    want[j] = -1;
+                }
+            }
+            ok &= ttl_consistent(d, want, N);
+            checks++;
+        }
+    }
+    if (grows < 8 || checks < 8)
+        fprintf(stderr, "expires resize: grows %d checks %d\n", grows, checks);
+    CHECK(ok && grows >= 8 && checks >= 8);
+    CHECK(ttl_consistent(d, want, N));
+    /* Drop most deadlines: the table shrinks, step by step. */
+    int shrinks = 0;
+    was = 0;
+    for (int i = 0; i < N; i++) {
+        if (i % 50 == 1 || want[i] == -1) continue;
+        char kb[24];
+        int l = util_ll2str(kb, sizeof(kb), i);
+        db_persist(d, kb, (size_t)l);
+        want[i] = -1;
+        int now = db_rehashing(d);
+        if (now && !was) shrinks++;
+        if (now && !was && shrinks == 1) ok &= ttl_consistent(d, want, N);
+        was = now;
+    }
+    CHECK(ok && shrinks >= 1);
+    CHECK(ttl_consistent(d, want, N));
+    /* Active expiry in the middle of a resize: grow the table again with
+     * deadlines in the past, stop inside the resize, and reap. */
+    size_t before = db_expires_size(d);
+    int added = 0;
+    for (int i = 0; i < N; i++) {
+        if (want[i] != -1) continue;
+        char kb[24];
+        int l = util_ll2str(kb, sizeof(kb), i);
+        want[i] = 10; /* passed */
+        db_set_expire(d, kb, (size_t)l, 10);
+        added++;
+        if (db_rehashing(d) && added > 100) break;
+    }
+    CHECK(db_rehashing(d));
+    int reaped = 0, rounds = 0;
+    while (db_expires_size(d) > before && rounds++ < 1000000)
+        reaped += db_active_expire(d, 20);
+    CHECK(reaped == added && db_expires_size(d) == before);
+    ok = 1;
+    for (int i = 0; i < N; i++) {
+        char kb[24];
+        int l = util_ll2str(kb, sizeof(kb), i);
+        int gone = want[i] == 10;
+        ok &= (db_peek(d, kb, (size_t)l) == NULL) == gone;
+    }
+    CHECK(ok);
+    /* A flush inside a resize frees both expires tables (sanitizers). */
+    for (int i = 0; i < N && !db_rehashing(d); i++) {
+        char kb[24];
+        int l = util_ll2str(kb, sizeof(kb), i);
+        db_set_expire(d, kb, (size_t)l, 7000);
+    }
+    db_flush(d);
+    CHECK(db_expires_size(d) == 0 && db_size(d) == 0);
+    free(want);
+    store_free(s);
+}
+
 int main(void) {
     test_lfu();
     test_obj();
@@ -1042,5 +1157,6 @@ int main(void) {
     test_entry_forms();
     test_entry_room();
     test_resize();
+    test_expires_resize();
     UNIT_DONE();
 }
