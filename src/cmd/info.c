@@ -72,6 +72,7 @@ typedef struct info_shard {
     int ndb;
     unsigned long long *keys;    /* [ndb] */
     unsigned long long *expires; /* [ndb] */
+    long long *avg_ttl;          /* [ndb] */
     uint64_t expired, hits, misses, commands, numconns, dirty;
     int nconns;
     unsigned long long heap_used; /* alloc_thread_used on the shard's thread */
@@ -132,10 +133,12 @@ static void info_op(rt_ctx *c) {
     sh->ndb = st->ndb;
     sh->keys = calloc((size_t)st->ndb, sizeof(*sh->keys));
     sh->expires = calloc((size_t)st->ndb, sizeof(*sh->expires));
-    if (sh->keys == NULL || sh->expires == NULL) abort();
+    sh->avg_ttl = calloc((size_t)st->ndb, sizeof(*sh->avg_ttl));
+    if (sh->keys == NULL || sh->expires == NULL || sh->avg_ttl == NULL) abort();
     for (int i = 0; i < st->ndb; i++) {
         sh->keys[i] = db_size(store_db(st, i));
         sh->expires[i] = db_expires_size(store_db(st, i));
+        sh->avg_ttl[i] = db_avg_ttl(store_db(st, i));
     }
     sh->expired = st->stats.expired_keys;
     sh->hits = st->stats.keyspace_hits;
@@ -689,13 +692,18 @@ static void info_next(rt_tx *tx) {
         rb_printf(&o, "# Keyspace\r\n");
         for (int d = 0; d < ndb; d++) {
             unsigned long long keys = 0, exp = 0;
+            /* Each shard's estimate, weighted by its keys with a TTL. */
+            double ttl_sum = 0;
             for (int i = 0; i < tx->nparts; i++) {
                 if (d < req->sh[i].ndb) {
                     keys += req->sh[i].keys[d];
                     exp += req->sh[i].expires[d];
+                    ttl_sum += (double)req->sh[i].avg_ttl[d] * (double)req->sh[i].expires[d];
                 }
             }
-            if (keys) rb_printf(&o, "db%d:keys=%llu,expires=%llu,avg_ttl=0\r\n", d, keys, exp);
+            long long avg = exp ? (long long)(ttl_sum / (double)exp) : 0;
+            if (keys)
+                rb_printf(&o, "db%d:keys=%llu,expires=%llu,avg_ttl=%lld\r\n", d, keys, exp, avg);
         }
     }
 #undef SECTION
@@ -705,6 +713,7 @@ static void info_next(rt_tx *tx) {
     for (int i = 0; i < tx->nparts; i++) {
         free(req->sh[i].keys);
         free(req->sh[i].expires);
+        free(req->sh[i].avg_ttl);
         free(req->sh[i].stats);
         free(req->sh[i].errs);
         for (int k = 0; req->sh[i].lat && k < req->sh[i].nstats; k++)

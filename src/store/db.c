@@ -133,9 +133,10 @@ struct db {
     size_t nexp;    /* keys with a TTL, in both tables */
     db_exp *oexp;   /* while a resize runs: the old expires table, else NULL */
     size_t oexpmask;
-    size_t omoved; /* old slots below it are drained */
-    size_t onexp;  /* keys still in the old table */
-    uint64_t rng;  /* xorshift state for random sampling */
+    size_t omoved;   /* old slots below it are drained */
+    size_t onexp;    /* keys still in the old table */
+    int64_t avg_ttl; /* estimated mean TTL (ms) of keys with one (db_active_expire) */
+    uint64_t rng;    /* xorshift state for random sampling */
 };
 
 static void *db_xcalloc(size_t n, size_t sz) {
@@ -293,6 +294,7 @@ static void db_exp_remove(db *d, db_entry *e) {
     }
     d->nexp--;
     if (d->nexp == 0) {
+        d->avg_ttl = 0;
         exp_free(d->exp, d->expmask);
         exp_free(d->oexp, d->oexpmask);
         d->exp = d->oexp = NULL;
@@ -916,6 +918,7 @@ void db_flush_lazy(db *d, int lazy) {
     d->exp = d->oexp = NULL;
     d->expmask = d->oexpmask = 0;
     d->nexp = d->omoved = d->onexp = 0;
+    d->avg_ttl = 0;
 }
 
 /* Reverse the bits of v (for the SCAN cursor). */
@@ -1045,6 +1048,7 @@ int db_random_key(db *d, const char **key, size_t *klen) {
  * so that takes at most eight draws on average. */
 int db_active_expire(db *d, int samples) {
     int deleted = 0;
+    int64_t ttl_sum = 0, ttl_samples = 0;
     for (int i = 0; i < samples && d->nexp > 0; i++) {
         db_exp *x;
         do {
@@ -1059,6 +1063,10 @@ int db_active_expire(db *d, int samples) {
             }
         } while (x->e == NULL || x->e == EXP_TOMB);
         db_entry *e = x->e;
+        if (x->when_ms > d->st->now_ms) {
+            ttl_sum += x->when_ms - d->st->now_ms;
+            ttl_samples++;
+        }
         if (d->st->now_ms <= x->when_ms) continue;
         uint64_t h = db_hash(d, ent_key(e), ent_klen(e));
         if (!d->st->key_busy || !d->st->key_busy(d->st->key_busy_arg, h)) {
@@ -1067,5 +1075,16 @@ int db_active_expire(db *d, int samples) {
             deleted++;
         }
     }
+    /* Redis's estimate: the sample's mean TTL, weighing 2% against the
+     * running value's 98%. */
+    if (ttl_samples) {
+        int64_t mean = ttl_sum / ttl_samples;
+        if (d->avg_ttl == 0) d->avg_ttl = mean;
+        d->avg_ttl = (d->avg_ttl / 50) * 49 + mean / 50;
+    }
     return deleted;
+}
+
+int64_t db_avg_ttl(const db *d) {
+    return d->avg_ttl;
 }

@@ -301,6 +301,10 @@ int db_random_key(db *d, const char **key, size_t *klen);
 /* One step of active expiry: sample up to `samples` keys that have a TTL and
  * delete the expired ones. Returns how many were deleted. */
 int db_active_expire(db *d, int samples);
+/* Redis's running estimate of the mean TTL (ms) of the keys that have one,
+ * updated by each db_active_expire from the live keys it sampled; 0 once
+ * no key has a TTL (INFO keyspace avg_ttl). */
+int64_t db_avg_ttl(const db *d);
 
 /* A resize of the key table runs a few buckets per insert, delete and
  * lookup; this moves it along for about budget_us more (Redis's

@@ -289,6 +289,33 @@ def test_active_expiry_statistics(diff):
     assert p["expired_keys"] == 0 and p["expire_cycle_cpu_milliseconds"] == 0, p
 
 
+def _avg_ttl(conn, db=0):
+    line = [l for l in conn.call("INFO", "keyspace").split(b"\r\n")
+            if l.startswith(b"db%d:" % db)]
+    return int(line[0].split(b"avg_ttl=")[1]) if line else None
+
+
+def test_info_avg_ttl(diff):
+    # INFO keyspace avg_ttl is Redis's running estimate, made by the active
+    # cycle from the keys it samples: keys with ~1000 s left read close to
+    # 1000000 ms in both servers once a cycle ran; 0 again when no key has
+    # a TTL.
+    for conn in (diff.pconn, diff.rconn):
+        conn.pipeline([("SET", "t%d" % i, "v", "EX", "1000") for i in range(300)])
+        conn.call("SET", "plain", "v")
+    deadline = time.time() + 10
+    while time.time() < deadline and (not _avg_ttl(diff.pconn) or not _avg_ttl(diff.rconn)):
+        time.sleep(0.1)
+    p, r = _avg_ttl(diff.pconn), _avg_ttl(diff.rconn)
+    assert 980000 <= p <= 1000000 and 980000 <= r <= 1000000, (p, r)
+    for conn in (diff.pconn, diff.rconn):
+        conn.pipeline([("PERSIST", "t%d" % i) for i in range(300)])
+    deadline = time.time() + 10
+    while time.time() < deadline and (_avg_ttl(diff.pconn) or _avg_ttl(diff.rconn)):
+        time.sleep(0.1)
+    assert _avg_ttl(diff.pconn) == _avg_ttl(diff.rconn) == 0
+
+
 # --------------------------------------------------------------------------
 # KEYS SCAN RANDOMKEY DBSIZE
 
