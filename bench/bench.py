@@ -28,6 +28,14 @@ cores) unless BENCH_THREADS is set. Sections (BENCH_ONLY=a,b selects some):
                 back.
   idle          CPU time (utime+stime from /proc/PID/stat) of each server
                 holding 100 idle connections for BENCH_IDLE_SECS seconds.
+  onecore       per core: percore on one shard thread (--threads 1) against
+                redis-server (one thread too) for SET and GET, 16 B, at
+                -c50 -P1 and -c50 -P16, alternating, BENCH_ROUNDS rounds,
+                with the CPU seconds each run cost the server and the client
+                (getrusage of redis-benchmark): a client busy for nearly all
+                of a run's wall time is the ceiling any server can show on
+                this machine. Prefilled and read back as the throughput
+                groups are.
 
 Outputs: results.json, throughput.csv (every run), logs/ and callgrind files
 under bench/out/ and the report (report.py) bench/RESULTS.md + results.png;
@@ -41,6 +49,7 @@ import json
 import os
 import random
 import re
+import resource
 import socket
 import subprocess
 import sys
@@ -68,7 +77,7 @@ MEM_KEYS = env("BENCH_MEM_KEYS", 10000 if QUICK else 1000000)
 IDLE_SECS = env("BENCH_IDLE_SECS", 1.0 if QUICK else 5.0, float)
 IDLE_CONNS = env("BENCH_IDLE_CONNS", 100)
 THREADS = os.environ.get("BENCH_THREADS", "")
-SECTIONS = {"throughput", "instructions", "memory", "idle"}
+SECTIONS = {"throughput", "instructions", "memory", "idle", "onecore"}
 ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "").split(","))) or SECTIONS
 # Raw data and logs; only a full default-mode run writes bench/RESULTS.md.
 OUT = os.path.join(BENCH, "out", *(["quick"] if QUICK else ["partial"] if ONLY != SECTIONS else []))
@@ -114,10 +123,12 @@ def requests(test, cfg, size):
     return (n + p - 1) // p * p
 
 
-def start(name, extra=(), wrap=(), tag="", timeout=10.0):
-    """A running, PING-answering percore or redis-server (see lib.Server)."""
+def start(name, extra=(), wrap=(), tag="", timeout=10.0, threads=None):
+    """A running, PING-answering percore or redis-server (see lib.Server);
+    threads: percore's --threads (default BENCH_THREADS, else its own)."""
     if name == "percore":
-        threads = ("--threads", THREADS) if THREADS else ()
+        threads = threads or THREADS
+        threads = ("--threads", threads) if threads else ()
         return Server(name, PERCORE_BIN, os.path.join(OUT, "logs"), (*threads, *extra), wrap,
                       tag).wait_ready(timeout)
     return Server(name, REDIS_BIN, os.path.join(OUT, "logs"), extra, wrap, tag).wait_ready(timeout)
@@ -134,13 +145,22 @@ def available(srv):
     return ok
 
 
-def redis_benchmark(port, test, cfg, size, n, r):
-    """One redis-benchmark run; returns (rps, p50_ms, p99_ms, wall seconds)."""
+def children_cpu():
+    u = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return u.ru_utime + u.ru_stime
+
+
+def redis_benchmark(port, test, cfg, size, n, r, cpu=None):
+    """One redis-benchmark run; returns (rps, p50_ms, p99_ms, wall seconds).
+    cpu, a dict, gets the client's CPU seconds for the run ("client")."""
     cmd = ["redis-benchmark", "-h", HOST, "-p", str(port), "-c", str(cfg[0]), "-P", str(cfg[1]),
            "-n", str(n), "-d", str(size), "-r", str(r), "-t", test, "--csv"]
+    c0 = children_cpu()
     t0 = time.monotonic()
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     wall = round(time.monotonic() - t0, 3)
+    if cpu is not None:
+        cpu["client"] = children_cpu() - c0
     rows = list(csv.DictReader(io.StringIO(p.stdout)))
     if p.returncode != 0 or len(rows) != 1:
         raise BenchError(f"{' '.join(cmd)} failed (rc {p.returncode}): {p.stdout}{p.stderr}")
@@ -398,6 +418,44 @@ def idle(res):
             s.stop()
 
 
+ONECORE_TESTS = ["set", "get"]
+ONECORE_CONFIGS = [(50, 1), (50, 16)]
+
+
+def onecore(res):
+    """Per core: percore --threads 1 against redis-server; fills
+    res["onecore_runs"]."""
+    servers = [start("percore", tag=".1t", threads="1"), start("redis", tag=".1t")]
+    try:
+        runs = []
+        size, r = 16, keyspace(16)
+        for rnd in range(ROUNDS):
+            order = servers if rnd % 2 == 0 else servers[::-1]
+            for cfg in ONECORE_CONFIGS:
+                for srv in order:
+                    srv.client.flushall()
+                    prefill(srv, size, r)
+                    ran = {}
+                    for t in ONECORE_TESTS:
+                        n = requests(t, cfg, size)
+                        cpu = {}
+                        s0 = srv.cpu_seconds()
+                        rps, p50, p99, wall = redis_benchmark(srv.port, t, cfg, size, n, r, cpu)
+                        runs.append(dict(round=rnd + 1, server=srv.name, test=t, clients=cfg[0],
+                                         pipeline=cfg[1], size=size, requests=n, rps=rps,
+                                         p50_ms=p50, p99_ms=p99, wall_s=wall,
+                                         server_cpu_s=round(srv.cpu_seconds() - s0, 3),
+                                         client_cpu_s=round(cpu["client"], 3)))
+                        ran[t] = n
+                    srv.alive()
+                    verify_group(srv, size, r, ran)
+            log(f"onecore round {rnd + 1}/{ROUNDS} done, verified")
+        res["onecore_runs"] = runs
+    finally:
+        for s in servers:
+            s.stop()
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     started = time.time()
@@ -407,7 +465,7 @@ def main():
                sections=sorted(ONLY), started=time.strftime("%Y-%m-%d %H:%M:%S %Z"),
                loadavg_start=open("/proc/loadavg").read().split()[:3])
     for name, fn in (("throughput", throughput), ("instructions", instructions),
-                     ("memory", memory), ("idle", idle)):
+                     ("memory", memory), ("idle", idle), ("onecore", onecore)):
         if name in ONLY:
             log(f"{name} ...")
             fn(res)

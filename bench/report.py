@@ -92,6 +92,37 @@ def throughput_section(res, lines):
     return plot, summary
 
 
+def onecore_section(res, lines, summ):
+    """percore --threads 1 vs redis-server, with CPU per request and how
+    busy the client was."""
+    groups = {}
+    for r in res["onecore_runs"]:
+        groups.setdefault((r["test"], r["clients"], r["pipeline"]), {}).setdefault(
+            r["server"], []).append(r)
+    lines += ["## Per core: percore on one thread (--threads 1) vs redis-server", "",
+              f"SET and GET, 16 B values, median of {res['rounds']} rounds. CPU µs/request: the "
+              "server's CPU time (utime+stime, all threads) over the requests; client busy: "
+              "redis-benchmark's CPU time over the run's wall time. A client near 100% busy is the "
+              "limit of what this machine can show for any server.", "",
+              "| command | -c | -P | percore rps | redis rps | rps ratio | percore CPU µs/req "
+              "| redis CPU µs/req | CPU ratio | client busy with percore | client busy with redis |",
+              "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
+    for (t, c, p), by in groups.items():
+        med = {}
+        for srv, v in by.items():
+            med[srv] = (statistics.median(x["rps"] for x in v),
+                        statistics.median(x["server_cpu_s"] / x["requests"] * 1e6 for x in v),
+                        statistics.median(x["client_cpu_s"] / x["wall_s"] * 100 for x in v))
+        pc, rd = med.get("percore"), med.get("redis")
+        if not pc or not rd:
+            continue
+        lines.append(f"| {t.upper()} | {c} | {p} | {pc[0]:,.0f} | {rd[0]:,.0f} | {ratio(pc[0], rd[0])} "
+                     f"| {pc[1]:.2f} | {rd[1]:.2f} | {ratio(pc[1], rd[1])} | {pc[2]:.0f}% | {rd[2]:.0f}% |")
+        summ.append(f"| one thread: {t.upper()} -c {c} -P {p} rps | {pc[0]:,.0f} | {rd[0]:,.0f} "
+                    f"| {ratio(pc[0], rd[0])} |")
+    lines.append("")
+
+
 def write(res, dest, raw):
     """Write dest/RESULTS.md (and dest/results.png when there is throughput);
     raw: the directory of the run's raw data (plot data goes there too)."""
@@ -163,6 +194,8 @@ def write(res, dest, raw):
                  f"| redis | {r['cpu_seconds']} | {r['cpu_percent']:.2f} |", ""]
         summ.append(f"| idle CPU % (100 connections) | {p['cpu_percent']:.2f} | {r['cpu_percent']:.2f} "
                     f"| {ratio(p['cpu_percent'], r['cpu_percent'])} |")
+    if "onecore_runs" in res:
+        onecore_section(res, body, summ)
     if plot:
         png = os.path.join(dest, "results.png")
         dat = os.path.join(raw, "plot.dat")
