@@ -49,6 +49,8 @@ int block_unblock(rt_shard *s, uint64_t client_id, int how);
 
 /* Clients waiting in a blocking command, whole process (relaxed). */
 long block_count(void);
+/* ... of them with a timeout (INFO clients_in_timeout_table). */
+long block_timed_count(void);
 
 /* Free shard id's tables at teardown (after its connections closed). */
 void block_shard_free(int shard_id);

@@ -283,8 +283,8 @@ static void info_clients(rbuf *o, const info_req *req, long nconns) {
               "client_recent_max_output_buffer:0\r\n"
               "blocked_clients:%ld\r\n"
               "tracking_clients:0\r\n"
-              "clients_in_timeout_table:0\r\n",
-              nconns, req->maxclients, block_count());
+              "clients_in_timeout_table:%ld\r\n",
+              nconns, req->maxclients, block_count(), block_timed_count());
 }
 
 static void info_memory(rbuf *o, const info_req *req, unsigned long long heap_used) {

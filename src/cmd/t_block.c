@@ -52,6 +52,7 @@
 
 block_slot block_slots[BLOCK_MAX_SHARDS];
 static _Atomic long blocked_clients; /* relaxed: INFO only */
+static _Atomic long timed_clients;   /* ... of them with a timeout; relaxed: INFO only */
 
 enum {
     BK_BLPOP,
@@ -541,6 +542,7 @@ static void unfile(bstate *st) {
     if (st->next) st->next->prev = st->prev;
     st->filed = 0;
     atomic_fetch_sub_explicit(&blocked_clients, 1, memory_order_relaxed);
+    if (st->deadline) atomic_fetch_sub_explicit(&timed_clients, 1, memory_order_relaxed);
 }
 
 static void state_free(rt_tx *tx) {
@@ -609,6 +611,7 @@ static void after_reg(rt_tx *tx) {
         b->wlist = st;
         st->filed = 1;
         atomic_fetch_add_explicit(&blocked_clients, 1, memory_order_relaxed);
+        if (st->deadline) atomic_fetch_add_explicit(&timed_clients, 1, memory_order_relaxed);
     }
     st->waiting = 1;
     rt_tx_release(tx);
@@ -798,6 +801,10 @@ int block_unblock(rt_shard *s, uint64_t client_id, int how) {
 
 long block_count(void) {
     return atomic_load_explicit(&blocked_clients, memory_order_relaxed);
+}
+
+long block_timed_count(void) {
+    return atomic_load_explicit(&timed_clients, memory_order_relaxed);
 }
 
 void block_shard_free(int shard_id) {

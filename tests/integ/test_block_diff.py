@@ -328,6 +328,34 @@ def test_client_unblock(diff):
     on_both(diff, scen)
 
 
+def test_clients_in_timeout_table(diff):
+    # INFO counts blocked clients, and of them those waiting with a
+    # timeout: two with one, one forever, on both servers alike.
+    def scen(port):
+        ws = [conn(port) for _ in range(3)]
+        try:
+            ws[0].send("BLPOP", "tt1", "100")
+            ws[1].send("BZPOPMIN", "tt2", "tt3", "50.5")
+            ws[2].send("BRPOP", "tt4", "0")
+            wait_blocked(port, 3)
+            during = (blocked_clients(port), int(info_field(HOST, port, "clients_in_timeout_table")))
+            with conn(port) as o:
+                o.call("RPUSH", "tt1", "v")
+                ws[0].read_reply()
+                wait_blocked(port, 2)
+                mid = int(info_field(HOST, port, "clients_in_timeout_table"))
+                o.call("RPUSH", "tt4", "v")
+                ws[2].read_reply()
+                wait_blocked(port, 1)
+                last = int(info_field(HOST, port, "clients_in_timeout_table"))
+        finally:
+            for w in ws:
+                w.close()
+        wait_blocked(port, 0)
+        return during, mid, last, int(info_field(HOST, port, "clients_in_timeout_table"))
+    assert on_both(diff, scen) == ((3, 2), 1, 1, 0)
+
+
 def test_client_kill_blocked(diff):
     def scen(port):
         w = conn(port)
