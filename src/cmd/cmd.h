@@ -159,6 +159,9 @@ typedef struct shard_state {
     int active_rehash;           /* activerehashing */
     int rehash_db;               /* where rehash_cron looks first */
     int skip_latency;            /* the tx ending now takes no latency sample (tx_end) */
+    int force_failed;            /* the tx ending now is a failed call though its reply is no
+                                    error (tx_end): a wait ended by CLIENT UNBLOCK, a CLIENT
+                                    UNBLOCK ERROR that ended one */
     struct lathist **lat;        /* [cmd_count_ids()]: made at a command's first call */
     uint64_t cronloops;
     uint64_t stat_numconnections;

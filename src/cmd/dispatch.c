@@ -138,9 +138,10 @@ void cmd_first_step_multi(rt_tx *tx) {
  * in exec_proc. */
 static void tx_end(rt_tx *tx) {
     shard_state *ss = rt_shard_data(rt_tx_coord(tx));
-    int failed = count_if_error(ss, &tx->reply, 0);
+    int failed = count_if_error(ss, &tx->reply, 0) | ss->force_failed;
     count_call(ss, tx->cmd, failed, rt_shard_clock(rt_tx_coord(tx)) - tx->start_us);
     ss->skip_latency = 0;
+    ss->force_failed = 0;
 }
 
 /* An error reply no command body wrote: prepare's (unknown command, arity,
@@ -422,7 +423,8 @@ static void exec_next(rt_tx *tx) {
     rt *r = rt_of(home);
     shard_state *ss = rt_shard_data(home);
     if (ms->sub) {
-        int failed = count_if_error(ss, &ms->body, ms->sub_mark);
+        int failed = count_if_error(ss, &ms->body, ms->sub_mark) | ss->force_failed;
+        ss->force_failed = 0;
         count_call(ss, ms->sub, failed, rt_shard_clock(home) - ms->sub_start);
         ms->sub = NULL;
     }

@@ -96,11 +96,12 @@ typedef struct bstate {
     int *part_of;       /* [argc] part of each key argument, -1 otherwise */
     int can_block;
     int registered;
-    int retry; /* woken before: only ready keys count, wrong types wait */
-    int pref;  /* argv index of the key that woke us, 0 none */
-    int abort; /* AB_* */
-    int serve; /* argv index chosen to pop */
-    char *val; /* BLMOVE: the element between pop and push */
+    int retry;     /* woken before: only ready keys count, wrong types wait */
+    int pref;      /* argv index of the key that woke us, 0 none */
+    int abort;     /* AB_* */
+    int unblocked; /* the abort came from CLIENT UNBLOCK */
+    int serve;     /* argv index chosen to pop */
+    char *val;     /* BLMOVE: the element between pop and push */
     size_t vlen;
     /* Home side. */
     rt_tx *tx;
@@ -560,9 +561,12 @@ static void state_free(rt_tx *tx) {
 
 static void finish(rt_tx *tx) {
     /* A wait that timed out is counted as a call but, as in Redis, adds
-     * no latency sample. */
+     * no latency sample; one that CLIENT UNBLOCK ended is a failed call
+     * (in Redis too, whatever its reply). */
     bstate *st = tx->state;
-    if (st->abort == AB_TIMEOUT) ((shard_state *)rt_shard_data(rt_tx_coord(tx)))->skip_latency = 1;
+    shard_state *ss = rt_shard_data(rt_tx_coord(tx));
+    if (st->abort == AB_TIMEOUT) ss->skip_latency = 1;
+    if (st->unblocked) ss->force_failed = 1;
     state_free(tx);
     rt_tx_done(tx);
 }
@@ -793,6 +797,7 @@ int block_unblock(rt_shard *s, uint64_t client_id, int how) {
         st->abort = how == BLOCK_END_ERROR  ? AB_ERROR
                     : how == BLOCK_END_KILL ? AB_CLOSED
                                             : AB_TIMEOUT;
+        st->unblocked = how != BLOCK_END_KILL;
         if (st->waiting) wake(st);
         return 1;
     }

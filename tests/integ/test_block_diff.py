@@ -356,6 +356,49 @@ def test_clients_in_timeout_table(diff):
     assert on_both(diff, scen) == ((3, 2), 1, 1, 0)
 
 
+def _cmdstat(port, name):
+    for line in info_section(port, "commandstats"):
+        if line.startswith("cmdstat_%s:" % name):
+            f = dict(kv.split("=") for kv in line.split(":", 1)[1].split(","))
+            return int(f["calls"]), int(f["failed_calls"]), int(f["rejected_calls"])
+    return None
+
+
+def info_section(port, name):
+    with conn(port) as o:
+        return o.call("INFO", name).decode().split("\r\n")
+
+
+def test_client_unblock_commandstats(diff):
+    # As in Redis: a wait CLIENT UNBLOCK ends is a failed call whichever
+    # way it ends (TIMEOUT or ERROR), a CLIENT UNBLOCK ERROR that ended one
+    # is a failed call itself; a real timeout and a served wait are not.
+    def scen(port):
+        out = []
+        for case in ("ERROR", "TIMEOUT", "none", "real-timeout", "served"):
+            with conn(port) as o:
+                o.call("CONFIG", "RESETSTAT")
+                w = conn(port)
+                try:
+                    cid = w.call("CLIENT", "ID").decode()[1:].strip()
+                    w.send("BLPOP", "us1", "us2", "0.2" if case == "real-timeout" else "0")
+                    wait_blocked(port, 1)
+                    if case in ("ERROR", "TIMEOUT"):
+                        o.call("CLIENT", "UNBLOCK", cid, case)
+                    elif case == "none":
+                        o.call("CLIENT", "UNBLOCK", str(int(cid) + 1000), "ERROR")
+                        o.call("CLIENT", "UNBLOCK", cid)
+                    elif case == "served":
+                        o.call("RPUSH", "us2", "v")
+                    out.append(w.read_reply())
+                finally:
+                    w.close()
+                out.append((case, _cmdstat(port, "blpop"), _cmdstat(port, "client|unblock")))
+        return out
+    got = on_both(diff, scen)
+    assert got[1] == ("ERROR", (1, 1, 0), (1, 1, 0)), got
+
+
 def test_client_kill_blocked(diff):
     def scen(port):
         w = conn(port)
