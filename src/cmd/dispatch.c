@@ -251,8 +251,8 @@ void inst_reset(inst_metric *m, int n, int64_t now_ms) {
         m[i].last_ms = now_ms;
 }
 
-/* As Redis: a running resize of a key table gets 1 ms more per cron, for
- * the first database (round robin) that has one. */
+/* As Redis: running resizes of a database's key and expires tables get
+ * 1 ms more per cron, for the first database (round robin) that has one. */
 static void rehash_cron(shard_state *ss) {
     store *st = ss->st;
     for (int i = 0; i < st->ndb; i++) {

@@ -250,7 +250,8 @@ void dict_shrink(dict *d) {
  * RANDOM_SLOTS entries is equally likely, whatever its chain's length
  * (picking a bucket and then a member of its chain would favour short
  * chains). Longer chains, rare at load <= 1, use their length as the bound.
- * Expected draws: RANDOM_SLOTS / load, at most 64 at the lowest load. */
+ * Expected draws: RANDOM_SLOTS / load, at most 64 at the lowest load
+ * outside a resize (during one the load over both tables is lower). */
 #define RANDOM_SLOTS 8
 
 dict_entry *dict_random(const dict *d, uint64_t *rng) {

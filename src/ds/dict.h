@@ -4,9 +4,11 @@
  * Chained buckets, power-of-two sized; keys are stored inline in their
  * entry (one allocation per element). dict_add doubles the table when the
  * load reaches 1. Removing never resizes by itself (so iterations survive
- * it); the owner calls dict_shrink after a command's removals. A resize is
- * incremental: dict_add and dict_shrink move it along a few buckets at a
- * time, so no call costs a whole rehash.
+ * it); the owner calls dict_shrink after removals (the collections do after
+ * each one), never while iterating the same dict. A resize is incremental:
+ * dict_add and dict_shrink move it along a few buckets at a time, so no
+ * call costs a whole rehash; one left running keeps both tables until the
+ * next write to the dict.
  * Keys are hashed with xxh3 under a per-process random seed, so bucket
  * order is not predictable from outside (hash flooding).
  *
@@ -61,8 +63,8 @@ void dict_entry_free(dict_entry *e);
 void dict_shrink(dict *d);
 
 /* A random entry, or NULL if empty. *rng is the caller's xorshift64 state
- * (any nonzero value). Close to uniform: a random non-empty bucket, then a
- * random element of its chain. */
+ * (any nonzero value). Close to uniform: rejection sampling over the
+ * buckets and the first few slots of each chain (see dict.c). */
 dict_entry *dict_random(const dict *d, uint64_t *rng);
 
 /* One SCAN step: visits every entry of one bucket (and of the buckets that

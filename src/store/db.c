@@ -196,20 +196,27 @@ static int exp_room(const db *d) {
     return (d->nexp - d->onexp + 1) * 4 <= (d->expmask + 1) * 3;
 }
 
-/* Drain up to n more slots of the old table; free it once all are. */
+/* Drain up to n more keys of the old table, passing over at most 32 * n
+ * empty or drained slots; free it once all are drained. */
 static void exp_step(db *d, size_t n) {
-    while (n-- > 0 && d->omoved <= d->oexpmask) {
+    size_t pass = n * 32;
+    while (n > 0 && d->omoved <= d->oexpmask) {
         db_exp *x = &d->oexp[d->omoved];
         if (x->e != NULL && x->e != EXP_TOMB) {
             if (!exp_room(d)) {
-                /* Cannot happen with the step sizes used; were it to, the
-                 * resize would finish into a bigger table at once. */
+                /* New keys filled the new table before the old one was
+                 * drained (a shrink that more keys follow): the resize
+                 * finishes into a bigger table at once. */
                 exp_resize(d, (d->expmask + 1) * 2);
                 return;
             }
             exp_place(d, *x);
             d->onexp--;
             x->e = EXP_TOMB; /* an empty slot stays empty: runs keep their ends */
+            n--;
+        } else if (--pass == 0) {
+            d->omoved++;
+            break;
         }
         d->omoved++;
     }
@@ -224,7 +231,7 @@ static void exp_step(db *d, size_t n) {
 
 /* Begin a resize to `slots` (a power of two), enough for every key within
  * 3/4. If one is still running, every key moves into the new table at once
- * instead (the step sizes make that rare). */
+ * instead (only when new keys outpace a drain, see exp_step). */
 static void exp_resize(db *d, size_t slots) {
     db_exp *cur = d->exp, *old = d->oexp;
     size_t curmask = d->expmask, oldmask = d->oexpmask;
@@ -247,6 +254,17 @@ static void exp_resize(db *d, size_t slots) {
     d->omoved = 0;
     d->onexp = d->nexp;
     exp_step(d, EXP_STEP);
+}
+
+/* Start shrinking a table under 1/8 full (none running): a resize that
+ * ended while deletes went on may have left one that sparse. */
+static void exp_maybe_shrink(db *d) {
+    size_t slots = d->expmask + 1;
+    if (d->oexp || d->exp == NULL || slots <= DB_EXP_MIN || d->nexp * 8 >= slots) return;
+    size_t n = DB_EXP_MIN;
+    while (n * 3 < d->nexp * 8)
+        n *= 2;
+    if (n < slots) exp_resize(d, n);
 }
 
 static int64_t db_entry_when(const db *d, const db_entry *e) {
@@ -302,17 +320,8 @@ static void db_exp_remove(db *d, db_entry *e) {
         d->omoved = d->onexp = 0;
         return;
     }
-    if (d->oexp) {
-        exp_step(d, EXP_STEP);
-        return;
-    }
-    size_t slots = d->expmask + 1;
-    if (slots > DB_EXP_MIN && d->nexp * 8 < slots) {
-        size_t n = DB_EXP_MIN;
-        while (n * 3 < d->nexp * 8)
-            n *= 2;
-        if (n < slots) exp_resize(d, n);
-    }
+    if (d->oexp) exp_step(d, EXP_STEP);
+    exp_maybe_shrink(d);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1044,24 +1053,29 @@ int db_random_key(db *d, const char **key, size_t *klen) {
 }
 
 /* Samples keys of the expires table uniformly: random slots, drawn again
- * while empty. A table bigger than the smallest is kept more than 1/8 full,
- * so that takes at most eight draws on average. */
+ * while empty. A table bigger than the smallest is kept more than 1/8 full
+ * outside resizes (about eight draws on average); while one runs, the draw
+ * covers the new table and the part of the old one not yet drained, and a
+ * sample gives up after EXP_DRAWS empty draws. */
+#define EXP_DRAWS 64
+
 int db_active_expire(db *d, int samples) {
     int deleted = 0;
     int64_t ttl_sum = 0, ttl_samples = 0;
     for (int i = 0; i < samples && d->nexp > 0; i++) {
         db_exp *x;
+        int draws = 0;
         do {
-            /* While a resize runs, every slot of both tables is equally
-             * likely. */
             size_t j = (size_t)util_rand_next(&d->rng);
             if (d->oexp == NULL) {
                 x = &d->exp[j & d->expmask];
             } else {
-                j %= d->expmask + 1 + d->oexpmask + 1;
-                x = j <= d->expmask ? &d->exp[j] : &d->oexp[j - d->expmask - 1];
+                size_t left = d->oexpmask + 1 - d->omoved;
+                j %= d->expmask + 1 + left;
+                x = j <= d->expmask ? &d->exp[j] : &d->oexp[d->omoved + j - d->expmask - 1];
             }
-        } while (x->e == NULL || x->e == EXP_TOMB);
+        } while ((x->e == NULL || x->e == EXP_TOMB) && ++draws < EXP_DRAWS);
+        if (x->e == NULL || x->e == EXP_TOMB) continue;
         db_entry *e = x->e;
         if (x->when_ms > d->st->now_ms) {
             ttl_sum += x->when_ms - d->st->now_ms;

@@ -307,10 +307,11 @@ int db_active_expire(db *d, int samples);
 int64_t db_avg_ttl(const db *d);
 
 /* A resize of the key table runs a few buckets per insert, delete and
- * lookup; this moves it along for about budget_us more (Redis's
+ * lookup, one of the expires table a few slots per deadline set or
+ * dropped; this moves both along for about budget_us more (Redis's
  * activerehashing). Returns 1 if a resize was running. */
 int db_rehash_for(db *d, int64_t budget_us);
-/* Whether a resize of the key table is running. */
+/* Whether a resize of the key table or the expires table is running. */
 int db_rehashing(const db *d);
 
 #endif
