@@ -80,7 +80,8 @@ typedef struct info_shard {
     cmd_stat *stats; /* copy of the shard's [nstats] */
     uint64_t errors; /* error replies */
     rt_net_stats net;
-    uint64_t inst[INST_COUNT]; /* rates per second */
+    uint64_t peak_in, peak_out; /* rt_shard_buffer_peaks */
+    uint64_t inst[INST_COUNT];  /* rates per second */
     uint64_t expire_cap, expire_us;
     double expire_stale;
     int nerrs;
@@ -156,6 +157,7 @@ static void info_op(rt_ctx *c) {
     }
     sh->errors = ss->total_errors;
     sh->net = *rt_shard_net(c->shard);
+    rt_shard_buffer_peaks(c->shard, &sh->peak_in, &sh->peak_out);
     sh->expire_cap = ss->expire_cap_reached;
     sh->expire_us = ss->expire_cycle_us;
     sh->expire_stale = ss->expire_stale_perc;
@@ -273,18 +275,23 @@ static void info_server(rbuf *o, const info_req *req) {
               g_server.config_file);
 }
 
-static void info_clients(rbuf *o, const info_req *req, long nconns) {
+static void info_clients(rbuf *o, const info_req *req, int nparts, long nconns) {
+    unsigned long long in = 0, out = 0;
+    for (int i = 0; i < nparts; i++) {
+        if (req->sh[i].peak_in > in) in = req->sh[i].peak_in;
+        if (req->sh[i].peak_out > out) out = req->sh[i].peak_out;
+    }
     rb_printf(o,
               "# Clients\r\n"
               "connected_clients:%ld\r\n"
               "cluster_connections:0\r\n"
               "maxclients:%d\r\n"
-              "client_recent_max_input_buffer:0\r\n"
-              "client_recent_max_output_buffer:0\r\n"
+              "client_recent_max_input_buffer:%llu\r\n"
+              "client_recent_max_output_buffer:%llu\r\n"
               "blocked_clients:%ld\r\n"
               "tracking_clients:0\r\n"
               "clients_in_timeout_table:%ld\r\n",
-              nconns, req->maxclients, block_count(), block_timed_count());
+              nconns, req->maxclients, in, out, block_count(), block_timed_count());
 }
 
 static void info_memory(rbuf *o, const info_req *req, unsigned long long heap_used) {
@@ -677,7 +684,7 @@ static void info_next(rt_tx *tx) {
     if ((sec & (bit)) && n++) rb_append(&o, "\r\n", 2);                                            \
     if (sec & (bit))
     SECTION(SEC_SERVER) info_server(&o, req);
-    SECTION(SEC_CLIENTS) info_clients(&o, req, s.nconns);
+    SECTION(SEC_CLIENTS) info_clients(&o, req, tx->nparts, s.nconns);
     SECTION(SEC_MEMORY) info_memory(&o, req, s.heap_used);
     SECTION(SEC_PERSISTENCE) info_persistence(&o, req, s.dirty);
     SECTION(SEC_STATS) info_stats(&o, &s);

@@ -910,9 +910,21 @@ void conn_cron(rt_shard *s, int64_t now) {
             if (c->blocked) conn_mark_flush(c);
     }
     int timeout = s->cfg.timeout;
+    /* A new second starts with an empty slot (seconds skipped, too). */
+    int64_t sec = now / 1000;
+    for (int64_t t = sec - s->peak_sec > RT_PEAK_SECS ? sec - RT_PEAK_SECS + 1 : s->peak_sec + 1;
+         t <= sec; t++) {
+        s->peak_in[t % RT_PEAK_SECS] = 0;
+        s->peak_out[t % RT_PEAK_SECS] = 0;
+    }
+    s->peak_sec = sec;
+    uint64_t *pin = &s->peak_in[sec % RT_PEAK_SECS], *pout = &s->peak_out[sec % RT_PEAK_SECS];
     rt_conn *next;
     for (rt_conn *c = s->conns; c; c = next) {
         next = c->next;
+        uint64_t out = conn_pending_out(c);
+        if (c->qcap > *pin) *pin = c->qcap;
+        if (out > *pout) *pout = out;
         if (timeout > 0 && c->inflight == 0 && now - c->last_ms > (int64_t)timeout * 1000) {
             conn_close(c, "timeout");
             continue;

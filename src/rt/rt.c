@@ -624,6 +624,14 @@ void rt_shard_pause_until(rt_shard *s, int64_t until_ms, int writes_only) {
 int rt_shard_nconns(const rt_shard *s) {
     return s->nconns;
 }
+void rt_shard_buffer_peaks(const rt_shard *s, uint64_t *in, uint64_t *out) {
+    *in = *out = 0;
+    for (int i = 0; i < RT_PEAK_SECS; i++) {
+        if (s->peak_in[i] > *in) *in = s->peak_in[i];
+        if (s->peak_out[i] > *out) *out = s->peak_out[i];
+    }
+}
+
 rt_net_stats *rt_shard_net(rt_shard *s) {
     return &s->net;
 }

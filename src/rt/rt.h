@@ -357,6 +357,10 @@ typedef struct rt_net_stats {
     uint64_t rejected_conns; /* turned away at maxclients */
 } rt_net_stats;
 rt_net_stats *rt_shard_net(rt_shard *s);
+/* The largest query buffer (allocated bytes) and pending output (bytes not
+ * yet written) any connection of the shard had in the last few seconds, as
+ * its cron sampled them. The shard's own thread only. */
+void rt_shard_buffer_peaks(const rt_shard *s, uint64_t *in, uint64_t *out);
 
 /* Deliver an out-of-band message to a connection's output in reply order
  * (MONITOR lines, pushes). Home-shard thread only. */

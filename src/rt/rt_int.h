@@ -44,6 +44,7 @@
 #define RT_MSG_POOL_RBUF 4096
 #define RT_SLOTS_MIN 16   /* reply slots of a new connection */
 #define RT_SLOTS_KEEP 256 /* a larger slot ring shrinks back to RT_SLOTS_MIN once idle */
+#define RT_PEAK_SECS 8    /* seconds of buffer peaks kept (as Redis's clients cron) */
 
 enum {
     MSG_EXEC = 1, /* run a request on the receiving shard; comes back as MSG_REPLY */
@@ -240,7 +241,12 @@ struct rt_shard {
     int64_t next_cron_ms;
     int64_t now_us; /* cached wall clock: read after each wake-up and by rt_shard_clock() */
     rt_net_stats net;
-    int more; /* work left over: do not sleep this turn */
+    /* The largest query buffer and pending output of any connection, per
+     * second over the last RT_PEAK_SECS seconds (slot: second % that),
+     * sampled by conn_cron (INFO client_recent_max_*). */
+    uint64_t peak_in[RT_PEAK_SECS], peak_out[RT_PEAK_SECS];
+    int64_t peak_sec; /* the second the current slot is for */
+    int more;         /* work left over: do not sleep this turn */
 };
 
 struct rt {

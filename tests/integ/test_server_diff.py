@@ -569,6 +569,42 @@ def test_info_network_counters(diff):
     assert int(got[0][b"total_net_input_bytes"]) > 100 and got[0][b"total_writes_processed"] == b"3"
 
 
+def _recent_max(port):
+    with RespConn("127.0.0.1", port, timeout=10) as c:
+        cl = info_sections(parse(c.call("INFO", "clients")))["Clients"]
+    return (int(cl[b"client_recent_max_input_buffer"]),
+            int(cl[b"client_recent_max_output_buffer"]))
+
+
+def test_info_client_recent_max_buffers(diff):
+    # The largest query buffer and pending output of any client over the
+    # last seconds: a client that sent half of a 1 MB SET, and one that
+    # pipelined 40 GETs of a 1 MB value without reading, show up in both
+    # servers (each samples its clients about once a second).
+    p, r = diff.pair()
+    big = "x" * (1 << 20)
+    got = []
+    for conn, port in ((p, diff.percore_port), (r, diff.redis_port)):
+        conn.call("SET", "bigval", big)
+        half = socket.create_connection(("127.0.0.1", port))
+        reader = socket.create_connection(("127.0.0.1", port))
+        try:
+            half.sendall(encode("SET", "halfk", big)[: 600 * 1024])
+            reader.sendall(encode("GET", "bigval") * 40)
+            deadline = time.time() + 10
+            while time.time() < deadline:
+                ib, ob = _recent_max(port)
+                if ib >= 512 * 1024 and ob >= 1 << 20:
+                    break
+                time.sleep(0.2)
+            got.append((ib, ob))
+        finally:
+            half.close()
+            reader.close()
+    for ib, ob in got:
+        assert ib >= 512 * 1024 and ob >= 1 << 20, got
+
+
 def test_info_instantaneous_ops(diff):
     # A burst of commands shows in instantaneous_ops_per_sec (an average of
     # the last 16 samples taken every 100 ms) and in the input and output
