@@ -421,8 +421,7 @@ static void client_unblock_next(rt_tx *tx) {
     rw_int(&tx->reply, n);
     /* Redis counts the error the ended wait replies within this call: a
      * CLIENT UNBLOCK ... ERROR that ended one is a failed call. */
-    if (n && tx->argc == 4 && arg_is(&tx->argv[3], "error"))
-        ((shard_state *)rt_shard_data(rt_tx_coord(tx)))->force_failed = 1;
+    if (n && tx->argc == 4 && arg_is(&tx->argv[3], "error")) tx->stat_flags |= TX_STAT_FAILED;
     free(tx->state);
     tx->state = NULL;
     rt_tx_done(tx);

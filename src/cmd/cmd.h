@@ -87,6 +87,10 @@ struct cmd_def {
     void (*first_done)(rt_tx *tx);
 };
 
+/* rt_tx.stat_flags: how a multi-shard command is counted when it ends. */
+#define TX_STAT_FAILED 1u     /* a failed call though its reply is no error */
+#define TX_STAT_NO_LATENCY 2u /* no latency sample (a wait that timed out) */
+
 /* The multi body of a KEYS1 row: rt_tx_run(first_op, first_done). */
 void cmd_first_step_multi(rt_tx *tx);
 
@@ -158,10 +162,6 @@ typedef struct shard_state {
     int latency_tracking;        /* latency-tracking */
     int active_rehash;           /* activerehashing */
     int rehash_db;               /* where rehash_cron looks first */
-    int skip_latency;            /* the tx ending now takes no latency sample (tx_end) */
-    int force_failed;            /* the tx ending now is a failed call though its reply is no
-                                    error (tx_end): a wait ended by CLIENT UNBLOCK, a CLIENT
-                                    UNBLOCK ERROR that ended one */
     struct lathist **lat;        /* [cmd_count_ids()]: made at a command's first call */
     uint64_t cronloops;
     uint64_t stat_numconnections;

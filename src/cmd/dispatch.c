@@ -32,20 +32,25 @@ static int monitor_wants(const cmd_def *cmd) {
 }
 
 /* One call of cmd on this shard for INFO commandstats / total_commands
- * (failed: it replied an error). Counted once the command ran, as Redis
- * counts. */
-static void count_call(shard_state *ss, const cmd_def *cmd, int failed, int64_t usec) {
+ * (failed: it replied an error), with a latency sample unless no_latency.
+ * Counted once the command ran, as Redis counts. */
+static void count_call_lat(shard_state *ss, const cmd_def *cmd, int failed, int64_t usec,
+                           int no_latency) {
     cmd_stat *st = &ss->stats[cmd->id];
     st->calls++;
     st->failed += failed != 0;
     if (usec < 0) usec = 0;
     st->usec += (uint64_t)usec;
     ss->total_commands++;
-    if (ss->latency_tracking && !ss->skip_latency) {
+    if (ss->latency_tracking && !no_latency) {
         lathist **h = &ss->lat[cmd->id];
         if (*h == NULL && (*h = calloc(1, sizeof(lathist))) == NULL) abort();
         lh_record(*h, usec * 1000);
     }
+}
+
+static void count_call(shard_state *ss, const cmd_def *cmd, int failed, int64_t usec) {
+    count_call_lat(ss, cmd, failed, usec, 0);
 }
 
 void count_error(shard_state *ss, const char *reply, size_t len) {
@@ -132,16 +137,15 @@ void cmd_first_step_multi(rt_tx *tx) {
     rt_tx_run(tx, cmd->first_op, cmd->first_done);
 }
 
-/* A client's multi-shard command has its reply: counted now, as Redis
- * counts a command once it ran (so INFO does not count itself, and CONFIG
- * RESETSTAT counts itself after the reset); an error is a failed call, as
- * in exec_proc. */
+/* A multi-shard command has its reply, a client's own or one run inside
+ * EXEC: counted now, as Redis counts a command once it ran (so INFO does
+ * not count itself, and CONFIG RESETSTAT counts itself after the reset); an
+ * error is a failed call, as in exec_proc. */
 static void tx_end(rt_tx *tx) {
     shard_state *ss = rt_shard_data(rt_tx_coord(tx));
-    int failed = count_if_error(ss, &tx->reply, 0) | ss->force_failed;
-    count_call(ss, tx->cmd, failed, rt_shard_clock(rt_tx_coord(tx)) - tx->start_us);
-    ss->skip_latency = 0;
-    ss->force_failed = 0;
+    int failed = count_if_error(ss, &tx->reply, 0) || (tx->stat_flags & TX_STAT_FAILED);
+    count_call_lat(ss, tx->cmd, failed, rt_shard_clock(rt_tx_coord(tx)) - tx->start_us,
+                   tx->stat_flags & TX_STAT_NO_LATENCY);
 }
 
 /* An error reply no command body wrote: prepare's (unknown command, arity,
@@ -382,10 +386,7 @@ typedef struct multi_state {
     /* While EXEC runs. */
     int next;
     int db;
-    rbuf body;          /* replies so far, in order */
-    const cmd_def *sub; /* the multi-shard command running, its reply at sub_mark */
-    size_t sub_mark;
-    int64_t sub_start; /* us */
+    rbuf body; /* replies so far, in order */
 } multi_state;
 
 static void multi_free(multi_state *ms) {
@@ -422,12 +423,6 @@ static void exec_next(rt_tx *tx) {
     rt_shard *home = rt_tx_coord(tx);
     rt *r = rt_of(home);
     shard_state *ss = rt_shard_data(home);
-    if (ms->sub) {
-        int failed = count_if_error(ss, &ms->body, ms->sub_mark) | ss->force_failed;
-        ss->force_failed = 0;
-        count_call(ss, ms->sub, failed, rt_shard_clock(home) - ms->sub_start);
-        ms->sub = NULL;
-    }
     while (ms->next < ms->n) {
         queued_cmd *q = &ms->q[ms->next++];
         const cmd_def *cmd = q->cmd;
@@ -450,9 +445,6 @@ static void exec_next(rt_tx *tx) {
             continue;
         }
         if (cmd->route == CMD_ROUTE_ALL) {
-            ms->sub = cmd;
-            ms->sub_mark = mark;
-            ms->sub_start = rt_shard_now_us(home);
             rt_tx_sub(tx, q->argc, q->argv, ms->db, cmd, NULL, -1, exec_multi, &ms->body,
                       exec_next);
             return;
@@ -477,9 +469,6 @@ static void exec_next(rt_tx *tx) {
             for (int k = 1; k < nkeys; k++)
                 if (rt_key_shard(r, q->argv[keys[k]].p, q->argv[keys[k]].len) != shard) multi = 1;
             if (multi && cmd->multi) {
-                ms->sub = cmd;
-                ms->sub_mark = mark;
-                ms->sub_start = rt_shard_now_us(home);
                 rt_tx_sub(tx, q->argc, q->argv, ms->db, cmd, keys, nkeys, exec_multi, &ms->body,
                           exec_next);
                 free(keys);

@@ -560,13 +560,14 @@ static void state_free(rt_tx *tx) {
 }
 
 static void finish(rt_tx *tx) {
-    /* A wait that timed out is counted as a call but, as in Redis, adds
-     * no latency sample; one that CLIENT UNBLOCK ended is a failed call
-     * (in Redis too, whatever its reply). */
+    /* As Redis counts them: a wait that timed out is a call with no
+     * latency sample; one that CLIENT UNBLOCK ended (TIMEOUT or ERROR) is
+     * a failed call, with its sample. */
     bstate *st = tx->state;
-    shard_state *ss = rt_shard_data(rt_tx_coord(tx));
-    if (st->abort == AB_TIMEOUT) ss->skip_latency = 1;
-    if (st->unblocked) ss->force_failed = 1;
+    if (st->unblocked)
+        tx->stat_flags |= TX_STAT_FAILED;
+    else if (st->abort == AB_TIMEOUT)
+        tx->stat_flags |= TX_STAT_NO_LATENCY;
     state_free(tx);
     rt_tx_done(tx);
 }

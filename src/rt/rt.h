@@ -130,6 +130,9 @@ struct rt_tx {
     /* The coordinator's clock when the tx began (us); the command set may
      * move it (a blocked command that retries). For statistics. */
     int64_t start_us;
+    /* The command set's, free for it to set (0 in a new tx): how tx_end
+     * should count the command. */
+    unsigned stat_flags;
     void (*next)(rt_tx *tx); /* continuation run on the coordinator after rt_tx_run */
     /* Runtime-private fields follow. */
     struct rt_tx_priv *priv;
@@ -202,8 +205,9 @@ typedef struct rt_ops {
     /* Called on a participant shard right after each tx op ran (WATCH's
      * modified-key tracking). May be NULL. */
     void (*op_end)(rt_ctx *c);
-    /* Called on the coordinator when a client's transaction has its reply
-     * (rt_tx_done), before the reply goes (statistics). May be NULL. */
+    /* Called on the coordinator when a transaction has its reply
+     * (rt_tx_done), before the reply goes to the client or, for a nested
+     * one (rt_tx_sub), to its parent (statistics). May be NULL. */
     void (*tx_end)(rt_tx *tx);
     /* Called on a connection's shard when an error reply goes out that no
      * command body wrote: one prepare answered with, or the runtime's own

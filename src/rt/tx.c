@@ -286,6 +286,7 @@ static void tx_free(rt_tx *tx) {
 
 void rt_tx_done(rt_tx *tx) {
     struct rt_tx_priv *pv = tx->priv;
+    if (pv->coord->r->ops->tx_end) pv->coord->r->ops->tx_end(tx);
     if (pv->parent) {
         /* Nested: the parent keeps holding the shards and goes on. */
         rt_tx *parent = pv->parent;
@@ -296,7 +297,6 @@ void rt_tx_done(rt_tx *tx) {
         return;
     }
     pv->conn->tx_pending--;
-    if (pv->coord->r->ops->tx_end) pv->coord->r->ops->tx_end(tx);
     conn_deliver(pv->conn, pv->seq, &tx->reply);
     tx_unlock_all(tx);
     tx_free(tx);

@@ -506,6 +506,10 @@ def test_commandstats_count_failures_across_shards(diff):
                 ("MGET", *keys), ("DEL", *keys[5:]), ("GET", keys[3]), ("EXISTS", *keys)]:
         diff.check(*cmd)
     diff.check_many([("MULTI",), ("MSET", keys[0]), ("EXEC",)])
+    # Inside EXEC: multi-shard commands (keys on both shards, or every
+    # shard) that succeed and that fail.
+    diff.check_many([("MULTI",), ("MSET", *keys[:4]), ("MGET", *keys), ("DBSIZE",),
+                     ("SUNIONSTORE", keys[0], *keys[1:5]), ("DEL", *keys[6:]), ("EXEC",)])
     # Bad arguments found while finding keys or routing are failed calls;
     # a container without a subcommand is a rejected call of its own.
     diff.check_many([("SCAN", "x"), ("SINTERCARD", "0", "a"), ("SINTERCARD", "x", "a"),
