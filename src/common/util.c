@@ -304,6 +304,19 @@ int64_t util_monotonic_us(void) {
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+static uint64_t util_rev64(uint64_t v) {
+    v = (v >> 1 & 0x5555555555555555ULL) | (v & 0x5555555555555555ULL) << 1;
+    v = (v >> 2 & 0x3333333333333333ULL) | (v & 0x3333333333333333ULL) << 2;
+    v = (v >> 4 & 0x0F0F0F0F0F0F0F0FULL) | (v & 0x0F0F0F0F0F0F0F0FULL) << 4;
+    return __builtin_bswap64(v);
+}
+
+uint64_t util_scan_next(uint64_t cursor, uint64_t mask) {
+    /* Bit-reverse, add one, reverse back; the unmasked bits set first make
+     * the carry leave the mask, wrapping to 0 after the last bucket. */
+    return util_rev64(util_rev64(cursor | ~mask) + 1);
+}
+
 uint64_t util_rand_next(uint64_t *state) {
     uint64_t x = *state ? *state : 0x9E3779B97F4A7C15ULL;
     x ^= x << 13;

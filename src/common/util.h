@@ -50,6 +50,12 @@ uint64_t util_hash(const void *p, size_t len, uint64_t seed);
  * high ones (xorshift64*). Not for anything that must be unguessable. */
 uint64_t util_rand_next(uint64_t *state);
 
+/* SCAN's cursor over a power-of-two table (mask = buckets - 1), as Redis's:
+ * the cursor that follows bucket `cursor & mask`, counting the masked bits
+ * from the top down, so a bucket visited under one mask covers all of its
+ * split or merged images under another; 0 after the last bucket. */
+uint64_t util_scan_next(uint64_t cursor, uint64_t mask);
+
 /* Wall-clock milliseconds / microseconds since the epoch. */
 int64_t util_mstime(void);
 int64_t util_ustime(void);

@@ -279,13 +279,6 @@ dict_entry *dict_random(const dict *d, uint64_t *rng) {
     }
 }
 
-static uint64_t rev64(uint64_t v) {
-    v = (v >> 1 & 0x5555555555555555ull) | (v & 0x5555555555555555ull) << 1;
-    v = (v >> 2 & 0x3333333333333333ull) | (v & 0x3333333333333333ull) << 2;
-    v = (v >> 4 & 0x0F0F0F0F0F0F0F0Full) | (v & 0x0F0F0F0F0F0F0F0Full) << 4;
-    return __builtin_bswap64(v);
-}
-
 static void scan_chain(dict_entry *e, dict_scan_fn fn, void *priv) {
     for (; e; e = e->next)
         fn(priv, e);
@@ -308,18 +301,10 @@ uint64_t dict_scan(const dict *d, uint64_t cursor, dict_scan_fn fn, void *priv) 
             mask = d->nsize - 1;
         }
         scan_chain(small[cursor & mask], fn, priv);
-        uint64_t v = cursor & mask;
-        do {
-            scan_chain(large[v & lmask], fn, priv);
-            v = (((v | mask) + 1) & ~mask) | (cursor & mask);
-        } while (v & (lmask ^ mask));
+        for (uint64_t b = cursor & mask; b <= lmask; b += mask + 1)
+            scan_chain(large[b], fn, priv);
     }
-    /* Increment the cursor's masked bits from the top down: bit-reverse,
-     * add one, reverse back. Setting the unmasked bits first makes the
-     * carry leave the mask, wrapping to 0 after the last bucket. */
-    cursor |= ~mask;
-    cursor = rev64(rev64(cursor) + 1);
-    return cursor;
+    return util_scan_next(cursor, mask);
 }
 
 void dict_iter_init(dict_iter *it, const dict *d) {

@@ -930,16 +930,6 @@ void db_flush_lazy(db *d, int lazy) {
     d->avg_ttl = 0;
 }
 
-/* Reverse the bits of v (for the SCAN cursor). */
-static uint64_t db_rev(uint64_t v) {
-    v = ((v >> 1) & 0x5555555555555555ULL) | ((v & 0x5555555555555555ULL) << 1);
-    v = ((v >> 2) & 0x3333333333333333ULL) | ((v & 0x3333333333333333ULL) << 2);
-    v = ((v >> 4) & 0x0F0F0F0F0F0F0F0FULL) | ((v & 0x0F0F0F0F0F0F0F0FULL) << 4);
-    v = ((v >> 8) & 0x00FF00FF00FF00FFULL) | ((v & 0x00FF00FF00FF00FFULL) << 8);
-    v = ((v >> 16) & 0x0000FFFF0000FFFFULL) | ((v & 0x0000FFFF0000FFFFULL) << 16);
-    return (v >> 32) | (v << 32);
-}
-
 /* Report the live keys of one chain; its first expired ones go to expired[]
  * (room for 16 in all, *nexp used so far). Returns the keys reported. */
 static size_t db_scan_chain(db *d, db_entry *e, db_scan_fn fn, void *priv, db_entry **expired,
@@ -983,18 +973,10 @@ uint64_t db_scan(db *d, uint64_t cursor, size_t count, db_scan_fn fn, void *priv
                 m = d->nmask;
             }
             visited += db_scan_chain(d, small[cursor & m], fn, priv, expired, &nexp);
-            /* The bits of the larger mask above the smaller one, counted
-             * through every value with the cursor's low bits kept. */
-            uint64_t v = cursor & m;
-            do {
-                visited += db_scan_chain(d, large[v & ml], fn, priv, expired, &nexp);
-                v = (((v | m) + 1) & ~m) | (cursor & m);
-            } while (v & (ml ^ m));
+            for (uint64_t b = cursor & m; b <= ml; b += m + 1)
+                visited += db_scan_chain(d, large[b], fn, priv, expired, &nexp);
         }
-        cursor |= ~m;
-        cursor = db_rev(cursor);
-        cursor++;
-        cursor = db_rev(cursor);
+        cursor = util_scan_next(cursor, m);
         /* Deleting may shrink the table; the cursor stays valid across that
          * exactly as across a resize between two SCAN calls. Expired keys
          * beyond the first 16 of a bucket are left to a later lookup or to
