@@ -191,6 +191,13 @@ static void exp_place(db *d, db_exp x) {
 
 static void exp_resize(db *d, size_t slots);
 
+/* Free the old table of a resize (its keys have all moved or gone). */
+static void exp_drop_old(db *d) {
+    exp_free(d->oexp, d->oexpmask);
+    d->oexp = NULL;
+    d->oexpmask = d->omoved = d->onexp = 0;
+}
+
 /* Whether the new table has room for one more key within 3/4. */
 static int exp_room(const db *d) {
     return (d->nexp - d->onexp + 1) * 4 <= (d->expmask + 1) * 3;
@@ -220,13 +227,7 @@ static void exp_step(db *d, size_t n) {
         }
         d->omoved++;
     }
-    if (d->omoved > d->oexpmask || d->onexp == 0) {
-        exp_free(d->oexp, d->oexpmask);
-        d->oexp = NULL;
-        d->oexpmask = 0;
-        d->omoved = 0;
-        d->onexp = 0;
-    }
+    if (d->omoved > d->oexpmask || d->onexp == 0) exp_drop_old(d);
 }
 
 /* Begin a resize to `slots` (a power of two), enough for every key within
@@ -242,10 +243,8 @@ static void exp_resize(db *d, size_t slots) {
             if (old[j].e != NULL && old[j].e != EXP_TOMB) exp_place(d, old[j]);
         for (size_t j = 0; j <= curmask; j++)
             if (cur[j].e != NULL) exp_place(d, cur[j]);
-        exp_free(old, oldmask);
         exp_free(cur, curmask);
-        d->oexp = NULL;
-        d->oexpmask = d->omoved = d->onexp = 0;
+        exp_drop_old(d);
         return;
     }
     if (cur == NULL) return;
@@ -314,10 +313,9 @@ static void db_exp_remove(db *d, db_entry *e) {
     if (d->nexp == 0) {
         d->avg_ttl = 0;
         exp_free(d->exp, d->expmask);
-        exp_free(d->oexp, d->oexpmask);
-        d->exp = d->oexp = NULL;
-        d->expmask = d->oexpmask = 0;
-        d->omoved = d->onexp = 0;
+        d->exp = NULL;
+        d->expmask = 0;
+        exp_drop_old(d);
         return;
     }
     if (d->oexp) exp_step(d, EXP_STEP);
@@ -1059,11 +1057,11 @@ int db_active_expire(db *d, int samples) {
         } while ((x->e == NULL || x->e == EXP_TOMB) && ++draws < EXP_DRAWS);
         if (x->e == NULL || x->e == EXP_TOMB) continue;
         db_entry *e = x->e;
-        if (x->when_ms > d->st->now_ms) {
+        if (x->when_ms >= d->st->now_ms) { /* alive (a deadline of now too, as in Redis) */
             ttl_sum += x->when_ms - d->st->now_ms;
-            ttl_samples++;
+            ttl_samples += x->when_ms > d->st->now_ms;
+            continue;
         }
-        if (d->st->now_ms <= x->when_ms) continue;
         uint64_t h = db_hash(d, ent_key(e), ent_klen(e));
         if (!d->st->key_busy || !d->st->key_busy(d->st->key_busy_arg, h)) {
             db_delete_entry_h(d, e, h);
