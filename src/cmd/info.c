@@ -527,9 +527,29 @@ static void info_cpu(rbuf *o) {
 #undef TV
 }
 
-static void info_cmdstat_line(rbuf *o, const cmd_def *d, const cmd_stat *sum, int nstats) {
-    if (d->id < 0 || d->id >= nstats) return;
-    const cmd_stat *s = &sum[d->id];
+/* Call line(o, d, arg) for every command: a container, then each of its
+ * subcommands (a container has rejected calls of its own: sent without a
+ * subcommand). */
+static void info_each_cmd(rbuf *o, void (*line)(rbuf *, const cmd_def *, const void *),
+                          const void *arg) {
+    const cmd_def *const *all = cmd_all();
+    for (int i = 0; all && all[i]; i++) {
+        line(o, all[i], arg);
+        for (const cmd_def *s = all[i]->subs; s && s->name; s++)
+            line(o, s, arg);
+    }
+}
+
+/* The shards' command statistics summed (info_cmdstat_line's arg). */
+typedef struct cmd_sums {
+    const cmd_stat *sum;
+    int nstats;
+} cmd_sums;
+
+static void info_cmdstat_line(rbuf *o, const cmd_def *d, const void *arg) {
+    const cmd_sums *cs = arg;
+    if (d->id < 0 || d->id >= cs->nstats) return;
+    const cmd_stat *s = &cs->sum[d->id];
     if (s->calls == 0 && s->failed == 0 && s->rejected == 0) return;
     char name[128];
     cmd_fullname(d, name, sizeof(name));
@@ -575,9 +595,17 @@ static void info_errorstats(rbuf *o, const info_req *req, int nparts) {
     free(all);
 }
 
+/* The request and its number of parts (info_latency_line's arg). */
+typedef struct info_parts {
+    const info_req *req;
+    int nparts;
+} info_parts;
+
 /* One command's line: its histogram summed over the shards, at every
  * percentile of the configuration, in us. */
-static void info_latency_line(rbuf *o, const cmd_def *d, const info_req *req, int nparts) {
+static void info_latency_line(rbuf *o, const cmd_def *d, const void *arg) {
+    const info_req *req = ((const info_parts *)arg)->req;
+    int nparts = ((const info_parts *)arg)->nparts;
     lathist *sum = NULL;
     for (int i = 0; i < nparts; i++) {
         const info_shard *sh = &req->sh[i];
@@ -606,33 +634,15 @@ static void info_latency_line(rbuf *o, const cmd_def *d, const info_req *req, in
 static void info_latencystats(rbuf *o, const info_req *req, int nparts) {
     rb_printf(o, "# Latencystats\r\n");
     if (!req->latency_tracking) return;
-    const cmd_def *const *all = cmd_all();
-    for (int i = 0; all && all[i]; i++) {
-        const cmd_def *d = all[i];
-        if (d->subs) {
-            for (const cmd_def *s = d->subs; s->name; s++)
-                info_latency_line(o, s, req, nparts);
-        } else {
-            info_latency_line(o, d, req, nparts);
-        }
-    }
+    info_parts arg = {req, nparts};
+    info_each_cmd(o, info_latency_line, &arg);
 }
 
 static void info_commandstats(rbuf *o, const cmd_stat *sum, int nstats) {
     rb_printf(o, "# Commandstats\r\n");
     if (sum == NULL) return;
-    const cmd_def *const *all = cmd_all();
-    for (int i = 0; all && all[i]; i++) {
-        const cmd_def *d = all[i];
-        if (d->subs) {
-            /* The container itself has rejected calls (no subcommand). */
-            info_cmdstat_line(o, d, sum, nstats);
-            for (const cmd_def *s = d->subs; s->name; s++)
-                info_cmdstat_line(o, s, sum, nstats);
-        } else {
-            info_cmdstat_line(o, d, sum, nstats);
-        }
-    }
+    cmd_sums arg = {sum, nstats};
+    info_each_cmd(o, info_cmdstat_line, &arg);
 }
 
 /* Coordinator: sum the shards, format, reply, free, finish. */
