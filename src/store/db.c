@@ -706,41 +706,61 @@ int db_set(db *d, const char *key, size_t klen, obj *val, int keep_ttl) {
     return db_set_lru(d, key, klen, val, keep_ttl, NULL);
 }
 
-/* Write an INT (is_int) or EMBSTR value into an inline entry's value, which
- * has the room for it and owns nothing. */
-static void ent_put_str(obj *o, int is_int, long long iv, const char *p, size_t len) {
-    if (is_int) {
-        o->enc = OBJ_ENC_INT;
-        o->v.i = iv;
-    } else {
-        o->enc = OBJ_ENC_EMBSTR;
-        o->slen = (uint8_t)len;
-        if (len) memcpy(obj_sbytes(o), p, len);
-    }
+/* A string value for db_set_strval: an INT (is_int, iv), the bytes p[0..len),
+ * or, when sb is not NULL, a RAW string whose buffer the table takes over. */
+typedef struct db_strval {
+    int is_int;
+    long long iv;
+    const char *p;
+    size_t len;
+    strbuf *sb;
+} db_strval;
+
+/* Longer than an EMBSTR: kept as RAW, its bytes in a buffer of their own. */
+static int strval_raw(const db_strval *v) {
+    return v->sb != NULL || (!v->is_int && v->len > OBJ_EMBSTR_MAX);
 }
 
-/* A string value (INT when is_int) for db_set_str/db_set_int: stored inside
- * the key's entry when the key is short and the value INT or EMBSTR, the
- * entry regrown when the room its first value left is too small (or it
- * held a value of its own). lru as for db_set_lru. */
-static int db_set_strval(db *d, const char *key, size_t klen, int is_int, long long iv,
-                         const char *p, size_t len, int keep_ttl, const uint32_t *lru) {
+/* Write v into an inline entry's value (a string), which has the room for
+ * it; the buffer the old value owned is freed last, as p may point into
+ * it. */
+static void ent_put_str(obj *o, const db_strval *v) {
+    strbuf *old = o->enc == OBJ_ENC_RAW ? o->v.ptr : NULL;
+    if (strval_raw(v)) {
+        o->enc = OBJ_ENC_RAW;
+        o->v.ptr = v->sb ? v->sb : strbuf_new(v->p, v->len, v->len);
+    } else if (v->is_int) {
+        o->enc = OBJ_ENC_INT;
+        o->v.i = v->iv;
+    } else {
+        o->enc = OBJ_ENC_EMBSTR;
+        o->slen = (uint8_t)v->len;
+        if (v->len) memmove(obj_sbytes(o), v->p, v->len);
+    }
+    free(old);
+}
+
+/* A string value for db_set_str/db_set_int/db_set_standalone, stored inside
+ * the key's entry when the key is at most DB_INLINE_KEY_MAX bytes: an INT or
+ * EMBSTR in the entry's room, a RAW string as its buffer behind the slot.
+ * The entry is regrown when the room its first value left is too small or
+ * far too big (or it held a value of its own). lru as for db_set_lru. */
+static int db_set_strval(db *d, const char *key, size_t klen, const db_strval *v, int keep_ttl,
+                         const uint32_t *lru) {
     uint64_t h = db_hash(d, key, klen);
     db_entry **link;
     db_entry *e = db_lookup_h(d, key, klen, h, &link);
     int isnew = e == NULL;
-    int fits_inline = klen <= DB_INLINE_KEY_MAX && (is_int || len <= OBJ_EMBSTR_MAX);
-    size_t room = is_int || len < ENT_SLOT ? ENT_SLOT : len;
+    size_t room = v->is_int || v->len < ENT_SLOT || strval_raw(v) ? ENT_SLOT : v->len;
     uint32_t access = lru ? *lru : db_access_for(d, e ? ent_val(e) : NULL);
     if (e && !keep_ttl) db_exp_remove(d, e); /* before a regrow would move it */
     obj *o;
     if (e && ent_inline(e) && room <= e->u.p.room && e->u.p.room - room < ENT_ROOM_SLACK) {
         /* Fits the entry: rewrite the value in place. */
         o = ent_val(e);
-        obj_free_contents(o);
-        ent_put_str(o, is_int, iv, p, len);
-    } else if (!fits_inline) {
-        o = is_int ? obj_new_int(iv) : obj_new_string(p, len);
+        ent_put_str(o, v);
+    } else if (klen > DB_INLINE_KEY_MAX) { /* (never with v->sb: db_set_standalone) */
+        o = v->is_int ? obj_new_int(v->iv) : obj_new_string(v->p, v->len);
         if (e)
             db_entry_put(e, o);
         else
@@ -754,8 +774,9 @@ static int db_set_strval(db *d, const char *key, size_t klen, int is_int, long l
         }
         o = &e->u.o;
         o->type = OBJ_STRING;
+        o->enc = OBJ_ENC_INT; /* owns nothing yet */
         o->ext = (uint8_t)klen;
-        ent_put_str(o, is_int, iv, p, len);
+        ent_put_str(o, v);
     }
     o->lru = access;
     if (isnew) db_grow(d);
@@ -763,26 +784,36 @@ static int db_set_strval(db *d, const char *key, size_t klen, int is_int, long l
 }
 
 int db_set_str(db *d, const char *key, size_t klen, const char *p, size_t len, int keep_ttl) {
-    long long iv;
-    int is_int = len <= 20 && util_str2ll(p, len, &iv);
-    return db_set_strval(d, key, klen, is_int, is_int ? iv : 0, p, len, keep_ttl, NULL);
+    db_strval v = {0, 0, p, len, NULL};
+    v.is_int = len <= 20 && util_str2ll(p, len, &v.iv);
+    return db_set_strval(d, key, klen, &v, keep_ttl, NULL);
 }
 
-int db_set_int(db *d, const char *key, size_t klen, long long v, int keep_ttl) {
-    return db_set_strval(d, key, klen, 1, v, NULL, 0, keep_ttl, NULL);
+int db_set_int(db *d, const char *key, size_t klen, long long n, int keep_ttl) {
+    db_strval v = {1, n, NULL, 0, NULL};
+    return db_set_strval(d, key, klen, &v, keep_ttl, NULL);
 }
 
-/* db_set_owned and db_set_carry: a standalone INT or EMBSTR value goes into
- * the key's entry (and val is freed), any other value as db_set. */
+/* db_set_owned and db_set_carry: a standalone string value goes into the
+ * key's entry (an INT or EMBSTR copied, a RAW one's buffer taken over, and
+ * val freed), any other value as db_set. */
 static int db_set_standalone(db *d, const char *key, size_t klen, obj *val, int keep_ttl,
                              const uint32_t *lru) {
-    if (val->type != OBJ_STRING || (val->enc != OBJ_ENC_INT && val->enc != OBJ_ENC_EMBSTR) ||
-        klen > DB_INLINE_KEY_MAX)
+    if (val->type != OBJ_STRING || klen > DB_INLINE_KEY_MAX)
         return db_set_lru(d, key, klen, val, keep_ttl, lru);
-    int is_int = val->enc == OBJ_ENC_INT;
-    int isnew =
-        is_int ? db_set_strval(d, key, klen, 1, val->v.i, NULL, 0, keep_ttl, lru)
-               : db_set_strval(d, key, klen, 0, 0, obj_sbytes(val), obj_slen(val), keep_ttl, lru);
+    db_strval v = {0, 0, NULL, 0, NULL};
+    if (val->enc == OBJ_ENC_INT) {
+        v.is_int = 1;
+        v.iv = val->v.i;
+    } else if (val->enc == OBJ_ENC_EMBSTR) {
+        v.p = obj_sbytes(val);
+        v.len = obj_slen(val);
+    } else {
+        v.sb = val->v.ptr;
+        v.len = v.sb->len;
+        val->enc = OBJ_ENC_INT; /* the buffer is the table's now */
+    }
+    int isnew = db_set_strval(d, key, klen, &v, keep_ttl, lru);
     obj_free(val);
     return isnew;
 }
@@ -869,6 +900,18 @@ size_t db_size(const db *d) {
 
 size_t db_expires_size(const db *d) {
     return d->nexp;
+}
+
+size_t db_overhead_main(const db *d) {
+    size_t n = alloc_big_size(d->buckets, (d->mask + 1) * sizeof(db_entry *));
+    if (d->nbuckets) n += alloc_big_size(d->nbuckets, (d->nmask + 1) * sizeof(db_entry *));
+    return n + d->count * offsetof(db_entry, u.o.v);
+}
+
+size_t db_overhead_expires(const db *d) {
+    size_t n = d->exp ? alloc_big_size(d->exp, (d->expmask + 1) * sizeof(db_exp)) : 0;
+    if (d->oexp) n += alloc_big_size(d->oexp, (d->oexpmask + 1) * sizeof(db_exp));
+    return n;
 }
 
 /* A detached table: its buckets (both arrays while a resize ran) and the

@@ -269,7 +269,13 @@ int db_persist(db *d, const char *key, size_t klen);
 
 size_t db_size(const db *d);         /* keys, including not-yet-reaped expired ones */
 size_t db_expires_size(const db *d); /* keys with a TTL */
-void db_flush(db *d);                /* delete every key */
+/* Bytes the tables take beside the keys and values (INFO
+ * used_memory_overhead, MEMORY STATS): the key table's buckets (both arrays
+ * while it resizes) with each key's chain link and value header, and the
+ * expires table (both while it resizes). */
+size_t db_overhead_main(const db *d);
+size_t db_overhead_expires(const db *d);
+void db_flush(db *d); /* delete every key */
 /* As db_flush; with lazy set, a non-empty table's keys and values are freed
  * on the background thread (FLUSHDB/FLUSHALL ASYNC). */
 void db_flush_lazy(db *d, int lazy);

@@ -854,13 +854,20 @@ static void test_entry_room(void) {
     obj *small = db_find(d, key, 16);
     CHECK(small != o && (small->flags & OBJ_F_EMBEDDED) && small->room == 8);
     check_sole(d, key, 16, "z", 1);
-    /* A value of its own (past EMBSTR: RAW), then a short string again: back
-     * inline, with the deadline kept. */
+    /* Past EMBSTR: RAW, its bytes in a buffer behind the entry's slot (the
+     * 16-byte entry is reused), then a short string again, with the
+     * deadline kept. */
     char big[100];
     memset(big, 'q', sizeof(big));
     CHECK(db_set_str(d, key, 16, big, sizeof(big), 0) == 0);
     o = db_find(d, key, 16);
-    CHECK(o->enc == OBJ_ENC_RAW && !(o->flags & OBJ_F_EMBEDDED));
+    CHECK(o == small && o->enc == OBJ_ENC_RAW && (o->flags & OBJ_F_EMBEDDED));
+    check_sole(d, key, 16, big, sizeof(big));
+    /* A RAW value over a RAW value, from bytes of the old one. */
+    CHECK(db_set_str(d, key, 16, ((strbuf *)o->v.ptr)->b + 1, 99, 0) == 0);
+    CHECK(db_find(d, key, 16) == o && o->enc == OBJ_ENC_RAW);
+    check_sole(d, key, 16, big, 99);
+    CHECK(db_set_str(d, key, 16, big, sizeof(big), 0) == 0);
     CHECK(db_set_expire(d, key, 16, s->now_ms + 5000) == 0);
     CHECK(db_set_int(d, key, 16, 77, 1) == 0);
     o = db_find(d, key, 16);
@@ -878,8 +885,16 @@ static void test_entry_room(void) {
     CHECK(db_set_owned(d, key, 16, obj_new_int(-5), 0) == 0);
     o = db_find(d, key, 16);
     CHECK(o->enc == OBJ_ENC_INT && (o->flags & OBJ_F_EMBEDDED) && o->v.i == -5);
+    /* A RAW one's buffer is taken over by the entry. */
     obj *raw = obj_new_string(big, sizeof(big));
-    CHECK(db_set_owned(d, key, 16, raw, 0) == 0 && db_find(d, key, 16) == raw);
+    strbuf *rawbuf = raw->v.ptr;
+    CHECK(db_set_owned(d, key, 16, raw, 0) == 0);
+    o = db_find(d, key, 16);
+    CHECK((o->flags & OBJ_F_EMBEDDED) && o->enc == OBJ_ENC_RAW && o->v.ptr == rawbuf);
+    check_sole(d, key, 16, big, sizeof(big));
+    /* Any other value keeps its own allocation. */
+    obj *lst = set_new();
+    CHECK(db_set_owned(d, key, 16, lst, 0) == 0 && db_find(d, key, 16) == lst);
     CHECK(db_set_str(d, key, 16, "z", 1, 0) == 0);
     check_sole(d, key, 16, "z", 1);
     /* A short value still gets the 8-byte slot, so an INT fits later. */
