@@ -293,10 +293,10 @@ static void client_format_line(rbuf *out, rt_conn *conn, const cmd_def *cur, siz
     if (age < 0) age = 0;
     if (idle < 0) idle = 0;
     size_t qbuf = rt_conn_qbuf(conn), qfree = rt_conn_qbuf_free(conn), obl = rt_conn_obuf(conn);
-    /* Approximations of Redis's accounting: a 16 KiB reply buffer plus the
-     * query buffer, the arguments and pending output. */
+    /* rbs and rbp: Redis's fixed 16 KiB reply buffer; tot-mem: what this
+     * connection really holds (rt_conn_mem) with its state and arguments. */
     size_t rbs = 16384;
-    size_t tot = qbuf + qfree + argv_mem + rbs + obl + 1024;
+    size_t tot = rt_conn_mem(conn) + sizeof(client_state) + argv_mem;
 
     rb_printf(out, "id=%llu addr=%s laddr=%s fd=%d name=", (unsigned long long)rt_conn_id(conn),
               rt_conn_peer(conn), rt_conn_local(conn), rt_conn_fd(conn));

@@ -1740,6 +1740,66 @@ static const cmd_meta meta_memory_usage = {
     .nargs = 2,
 };
 
+static const char *const tips_memory_stats[] = {
+    "nondeterministic_output", "request_policy:all_shards", "response_policy:special", NULL};
+static const cmd_meta meta_memory_stats = {
+    .acl = CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = tips_memory_stats,
+    .keyspecs = NULL,
+    .nkeyspecs = 0,
+    .summary = "Report how the server's memory is used",
+    .since = "4.0.0",
+    .group = "server",
+    .complexity = "O(1)",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = NULL,
+    .nargs = 0,
+};
+
+static const char *const tips_memory_purge[] = {"request_policy:all_shards",
+                                                "response_policy:all_succeeded", NULL};
+static const cmd_meta meta_memory_purge = {
+    .acl = CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = tips_memory_purge,
+    .keyspecs = NULL,
+    .nkeyspecs = 0,
+    .summary = "Return the allocator's free pages to the system",
+    .since = "4.0.0",
+    .group = "server",
+    .complexity = "Depends on how much memory is allocated, could be slow",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = NULL,
+    .nargs = 0,
+};
+
+static const char *const tips_memory_malloc_stats[] = {
+    "nondeterministic_output", "request_policy:all_shards", "response_policy:special", NULL};
+static const cmd_meta meta_memory_malloc_stats = {
+    .acl = CMD_ACL_BIT(CMD_ACL_SLOW),
+    .tips = tips_memory_malloc_stats,
+    .keyspecs = NULL,
+    .nkeyspecs = 0,
+    .summary = "Report the allocator's own statistics",
+    .since = "4.0.0",
+    .group = "server",
+    .complexity = "Depends on how much memory is allocated, could be slow",
+    .doc_flags = 0,
+    .deprecated_since = NULL,
+    .replaced_by = NULL,
+    .history = NULL,
+    .nhistory = 0,
+    .args = NULL,
+    .nargs = 0,
+};
+
 static const cmd_meta meta_memory_help = {
     .acl = CMD_ACL_BIT(CMD_ACL_SLOW),
     .tips = NULL,
@@ -6142,6 +6202,9 @@ const cmd_meta_ref cmd_meta_refs[] = {
     {"object|help", &meta_object_help, 2, CMD_LOADING | CMD_STALE, 0, 0, 0},
     {"memory", &meta_memory, -2, 0, 0, 0, 0},
     {"memory|usage", &meta_memory_usage, -3, CMD_READONLY, 2, 2, 1},
+    {"memory|stats", &meta_memory_stats, 2, 0, 0, 0, 0},
+    {"memory|purge", &meta_memory_purge, 2, 0, 0, 0, 0},
+    {"memory|malloc-stats", &meta_memory_malloc_stats, 2, 0, 0, 0, 0},
     {"memory|help", &meta_memory_help, 2, CMD_LOADING | CMD_STALE, 0, 0, 0},
     {"multi", &meta_multi, 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_ALLOW_BUSY, 0,
      0, 0},

@@ -31,6 +31,9 @@ static cmd_def object_subs[] = {
 
 static cmd_def memory_subs[] = {
     KEYS("usage", -3, CMD_READONLY, 2, 2, 1, cmd_memory_usage, NULL),
+    ALL("stats", 2, 0, cmd_memory_stats_multi),
+    ALL("purge", 2, 0, cmd_memory_purge_multi),
+    LOCAL("malloc-stats", 2, 0, cmd_memory_malloc_stats),
     LOCAL("help", 2, CMD_LOADING | CMD_STALE, cmd_memory_help),
     END,
 };

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "../common/alloc.h"
 #include "../ds/lathist.h"
 #include "expire_cron.h"
 #include "handlers.h"
@@ -274,6 +275,9 @@ static void shard_cron(rt_shard *s, void *p) {
     ss->st->now_ms = now;
     /* Every 100 ms (every cron when hz <= 10), as Redis samples its rates. */
     int period = ss->cfg.hz > 10 ? ss->cfg.hz / 10 : 1;
+    /* The first cron comes right after the shard's first turn of its loop:
+     * what it then holds is its part of INFO's used_memory_startup. */
+    if (ss->cronloops == 0) alloc_note_startup();
     if (ss->cronloops++ % (uint64_t)period == 0) {
         const rt_net_stats *net = rt_shard_net(s);
         inst_track(&ss->inst[INST_OPS], ss->total_commands, now);

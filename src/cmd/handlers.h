@@ -94,6 +94,9 @@ void cmd_object_idletime(rt_ctx *c);
 void cmd_object_refcount(rt_ctx *c);
 void cmd_memory_help(rt_ctx *c);
 void cmd_memory_usage(rt_ctx *c);
+void cmd_memory_malloc_stats(rt_ctx *c);
+void cmd_memory_stats_multi(rt_tx *tx);
+void cmd_memory_purge_multi(rt_tx *tx);
 
 /* Connection (c_conn.c) and server (c_server.c). */
 void cmd_ping(rt_ctx *c);

@@ -41,6 +41,7 @@ enum {
     SEC_LATENCYSTATS = 1 << 10,
     SEC_CLUSTER = 1 << 11,
     SEC_KEYSPACE = 1 << 12,
+    MEMORY_STATS = 1 << 13, /* not a section: the reply is MEMORY STATS's */
 };
 
 #define SEC_DEFAULT                                                                                \
@@ -75,7 +76,9 @@ typedef struct info_shard {
     long long *avg_ttl;          /* [ndb] */
     uint64_t expired, hits, misses, commands, numconns, dirty;
     int nconns;
-    unsigned long long heap_used; /* alloc_thread_used on the shard's thread */
+    unsigned long long heap_used;           /* alloc_thread_used on the shard's thread */
+    unsigned long long clients_mem;         /* the connections' buffers and state */
+    unsigned long long *ovh_main, *ovh_exp; /* [ndb]: db_overhead_main, _expires */
     int nstats;
     cmd_stat *stats; /* copy of the shard's [nstats] */
     uint64_t errors; /* error replies */
@@ -148,7 +151,18 @@ static void info_op(rt_ctx *c) {
     sh->numconns = ss->stat_numconnections;
     sh->dirty = ss->dirty;
     sh->nconns = rt_shard_nconns(c->shard);
-    if (req->sections & SEC_MEMORY) sh->heap_used = alloc_thread_used();
+    if (req->sections & SEC_MEMORY) {
+        sh->heap_used = alloc_thread_used();
+        sh->clients_mem =
+            rt_shard_conns_mem(c->shard) + (unsigned long long)sh->nconns * sizeof(client_state);
+        sh->ovh_main = calloc((size_t)st->ndb, sizeof(*sh->ovh_main));
+        sh->ovh_exp = calloc((size_t)st->ndb, sizeof(*sh->ovh_exp));
+        if (sh->ovh_main == NULL || sh->ovh_exp == NULL) abort();
+        for (int i = 0; i < st->ndb; i++) {
+            sh->ovh_main[i] = db_overhead_main(store_db(st, i));
+            sh->ovh_exp[i] = db_overhead_expires(store_db(st, i));
+        }
+    }
     sh->nstats = cmd_count_ids();
     if (ss->stats && sh->nstats > 0) {
         sh->stats = malloc((size_t)sh->nstats * sizeof(cmd_stat));
@@ -294,16 +308,48 @@ static void info_clients(rbuf *o, const info_req *req, int nparts, long nconns) 
               nconns, req->maxclients, in, out, block_count(), block_timed_count());
 }
 
-static void info_memory(rbuf *o, const info_req *req, unsigned long long heap_used) {
-    unsigned long long used, active;
-    alloc_usage(heap_used, &used, &active);
-    used += alloc_mapped(); /* big tables mapped past the allocator */
-    unsigned long long rss = info_rss();
+typedef struct info_sums {
+    uint64_t expired, hits, misses, commands, numconns, dirty, errors;
+    rt_net_stats net;
+    uint64_t inst[INST_COUNT];
+    uint64_t expire_cap, expire_us;
+    double expire_stale; /* the shards' average */
+    long nconns;
+    unsigned long long heap_used, clients_mem, tables_mem;
+    unsigned long long keys; /* in every database */
+} info_sums;
+
+/* The memory figures INFO's memory section and MEMORY STATS share, as Redis
+ * derives them: the overhead is the memory in use at startup, the clients'
+ * and the key tables' (db_overhead_*); the dataset is the rest. */
+typedef struct info_mem {
+    unsigned long long used, active, rss, peak, startup, clients, overhead, dataset;
+    double dataset_perc, peak_perc;
+} info_mem;
+
+static void info_mem_read(info_mem *m, const info_sums *s) {
+    alloc_usage(s->heap_used, &m->used, &m->active);
+    m->used += alloc_mapped(); /* big tables mapped past the allocator */
+    m->rss = info_rss();
     unsigned long long peak = __atomic_load_n(&info_peak, __ATOMIC_RELAXED);
-    while (used > peak && !__atomic_compare_exchange_n(&info_peak, &peak, used, 0, __ATOMIC_RELAXED,
-                                                       __ATOMIC_RELAXED)) {
+    while (m->used > peak && !__atomic_compare_exchange_n(&info_peak, &peak, m->used, 0,
+                                                          __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
     }
-    if (used > peak) peak = used;
+    m->peak = m->used > peak ? m->used : peak;
+    m->startup = alloc_startup_used();
+    m->clients = s->clients_mem;
+    m->overhead = m->startup + m->clients + s->tables_mem;
+    m->dataset = m->used > m->overhead ? m->used - m->overhead : 0;
+    unsigned long long net = m->used > m->startup ? m->used - m->startup : 1;
+    /* Single precision, as Redis keeps these two. */
+    m->dataset_perc = (float)((double)m->dataset * 100 / (double)net);
+    m->peak_perc = (float)(m->peak ? (double)m->used * 100 / (double)m->peak : 0);
+}
+
+static void info_memory(rbuf *o, const info_req *req, const info_sums *s) {
+    info_mem m;
+    info_mem_read(&m, s);
+    unsigned long long used = m.used, active = m.active, rss = m.rss, peak = m.peak;
     unsigned long long total =
         (unsigned long long)sysconf(_SC_PHYS_PAGES) * (unsigned long long)sysconf(_SC_PAGESIZE);
     char h_used[32], h_rss[32], h_peak[32], h_total[32], h_max[32];
@@ -324,10 +370,10 @@ static void info_memory(rbuf *o, const info_req *req, unsigned long long heap_us
               "used_memory_peak:%llu\r\n"
               "used_memory_peak_human:%s\r\n"
               "used_memory_peak_perc:%.2f%%\r\n"
-              "used_memory_overhead:0\r\n"
-              "used_memory_startup:0\r\n"
+              "used_memory_overhead:%llu\r\n"
+              "used_memory_startup:%llu\r\n"
               "used_memory_dataset:%llu\r\n"
-              "used_memory_dataset_perc:100.00%%\r\n"
+              "used_memory_dataset_perc:%.2f%%\r\n"
               "allocator_allocated:%llu\r\n"
               "allocator_active:%llu\r\n"
               "allocator_resident:%llu\r\n"
@@ -361,18 +407,18 @@ static void info_memory(rbuf *o, const info_req *req, unsigned long long heap_us
               "mem_replication_backlog:0\r\n"
               "mem_total_replication_buffers:0\r\n"
               "mem_clients_slaves:0\r\n"
-              "mem_clients_normal:0\r\n"
+              "mem_clients_normal:%llu\r\n"
               "mem_cluster_links:0\r\n"
               "mem_aof_buffer:0\r\n"
               "mem_allocator:%s\r\n"
               "active_defrag_running:0\r\n"
               "lazyfree_pending_objects:%zu\r\n"
               "lazyfreed_objects:%llu\r\n",
-              used, h_used, rss, h_rss, peak, h_peak,
-              peak ? 100.0 * (double)used / (double)peak : 0, used, used, active, rss, total,
-              h_total, req->maxmemory, h_max, req->policy, afrag, (long long)(active - used), arss,
-              (long long)(rss - active), frag, (long long)(rss - used), alloc_name(),
-              lazyfree_pending(), (unsigned long long)lazyfree_freed());
+              used, h_used, rss, h_rss, peak, h_peak, m.peak_perc, m.overhead, m.startup, m.dataset,
+              m.dataset_perc, used, active, rss, total, h_total, req->maxmemory, h_max, req->policy,
+              afrag, (long long)(active - used), arss, (long long)(rss - active), frag,
+              (long long)(rss - used), m.clients, alloc_name(), lazyfree_pending(),
+              (unsigned long long)lazyfree_freed());
 }
 
 static void info_persistence(rbuf *o, const info_req *req, uint64_t dirty) {
@@ -411,16 +457,6 @@ static void info_persistence(rbuf *o, const info_req *req, uint64_t dirty) {
               (unsigned long long)dirty, (long long)(g_server.start_ms / 1000),
               req->appendonly ? 1 : 0);
 }
-
-typedef struct info_sums {
-    uint64_t expired, hits, misses, commands, numconns, dirty, errors;
-    rt_net_stats net;
-    uint64_t inst[INST_COUNT];
-    uint64_t expire_cap, expire_us;
-    double expire_stale; /* the shards' average */
-    long nconns;
-    unsigned long long heap_used;
-} info_sums;
 
 static void info_stats(rbuf *o, const info_sums *s) {
     rb_printf(o,
@@ -645,6 +681,83 @@ static void info_commandstats(rbuf *o, const cmd_stat *sum, int nstats) {
     info_each_cmd(o, info_cmdstat_line, &arg);
 }
 
+static void ms_int(rbuf *r, const char *name, long long v) {
+    rw_bulk_cstr(r, name);
+    rw_int(r, v);
+}
+
+/* A ratio, in single precision as Redis keeps it. */
+static void ms_ratio(rbuf *r, const char *name, double v) {
+    rw_bulk_cstr(r, name);
+    rw_double(r, (float)v);
+}
+
+/* MEMORY STATS: the figures of INFO's memory section as a map, with each
+ * non-empty database's table overheads. */
+static void memory_stats_reply(rbuf *r, const info_req *req, int nparts, const info_sums *s) {
+    info_mem m;
+    info_mem_read(&m, s);
+    int ndb = 0, used_dbs = 0;
+    for (int i = 0; i < nparts; i++)
+        if (req->sh[i].ndb > ndb) ndb = req->sh[i].ndb;
+    unsigned long long *dbk = calloc((size_t)ndb + 1, sizeof(*dbk));
+    unsigned long long *dbm = calloc((size_t)ndb + 1, sizeof(*dbm));
+    unsigned long long *dbe = calloc((size_t)ndb + 1, sizeof(*dbe));
+    if (dbk == NULL || dbm == NULL || dbe == NULL) abort();
+    for (int i = 0; i < nparts; i++) {
+        const info_shard *sh = &req->sh[i];
+        for (int d = 0; d < sh->ndb; d++) {
+            dbk[d] += sh->keys[d];
+            dbm[d] += sh->ovh_main[d];
+            dbe[d] += sh->ovh_exp[d];
+        }
+    }
+    for (int d = 0; d < ndb; d++)
+        used_dbs += dbk[d] > 0;
+    rw_map(r, 27 + used_dbs);
+    ms_int(r, "peak.allocated", (long long)m.peak);
+    ms_int(r, "total.allocated", (long long)m.used);
+    ms_int(r, "startup.allocated", (long long)m.startup);
+    ms_int(r, "replication.backlog", 0);
+    ms_int(r, "clients.slaves", 0);
+    ms_int(r, "clients.normal", (long long)m.clients);
+    ms_int(r, "cluster.links", 0);
+    ms_int(r, "aof.buffer", 0);
+    ms_int(r, "lua.caches", 0);
+    ms_int(r, "functions.caches", 0);
+    for (int d = 0; d < ndb; d++) {
+        if (dbk[d] == 0) continue;
+        char name[32];
+        snprintf(name, sizeof(name), "db.%d", d);
+        rw_bulk_cstr(r, name);
+        rw_map(r, 3);
+        ms_int(r, "overhead.hashtable.main", (long long)dbm[d]);
+        ms_int(r, "overhead.hashtable.expires", (long long)dbe[d]);
+        ms_int(r, "overhead.hashtable.slot-to-keys", 0);
+    }
+    free(dbk);
+    free(dbm);
+    free(dbe);
+    unsigned long long net = m.used > m.startup ? m.used - m.startup : 1;
+    ms_int(r, "overhead.total", (long long)m.overhead);
+    ms_int(r, "keys.count", (long long)s->keys);
+    ms_int(r, "keys.bytes-per-key", s->keys ? (long long)(net / s->keys) : 0);
+    ms_int(r, "dataset.bytes", (long long)m.dataset);
+    ms_ratio(r, "dataset.percentage", m.dataset_perc);
+    ms_ratio(r, "peak.percentage", m.peak_perc);
+    ms_int(r, "allocator.allocated", (long long)m.used);
+    ms_int(r, "allocator.active", (long long)m.active);
+    ms_int(r, "allocator.resident", (long long)m.rss);
+    ms_ratio(r, "allocator-fragmentation.ratio", m.used ? (double)m.active / (double)m.used : 0);
+    ms_int(r, "allocator-fragmentation.bytes", (long long)(m.active - m.used));
+    ms_ratio(r, "allocator-rss.ratio", m.active ? (double)m.rss / (double)m.active : 0);
+    ms_int(r, "allocator-rss.bytes", (long long)(m.rss - m.active));
+    ms_ratio(r, "rss-overhead.ratio", 1);
+    ms_int(r, "rss-overhead.bytes", 0);
+    ms_ratio(r, "fragmentation", m.used ? (double)m.rss / (double)m.used : 0);
+    ms_int(r, "fragmentation.bytes", (long long)(m.rss - m.used));
+}
+
 /* Coordinator: sum the shards, format, reply, free, finish. */
 static void info_next(rt_tx *tx) {
     info_req *req = tx->state;
@@ -672,6 +785,11 @@ static void info_next(rt_tx *tx) {
         s.expire_stale += sh->expire_stale / tx->nparts;
         s.nconns += sh->nconns;
         s.heap_used += sh->heap_used;
+        s.clients_mem += sh->clients_mem;
+        for (int d = 0; d < sh->ndb; d++) {
+            s.keys += sh->keys[d];
+            if (sh->ovh_main) s.tables_mem += sh->ovh_main[d] + sh->ovh_exp[d];
+        }
         if (sh->ndb > ndb) ndb = sh->ndb;
         if (sh->stats && sh->nstats > nstats) nstats = sh->nstats;
     }
@@ -689,13 +807,17 @@ static void info_next(rt_tx *tx) {
     rbuf o;
     rb_init(&o, 2);
     unsigned sec = req->sections;
+    if (sec & MEMORY_STATS) {
+        memory_stats_reply(&tx->reply, req, tx->nparts, &s);
+        sec = 0;
+    }
     int n = 0;
 #define SECTION(bit)                                                                               \
     if ((sec & (bit)) && n++) rb_append(&o, "\r\n", 2);                                            \
     if (sec & (bit))
     SECTION(SEC_SERVER) info_server(&o, req);
     SECTION(SEC_CLIENTS) info_clients(&o, req, tx->nparts, s.nconns);
-    SECTION(SEC_MEMORY) info_memory(&o, req, s.heap_used);
+    SECTION(SEC_MEMORY) info_memory(&o, req, &s);
     SECTION(SEC_PERSISTENCE) info_persistence(&o, req, s.dirty);
     SECTION(SEC_STATS) info_stats(&o, &s);
     SECTION(SEC_REPLICATION) info_replication(&o);
@@ -724,13 +846,15 @@ static void info_next(rt_tx *tx) {
         }
     }
 #undef SECTION
-    rw_verbatim(&tx->reply, "txt", o.buf ? o.buf : "", o.len);
+    if (!(req->sections & MEMORY_STATS)) rw_verbatim(&tx->reply, "txt", o.buf ? o.buf : "", o.len);
     rb_free(&o);
     free(stats);
     for (int i = 0; i < tx->nparts; i++) {
         free(req->sh[i].keys);
         free(req->sh[i].expires);
         free(req->sh[i].avg_ttl);
+        free(req->sh[i].ovh_main);
+        free(req->sh[i].ovh_exp);
         free(req->sh[i].stats);
         free(req->sh[i].errs);
         for (int k = 0; req->sh[i].lat && k < req->sh[i].nstats; k++)
@@ -742,6 +866,8 @@ static void info_next(rt_tx *tx) {
     tx->state = NULL;
     rt_tx_done(tx);
 }
+
+static void info_start(rt_tx *tx, unsigned sec);
 
 /* INFO [section ...]: no argument means "default"; "all" adds the command
  * and latency statistics, "everything" is "all" (no module sections).
@@ -759,6 +885,15 @@ void cmd_info_multi(rt_tx *tx) {
             for (size_t k = 0; k < sizeof(info_sections) / sizeof(info_sections[0]); k++)
                 if (arg_is(a, info_sections[k].name)) sec |= info_sections[k].bit;
     }
+    info_start(tx, sec);
+}
+
+/* MEMORY STATS: INFO's memory figures gathered from every shard. */
+void cmd_memory_stats_multi(rt_tx *tx) {
+    info_start(tx, SEC_MEMORY | MEMORY_STATS);
+}
+
+static void info_start(rt_tx *tx, unsigned sec) {
     info_req *req = calloc(1, sizeof(*req));
     if (req == NULL) abort();
     req->sections = sec;

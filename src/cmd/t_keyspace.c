@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../common/alloc.h"
 #include "cmd.h"
 #include "watch.h"
 
@@ -1030,6 +1031,29 @@ void cmd_object_help(rt_ctx *c) {
         "    Prints this help.",
     };
     ks_help(c->reply, lines, (int)(sizeof(lines) / sizeof(lines[0])));
+}
+
+/* MEMORY MALLOC-STATS: the allocator's report, or Redis's words when the
+ * allocator keeps none. */
+void cmd_memory_malloc_stats(rt_ctx *c) {
+    alloc_text t;
+    if (alloc_stats(&t)) {
+        rw_verbatim(c->reply, "txt", t.buf, t.len);
+        free(t.buf);
+    } else {
+        static const char none[] = "Stats not supported for the current allocator";
+        rw_verbatim(c->reply, "txt", none, sizeof(none) - 1);
+    }
+}
+
+static void op_memory_purge(rt_ctx *c) {
+    (void)c;
+    alloc_purge();
+}
+
+/* MEMORY PURGE: every shard's thread gives back its heap's free pages. */
+void cmd_memory_purge_multi(rt_tx *tx) {
+    rt_tx_run(tx, op_memory_purge, ks_ok_reply);
 }
 
 void cmd_memory_help(rt_ctx *c) {

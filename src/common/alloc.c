@@ -29,6 +29,10 @@ typedef void *(*mi_heap_default_fn)(void);
 typedef void (*mi_process_info_fn)(size_t *, size_t *, size_t *, size_t *, size_t *, size_t *,
                                    size_t *, size_t *);
 typedef int (*mallctl_fn)(const char *, void *, size_t *, void *, size_t);
+typedef void (*alloc_out_fn)(const char *msg, void *arg);
+typedef void (*mi_stats_print_fn)(alloc_out_fn out, void *arg);
+typedef void (*mi_collect_fn)(_Bool force);
+typedef void (*je_stats_print_fn)(alloc_out_fn out, void *arg, const char *opts);
 
 /* The allocator's entry points, looked up once. */
 static pthread_once_t alloc_once = PTHREAD_ONCE_INIT;
@@ -38,6 +42,9 @@ static struct {
     mallctl_fn mallctl;
     mi_heap_visit_fn mi_heap_visit_blocks;
     mi_heap_default_fn mi_heap_get_default;
+    mi_stats_print_fn mi_stats_print_out;
+    mi_collect_fn mi_collect;
+    je_stats_print_fn malloc_stats_print;
     char name[64];
 } al;
 
@@ -64,8 +71,11 @@ static void alloc_probe_once(void) {
         LOOKUP(mi_process_info, "mi_process_info");
         LOOKUP(mi_heap_visit_blocks, "mi_heap_visit_blocks");
         LOOKUP(mi_heap_get_default, "mi_heap_get_default");
+        LOOKUP(mi_stats_print_out, "mi_stats_print_out");
+        LOOKUP(mi_collect, "mi_collect");
     } else if (malloc_from("jemalloc")) {
         LOOKUP(mallctl, "mallctl");
+        LOOKUP(malloc_stats_print, "malloc_stats_print");
     }
     if (al.mi_version && al.mi_process_info) {
         int v = al.mi_version();
@@ -111,6 +121,15 @@ unsigned long long alloc_thread_used(void) {
     return n;
 }
 
+/* Whether bytes in use are counted per thread (alloc_usage's thread_used). */
+static int alloc_per_thread(void) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    return 0;
+#endif
+    alloc_probe();
+    return al.mi_version && al.mi_process_info;
+}
+
 void alloc_usage(unsigned long long thread_used, unsigned long long *used,
                  unsigned long long *active) {
     (void)thread_used;
@@ -120,8 +139,7 @@ void alloc_usage(unsigned long long thread_used, unsigned long long *used,
     *active = __sanitizer_get_heap_size();
     return;
 #endif
-    alloc_probe();
-    if (al.mi_version && al.mi_process_info) {
+    if (alloc_per_thread()) {
         size_t elapsed, user, sys, rss, peak_rss, commit, peak_commit, faults;
         al.mi_process_info(&elapsed, &user, &sys, &rss, &peak_rss, &commit, &peak_commit, &faults);
         *used = thread_used;
@@ -175,4 +193,77 @@ size_t alloc_big_size(void *p, size_t bytes) {
 
 unsigned long long alloc_mapped(void) {
     return __atomic_load_n(&alloc_mapped_bytes, __ATOMIC_RELAXED);
+}
+
+/* What the shards held when they had started (alloc_note_startup): their
+ * heaps summed, the largest process-wide count and mapped bytes seen. */
+static unsigned long long startup_threads, startup_process, startup_mapped;
+
+static void atomic_max(unsigned long long *p, unsigned long long v) {
+    unsigned long long cur = __atomic_load_n(p, __ATOMIC_RELAXED);
+    while (v > cur &&
+           !__atomic_compare_exchange_n(p, &cur, v, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+    }
+}
+
+void alloc_note_startup(void) {
+    unsigned long long t = alloc_thread_used(), used, active, mapped = alloc_mapped();
+    __atomic_add_fetch(&startup_threads, t, __ATOMIC_RELAXED);
+    alloc_usage(t, &used, &active);
+    atomic_max(&startup_process, used + mapped);
+    atomic_max(&startup_mapped, mapped);
+}
+
+unsigned long long alloc_startup_used(void) {
+    if (alloc_per_thread())
+        return __atomic_load_n(&startup_threads, __ATOMIC_RELAXED) +
+               __atomic_load_n(&startup_mapped, __ATOMIC_RELAXED);
+    return __atomic_load_n(&startup_process, __ATOMIC_RELAXED);
+}
+
+static void stats_append(const char *msg, void *arg) {
+    alloc_text *t = arg;
+    size_t n = strlen(msg);
+    if (t->len + n + 1 > t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 4096;
+        while (cap < t->len + n + 1)
+            cap *= 2;
+        char *p = realloc(t->buf, cap);
+        if (p == NULL) abort();
+        t->buf = p;
+        t->cap = cap;
+    }
+    memcpy(t->buf + t->len, msg, n + 1);
+    t->len += n;
+}
+
+int alloc_stats(alloc_text *t) {
+    t->buf = NULL;
+    t->len = t->cap = 0;
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    return 0;
+#endif
+    alloc_probe();
+    if (al.malloc_stats_print)
+        al.malloc_stats_print(stats_append, t, NULL);
+    else if (al.mi_stats_print_out)
+        al.mi_stats_print_out(stats_append, t);
+    else
+        return 0;
+    return t->buf != NULL;
+}
+
+void alloc_purge(void) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    return;
+#endif
+    alloc_probe();
+    if (al.mi_collect) {
+        al.mi_collect(1);
+    } else if (al.mallctl) {
+        /* arena.<MALLCTL_ARENAS_ALL>.purge: every arena's dirty pages. */
+        al.mallctl("arena.4096.purge", NULL, NULL, NULL, 0);
+    } else {
+        malloc_trim(0);
+    }
 }

@@ -29,6 +29,25 @@ void alloc_usage(unsigned long long thread_used, unsigned long long *used,
  * allocator. */
 unsigned long long alloc_thread_used(void);
 
+/* Called once by each shard on its own thread when it has started: the
+ * memory then in use is INFO's used_memory_startup (alloc_startup_used),
+ * counted as used_memory is. */
+void alloc_note_startup(void);
+unsigned long long alloc_startup_used(void);
+
+/* The allocator's own statistics report (MEMORY MALLOC-STATS), into t
+ * (t->buf is malloc'd, NUL-terminated; free it). Returns 0, with nothing
+ * allocated, when the allocator gives none. */
+typedef struct alloc_text {
+    char *buf;
+    size_t len, cap;
+} alloc_text;
+int alloc_stats(alloc_text *t);
+
+/* Hand free pages of the calling thread's heap (mimalloc), of every arena
+ * (jemalloc) or of the heap (glibc) back to the system (MEMORY PURGE). */
+void alloc_purge(void);
+
 /* Zeroed memory for a big table (a key table's buckets, an expires table, a
  * big hash's buckets). From ALLOC_MAP_MIN bytes up it is mapped from the
  * kernel: its pages are zero-filled as they are first touched, so a new

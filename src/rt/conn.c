@@ -1003,6 +1003,15 @@ size_t rt_conn_qbuf_free(const rt_conn *c) {
 size_t rt_conn_obuf(const rt_conn *c) {
     return conn_pending_out(c);
 }
+size_t rt_conn_mem(const rt_conn *c) {
+    size_t n = sizeof(*c) + c->qcap + c->out.cap + c->wbuf.cap;
+    if (c->slots) {
+        n += (c->slot_mask + 1) * sizeof(rt_slot);
+        for (uint64_t i = 0; i <= c->slot_mask; i++)
+            n += c->slots[i].rb.cap;
+    }
+    return n;
+}
 uint64_t rt_conn_cmds(const rt_conn *c) {
     return c->ncmds;
 }

@@ -624,6 +624,12 @@ void rt_shard_pause_until(rt_shard *s, int64_t until_ms, int writes_only) {
 int rt_shard_nconns(const rt_shard *s) {
     return s->nconns;
 }
+size_t rt_shard_conns_mem(const rt_shard *s) {
+    size_t n = 0;
+    for (const rt_conn *c = s->conns; c; c = c->next)
+        n += rt_conn_mem(c);
+    return n;
+}
 void rt_shard_buffer_peaks(const rt_shard *s, uint64_t *in, uint64_t *out) {
     *in = *out = 0;
     for (int i = 0; i < RT_PEAK_SECS; i++) {

@@ -340,7 +340,10 @@ int64_t rt_conn_created_ms(const rt_conn *c);
 int64_t rt_conn_last_ms(const rt_conn *c); /* last interaction */
 size_t rt_conn_qbuf(const rt_conn *c);     /* query buffer bytes used / allocated */
 size_t rt_conn_qbuf_free(const rt_conn *c);
-size_t rt_conn_obuf(const rt_conn *c);   /* pending output bytes */
+size_t rt_conn_obuf(const rt_conn *c); /* pending output bytes */
+/* Bytes the runtime holds for the connection: its struct, query and output
+ * buffers, and the reply slots with the replies waiting in them. */
+size_t rt_conn_mem(const rt_conn *c);
 uint64_t rt_conn_cmds(const rt_conn *c); /* requests parsed so far */
 /* Close the connection after the replies already queued are written. */
 void rt_conn_close_after_reply(rt_conn *c);
@@ -353,6 +356,8 @@ void rt_shard_foreach_conn(rt_shard *s, void (*fn)(rt_conn *c, void *arg), void 
 /* Connections on this shard, and in the whole process (relaxed counters). */
 int rt_shard_nconns(const rt_shard *s);
 long rt_total_conns(const rt *r);
+/* rt_conn_mem summed over the shard's connections (its own thread only). */
+size_t rt_shard_conns_mem(const rt_shard *s);
 /* Client traffic of a shard since start: bytes read and written, and the
  * reads and writes that moved them. The shard's thread may reset them. */
 typedef struct rt_net_stats {

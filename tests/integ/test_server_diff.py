@@ -843,3 +843,106 @@ def test_info_memory_allocator_and_usage(diff):
         diff.pconn.pipeline([("DEL", "mem:%d:%d" % (chunk, i)) for i in range(1000)])
     freed = int(memory()[b"used_memory"])
     assert freed - base < (loaded - base) / 2, (base, loaded, freed)
+
+
+def _memory_stats(conn):
+    """MEMORY STATS -> list of (name, value), nested maps as lists too."""
+    def pairs(v):
+        if isinstance(v, dict):
+            v = [x for kv in v.items() for x in kv]
+        return [(v[i], pairs(v[i + 1]) if isinstance(v[i + 1], (list, dict)) else v[i + 1])
+                for i in range(0, len(v), 2)]
+    return pairs(parse(conn.call("MEMORY", "STATS")))
+
+
+def _shape(stats):
+    """Names and wire types of MEMORY STATS, nested maps included."""
+    return [(k, _shape(v) if isinstance(v, list) else type(v).__name__) for k, v in stats]
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+def test_memory_stats_shape_and_figures(diff, proto):
+    if proto == 3:
+        diff.hello3()
+    diff.check("FLUSHALL")
+    for db in (0, 3):
+        diff.check("SELECT", db)
+        diff.check_many([("SET", "ms:%d" % i, "v" * (i % 60)) for i in range(300)])
+        diff.check_many([("EXPIRE", "ms:%d" % i, 1000) for i in range(0, 300, 3)])
+    diff.check("SELECT", 0)
+    ps, rs = _memory_stats(diff.pconn), _memory_stats(diff.rconn)
+    # The same names in the same order, the same types (RESP2: doubles as
+    # bulk strings, RESP3: as doubles), a db.N map for each non-empty database.
+    assert _shape(ps) == _shape(rs)
+    assert [k for k, _ in ps if k.startswith(b"db.")] == [b"db.0", b"db.3"]
+    for stats in (ps, rs):
+        m = dict(stats)
+        assert m[b"keys.count"] == 600
+        net = m[b"total.allocated"] - m[b"startup.allocated"]
+        assert m[b"keys.bytes-per-key"] == net // 600
+        assert m[b"dataset.bytes"] == m[b"total.allocated"] - m[b"overhead.total"]
+        assert 0 < m[b"startup.allocated"] <= m[b"overhead.total"] <= m[b"total.allocated"]
+        for db in (b"db.0", b"db.3"):
+            t = dict(m[db])
+            # Both servers' tables: at least a bucket pointer per key and a
+            # slot of 16 bytes per key with a TTL.
+            assert t[b"overhead.hashtable.main"] >= 8 * 300, (db, t)
+            assert t[b"overhead.hashtable.expires"] >= 16 * 100, (db, t)
+            assert t[b"overhead.hashtable.slot-to-keys"] == 0
+    # INFO's memory section carries the same figures.
+    info = info_sections(parse(diff.pconn.call("INFO", "memory")))["Memory"]
+    m = dict(_memory_stats(diff.pconn))
+    assert int(info[b"used_memory_startup"]) == m[b"startup.allocated"]
+    assert int(info[b"mem_clients_normal"]) > 0 and m[b"clients.normal"] > 0
+    used, ovh = int(info[b"used_memory"]), int(info[b"used_memory_overhead"])
+    assert int(info[b"used_memory_dataset"]) == used - ovh
+    net = used - int(info[b"used_memory_startup"])
+    assert info[b"used_memory_dataset_perc"] == b"%.2f%%" % ((used - ovh) * 100 / net)
+    diff.check("FLUSHALL")
+    assert not [k for k, _ in _memory_stats(diff.pconn) if k.startswith(b"db.")]
+
+
+def test_memory_stats_counts_table_and_client_memory(diff):
+    """The overheads follow the tables and the clients' buffers on both
+    servers: a database's main table grows with its keys, its expires table
+    with the keys that have a TTL, and a client holding half a big command
+    counts its query buffer."""
+    diff.check("SELECT", 5)
+    diff.check("FLUSHDB")
+    try:
+        for conn in (diff.pconn, diff.rconn):
+            conn.pipeline([("SET", "ov:%d" % i, i) for i in range(20000)])
+        before = [dict(dict(_memory_stats(c))[b"db.5"]) for c in (diff.pconn, diff.rconn)]
+        for conn in (diff.pconn, diff.rconn):
+            conn.pipeline([("EXPIRE", "ov:%d" % i, 100) for i in range(20000)])
+        after = [dict(dict(_memory_stats(c))[b"db.5"]) for c in (diff.pconn, diff.rconn)]
+        for b, a in zip(before, after):
+            assert b[b"overhead.hashtable.main"] >= 8 * 20000
+            assert a[b"overhead.hashtable.expires"] - b[b"overhead.hashtable.expires"] >= 16 * 20000
+        # Half a command with a 4 MB argument: its query buffer is client memory.
+        for name, port, conn in (("percore", diff.percore_port, diff.pconn),
+                                 ("redis", diff.redis_port, diff.rconn)):
+            base = dict(_memory_stats(conn))[b"clients.normal"]
+            with RespConn(HOST, port, timeout=10) as big:
+                big.send_raw(b"*3\r\n$3\r\nSET\r\n$2\r\nqb\r\n$4194304\r\n" + b"x" * 3000000)
+                grown = base
+                for _ in range(50):  # Redis counts it in its client cron
+                    time.sleep(0.1)
+                    grown = dict(_memory_stats(conn))[b"clients.normal"]
+                    if grown - base >= 3000000:
+                        break
+                assert grown - base >= 3000000, (name, base, grown)
+    finally:
+        diff.check("FLUSHDB")
+        diff.check("SELECT", 0)
+
+
+def test_memory_purge_and_malloc_stats(diff):
+    diff.check("MEMORY", "PURGE")
+    diff.check("MEMORY", "PURGE", "now")
+    diff.check("MEMORY", "MALLOC-STATS", "x")
+    p, r = diff.both("MEMORY", "MALLOC-STATS")
+    # Each names its own allocator's report (or says it has none): a bulk.
+    assert p.startswith(b"$") and r.startswith(b"$") and len(parse(p)) > 0
+    diff.check("MEMORY", "STATS", "x")
+    diff.check("PING")

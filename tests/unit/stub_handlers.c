@@ -38,7 +38,10 @@ WEAK void cmd_bitcount(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_bitpos(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_bitop(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_bitop_multi(rt_tx *tx __attribute__((unused))) {}
-WEAK int keys_bitop(int argc __attribute__((unused)), rt_arg *argv __attribute__((unused)), int *keys __attribute__((unused)), rbuf *err __attribute__((unused))) { return -1; }
+WEAK int keys_bitop(int argc __attribute__((unused)), rt_arg *argv __attribute__((unused)),
+                    int *keys __attribute__((unused)), rbuf *err __attribute__((unused))) {
+    return -1;
+}
 WEAK void cmd_bitfield(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_bitfield_ro(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_del(rt_ctx *c __attribute__((unused))) {}
@@ -62,7 +65,10 @@ WEAK void cmd_pexpiretime(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_persist(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_keys_multi(rt_tx *tx __attribute__((unused))) {}
 WEAK void cmd_scan(rt_ctx *c __attribute__((unused))) {}
-WEAK int route_scan(rt_shard *home __attribute__((unused)), int argc __attribute__((unused)), rt_arg *argv __attribute__((unused)), rbuf *err __attribute__((unused))) { return -1; }
+WEAK int route_scan(rt_shard *home __attribute__((unused)), int argc __attribute__((unused)),
+                    rt_arg *argv __attribute__((unused)), rbuf *err __attribute__((unused))) {
+    return -1;
+}
 WEAK void cmd_randomkey_multi(rt_tx *tx __attribute__((unused))) {}
 WEAK void cmd_dbsize_multi(rt_tx *tx __attribute__((unused))) {}
 WEAK void cmd_flushdb_multi(rt_tx *tx __attribute__((unused))) {}
@@ -82,6 +88,9 @@ WEAK void cmd_object_idletime(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_object_refcount(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_memory_help(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_memory_usage(rt_ctx *c __attribute__((unused))) {}
+WEAK void cmd_memory_malloc_stats(rt_ctx *c __attribute__((unused))) {}
+WEAK void cmd_memory_stats_multi(rt_tx *tx __attribute__((unused))) {}
+WEAK void cmd_memory_purge_multi(rt_tx *tx __attribute__((unused))) {}
 WEAK void cmd_ping(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_echo(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_quit(rt_ctx *c __attribute__((unused))) {}
@@ -108,7 +117,10 @@ WEAK void cmd_lastsave(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_shutdown(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_monitor(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_debug(rt_ctx *c __attribute__((unused))) {}
-WEAK int route_debug(rt_shard *home __attribute__((unused)), int argc __attribute__((unused)), rt_arg *argv __attribute__((unused)), rbuf *err __attribute__((unused))) { return -1; }
+WEAK int route_debug(rt_shard *home __attribute__((unused)), int argc __attribute__((unused)),
+                     rt_arg *argv __attribute__((unused)), rbuf *err __attribute__((unused))) {
+    return -1;
+}
 WEAK void cmd_command(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_command_count(rt_ctx *c __attribute__((unused))) {}
 WEAK void cmd_command_docs(rt_ctx *c __attribute__((unused))) {}
