@@ -617,14 +617,24 @@ static void conn_got_input(rt_conn *c, size_t n) {
         conn_close(c, NULL);
         return;
     }
+    if (c->qlen > c->qpeak) c->qpeak = c->qlen;
     if (c->blocked) return;
     conn_process_input(c);
-    /* Release the query buffer after a large request. */
-    if (!c->closed && c->qlen == 0 && c->qcap > 256 * 1024) {
+}
+
+/* Once a second (conn_cron): a query buffer that big requests grew is kept
+ * while they keep coming, so each does not grow it again (copying what it
+ * holds at every doubling); it is freed once empty when the connection has
+ * been idle for 2 s or the last second's requests used less than half of
+ * it, as Redis trims its query buffers. */
+static void conn_trim_qbuf(rt_conn *c, int64_t now) {
+    if (c->qcap > RT_QBUF_KEEP && c->qlen == 0 &&
+        (now - c->last_ms > 2000 || c->qpeak < c->qcap / 2)) {
         free(c->qbuf);
         c->qbuf = NULL;
         c->qcap = 0;
     }
+    c->qpeak = c->qlen;
 }
 
 /* The peer shut down its sending side (EOF read or received). Every request
@@ -917,6 +927,7 @@ void conn_cron(rt_shard *s, int64_t now) {
         s->peak_in[t % RT_PEAK_SECS] = 0;
         s->peak_out[t % RT_PEAK_SECS] = 0;
     }
+    int new_sec = sec != s->peak_sec;
     s->peak_sec = sec;
     uint64_t *pin = &s->peak_in[sec % RT_PEAK_SECS], *pout = &s->peak_out[sec % RT_PEAK_SECS];
     rt_conn *next;
@@ -929,6 +940,7 @@ void conn_cron(rt_shard *s, int64_t now) {
             conn_close(c, "timeout");
             continue;
         }
+        if (new_sec) conn_trim_qbuf(c, now);
         if (c->slot_mask >= RT_SLOTS_KEEP && c->flush_seq == c->next_seq &&
             now - c->last_ms > 1000) {
             /* Idle for a second with no reply pending: give back the ring

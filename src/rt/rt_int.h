@@ -36,9 +36,10 @@
 /* io_uring: a connection that stopped parsing keeps receiving (unparsed)
  * until this much input waits, then its multishot recv is cancelled. */
 #define RT_URING_HOLD (64 * 1024)
-#define RT_WBUF_KEEP (64 * 1024) /* io_uring: largest send buffer kept after its send */
-#define RT_MSG_POOL_ROOM 256     /* argument room (array + bytes) of a pooled message */
-#define RT_MSG_POOL_MAX 1024     /* pooled messages kept per shard at most */
+#define RT_WBUF_KEEP (64 * 1024)         /* io_uring: largest send buffer kept after its send */
+#define RT_QBUF_KEEP (2 * RT_READ_CHUNK) /* a larger query buffer is trimmed (conn_trim_qbuf) */
+#define RT_MSG_POOL_ROOM 256             /* argument room (array + bytes) of a pooled message */
+#define RT_MSG_POOL_MAX 1024             /* pooled messages kept per shard at most */
 /* Reply buffers above this are not kept, neither by a pooled message nor by
  * a connection's reply slot (the two swap buffers in conn_deliver). */
 #define RT_MSG_POOL_RBUF 4096
@@ -160,6 +161,7 @@ struct rt_conn {
     /* Input. */
     char *qbuf;
     size_t qlen, qcap;
+    size_t qpeak; /* the most qlen held since the last conn_trim_qbuf */
     resp_parser parser;
     /* Output and ordering. */
     rbuf out;

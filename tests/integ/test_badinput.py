@@ -185,6 +185,31 @@ def _open_batch(port, n):
     return socks, replies
 
 
+def _qbuf_free(conn):
+    line = conn.call("CLIENT", "INFO")
+    return int(line.split(b" qbuf-free=")[1].split(b" ")[0])
+
+
+def test_big_request_buffer_kept_then_trimmed(percore_port):
+    """A query buffer that big requests grew stays while they keep coming
+    (each does not regrow it) and is given back within a couple of seconds
+    once the requests are small again: buffers stay bounded."""
+    with RespConn(HOST, percore_port, timeout=10) as c:
+        big = b"b" * (1 << 20)
+        for i in range(3):
+            assert c.call("SET", "qb:%d" % i, big) == b"+OK\r\n"
+        assert _qbuf_free(c) >= 1 << 20
+        trimmed = False
+        for _ in range(40):
+            time.sleep(0.1)
+            if _qbuf_free(c) <= 32768:
+                trimmed = True
+                break
+        assert trimmed, "query buffer of %d bytes kept" % _qbuf_free(c)
+        assert c.call("GET", "qb:2") == b"$%d\r\n" % len(big) + big + b"\r\n"
+        assert c.call("DEL", "qb:0", "qb:1", "qb:2") == b":3\r\n"
+
+
 def test_1000_connections(percore_port):
     socks = []
     try:
