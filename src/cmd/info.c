@@ -786,9 +786,11 @@ static void info_next(rt_tx *tx) {
         s.nconns += sh->nconns;
         s.heap_used += sh->heap_used;
         s.clients_mem += sh->clients_mem;
+        /* As Redis: the tables of empty databases are not counted (they
+         * are part of what startup held). */
         for (int d = 0; d < sh->ndb; d++) {
             s.keys += sh->keys[d];
-            if (sh->ovh_main) s.tables_mem += sh->ovh_main[d] + sh->ovh_exp[d];
+            if (sh->ovh_main && sh->keys[d]) s.tables_mem += sh->ovh_main[d] + sh->ovh_exp[d];
         }
         if (sh->ndb > ndb) ndb = sh->ndb;
         if (sh->stats && sh->nstats > nstats) nstats = sh->nstats;

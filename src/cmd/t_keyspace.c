@@ -1033,8 +1033,8 @@ void cmd_object_help(rt_ctx *c) {
     ks_help(c->reply, lines, (int)(sizeof(lines) / sizeof(lines[0])));
 }
 
-/* MEMORY MALLOC-STATS: the allocator's report, or Redis's words when the
- * allocator keeps none. */
+/* MEMORY MALLOC-STATS: the allocator's report (verbatim text), or, as a
+ * plain bulk, Redis's words when the allocator keeps none. */
 void cmd_memory_malloc_stats(rt_ctx *c) {
     alloc_text t;
     if (alloc_stats(&t)) {
@@ -1042,7 +1042,7 @@ void cmd_memory_malloc_stats(rt_ctx *c) {
         free(t.buf);
     } else {
         static const char none[] = "Stats not supported for the current allocator";
-        rw_verbatim(c->reply, "txt", none, sizeof(none) - 1);
+        rw_bulk(c->reply, none, sizeof(none) - 1);
     }
 }
 

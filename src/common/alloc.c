@@ -32,7 +32,9 @@ typedef int (*mallctl_fn)(const char *, void *, size_t *, void *, size_t);
 typedef void (*alloc_out_fn)(const char *msg, void *arg);
 typedef void (*mi_stats_print_fn)(alloc_out_fn out, void *arg);
 typedef void (*mi_collect_fn)(_Bool force);
-typedef void (*je_stats_print_fn)(alloc_out_fn out, void *arg, const char *opts);
+/* jemalloc's write callback takes its argument first. */
+typedef void (*je_write_fn)(void *arg, const char *msg);
+typedef void (*je_stats_print_fn)(je_write_fn out, void *arg, const char *opts);
 
 /* The allocator's entry points, looked up once. */
 static pthread_once_t alloc_once = PTHREAD_ONCE_INIT;
@@ -237,6 +239,10 @@ static void stats_append(const char *msg, void *arg) {
     t->len += n;
 }
 
+static void je_append(void *arg, const char *msg) {
+    stats_append(msg, arg);
+}
+
 int alloc_stats(alloc_text *t) {
     t->buf = NULL;
     t->len = t->cap = 0;
@@ -245,7 +251,7 @@ int alloc_stats(alloc_text *t) {
 #endif
     alloc_probe();
     if (al.malloc_stats_print)
-        al.malloc_stats_print(stats_append, t, NULL);
+        al.malloc_stats_print(je_append, t, NULL);
     else if (al.mi_stats_print_out)
         al.mi_stats_print_out(stats_append, t);
     else

@@ -625,11 +625,11 @@ static void conn_got_input(rt_conn *c, size_t n) {
 /* Once a second (conn_cron): a query buffer that big requests grew is kept
  * while they keep coming, so each does not grow it again (copying what it
  * holds at every doubling); it is freed once empty when the connection has
- * been idle for 2 s or the last second's requests used less than half of
- * it, as Redis trims its query buffers. */
+ * been idle for 2 s or the last second's requests, with a read's headroom,
+ * used less than half of it, as Redis trims its query buffers. */
 static void conn_trim_qbuf(rt_conn *c, int64_t now) {
     if (c->qcap > RT_QBUF_KEEP && c->qlen == 0 &&
-        (now - c->last_ms > 2000 || c->qpeak < c->qcap / 2)) {
+        (now - c->last_ms > 2000 || c->qpeak + RT_READ_CHUNK < c->qcap / 2)) {
         free(c->qbuf);
         c->qbuf = NULL;
         c->qcap = 0;

@@ -643,7 +643,8 @@ static void db_entry_put(db_entry *e, obj *val) {
 
 /* Give e (linked at *link) a new allocation whose value has `room` bytes,
  * inline and with nothing in it yet but its flags (its deadline, if any,
- * follows it); the old value is freed. Returns the new entry. */
+ * follows it). Returns the new entry; e, unlinked, is the caller's to free
+ * (db_entry_free) once it has read what it needs from it. */
 static db_entry *db_entry_regrow(db *d, db_entry **link, db_entry *e, size_t room) {
     db_entry *n = ent_alloc(ent_key(e), ent_klen(e), room);
     n->u.p.flags = ENT_INLINE;
@@ -655,11 +656,6 @@ static db_entry *db_entry_regrow(db *d, db_entry **link, db_entry *e, size_t roo
         db_exp_remove(d, e);
         db_exp_set(d, n, when);
     }
-    if (ent_inline(e))
-        obj_free_contents(&e->u.o);
-    else
-        obj_free(e->u.p.val);
-    free(e);
     return n;
 }
 
@@ -766,6 +762,7 @@ static int db_set_strval(db *d, const char *key, size_t klen, const db_strval *v
         else
             db_insert_ptr(d, key, klen, h, o);
     } else {
+        db_entry *old = e;
         if (e) {
             e = db_entry_regrow(d, link, e, room);
         } else {
@@ -777,6 +774,7 @@ static int db_set_strval(db *d, const char *key, size_t klen, const db_strval *v
         o->enc = OBJ_ENC_INT; /* owns nothing yet */
         o->ext = (uint8_t)klen;
         ent_put_str(o, v);
+        if (old) db_entry_free(old); /* after the copy: p may point into it */
     }
     o->lru = access;
     if (isnew) db_grow(d);
@@ -796,7 +794,8 @@ int db_set_int(db *d, const char *key, size_t klen, long long n, int keep_ttl) {
 
 /* db_set_owned and db_set_carry: a standalone string value goes into the
  * key's entry (an INT or EMBSTR copied, a RAW one's buffer taken over, and
- * val freed), any other value as db_set. */
+ * val freed), any other value as db_set. val is never the value stored at
+ * key (db_replace returns early for that one). */
 static int db_set_standalone(db *d, const char *key, size_t klen, obj *val, int keep_ttl,
                              const uint32_t *lru) {
     if (val->type != OBJ_STRING || klen > DB_INLINE_KEY_MAX)

@@ -9,6 +9,7 @@ their shape: the same map keys, the same CLIENT LIST fields in the same
 order, the same INFO sections and field names.
 """
 
+import os
 import re
 import socket
 import subprocess
@@ -16,8 +17,8 @@ import time
 
 import pytest
 
-from conftest import percore_bin
-from respclient import RespConn, encode, parse
+from conftest import free_port, percore_bin
+from respclient import RespConn, encode, parse, wait_ping
 
 HOST = "127.0.0.1"
 
@@ -946,3 +947,32 @@ def test_memory_purge_and_malloc_stats(diff):
     assert p.startswith(b"$") and r.startswith(b"$") and len(parse(p)) > 0
     diff.check("MEMORY", "STATS", "x")
     diff.check("PING")
+
+
+JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
+
+
+def test_memory_malloc_stats_under_jemalloc(tmp_path):
+    """With jemalloc preloaded, MEMORY MALLOC-STATS is jemalloc's own report
+    (as Redis, built with jemalloc, gives it) and the server keeps serving."""
+    libs = subprocess.run(["ldd", str(percore_bin())], stdout=subprocess.PIPE,
+                          check=True).stdout.decode()
+    if "libasan" in libs or "libtsan" in libs or not os.path.exists(JEMALLOC):
+        pytest.skip("needs a build without a sanitizer and libjemalloc2")
+    port = free_port()
+    env = dict(os.environ, LD_PRELOAD=JEMALLOC)
+    proc = subprocess.Popen([str(percore_bin()), "--port", str(port), "--bind", HOST,
+                             "--threads", "2", "--dir", str(tmp_path), "--save", ""],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert wait_ping(HOST, port, 10.0)
+        with RespConn(HOST, port, timeout=10) as c:
+            info = info_sections(parse(c.call("INFO", "memory")))["Memory"]
+            assert info[b"mem_allocator"].startswith(b"jemalloc-")
+            report = parse(c.call("MEMORY", "MALLOC-STATS"))
+            assert b"jemalloc statistics" in report and b"Allocated:" in report
+            assert c.call("MEMORY", "PURGE") == b"+OK\r\n"
+            assert c.call("PING") == b"+PONG\r\n"
+    finally:
+        proc.terminate()
+        proc.wait(10)

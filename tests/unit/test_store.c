@@ -867,6 +867,13 @@ static void test_entry_room(void) {
     CHECK(db_set_str(d, key, 16, ((strbuf *)o->v.ptr)->b + 1, 99, 0) == 0);
     CHECK(db_find(d, key, 16) == o && o->enc == OBJ_ENC_RAW);
     check_sole(d, key, 16, big, 99);
+    /* A shorter value from the old one's bytes that needs a new entry:
+     * copied before the old entry goes. */
+    o = db_find(d, key, 16);
+    CHECK(db_set_str(d, key, 16, ((strbuf *)o->v.ptr)->b + 2, 30, 0) == 0);
+    o = db_find(d, key, 16);
+    CHECK(o->enc == OBJ_ENC_EMBSTR && o->room == 30);
+    check_sole(d, key, 16, big, 30);
     CHECK(db_set_str(d, key, 16, big, sizeof(big), 0) == 0);
     CHECK(db_set_expire(d, key, 16, s->now_ms + 5000) == 0);
     CHECK(db_set_int(d, key, 16, 77, 1) == 0);
