@@ -220,6 +220,30 @@ def verify_group(srv, size, r, ran):
         raise BenchError(f"{who}: DBSIZE {c.dbsize()}, expected {want}")
 
 
+def run_group(srv, tests, cfg, size, r, rnd, cpu=False):
+    """One group on srv: FLUSHALL, prefill, a redis-benchmark run per test,
+    then everything read back. Returns the runs (dicts); cpu adds the CPU
+    seconds each run cost the server and the client."""
+    srv.client.flushall()
+    prefill(srv, size, r)
+    runs, ran = [], {}
+    for t in tests:
+        n = requests(t, cfg, size)
+        used = {} if cpu else None
+        s0 = srv.cpu_seconds() if cpu else 0
+        rps, p50, p99, wall = redis_benchmark(srv.port, t, cfg, size, n, r, used)
+        run = dict(round=rnd + 1, server=srv.name, test=t, clients=cfg[0], pipeline=cfg[1],
+                   size=size, requests=n, keyspace=r, rps=rps, p50_ms=p50, p99_ms=p99, wall_s=wall)
+        if cpu:
+            run.update(server_cpu_s=round(srv.cpu_seconds() - s0, 3),
+                       client_cpu_s=round(used["client"], 3))
+        runs.append(run)
+        ran[t] = n
+    srv.alive()
+    verify_group(srv, size, r, ran)
+    return runs
+
+
 def throughput(res):
     """All throughput rounds on one percore and one redis-server; fills
     res["available"] and res["throughput_runs"] (one dict per run)."""
@@ -240,18 +264,7 @@ def throughput(res):
                     r = keyspace(size)
                     for srv in order:
                         tests = [t for t in avail[srv.name] if size == 16 or t in SIZED]
-                        srv.client.flushall()
-                        prefill(srv, size, r)
-                        ran = {}
-                        for t in tests:
-                            n = requests(t, cfg, size)
-                            rps, p50, p99, wall = redis_benchmark(srv.port, t, cfg, size, n, r)
-                            runs.append(dict(round=rnd + 1, server=srv.name, test=t, clients=cfg[0],
-                                             pipeline=cfg[1], size=size, requests=n, keyspace=r,
-                                             rps=rps, p50_ms=p50, p99_ms=p99, wall_s=wall))
-                            ran[t] = n
-                        srv.alive()
-                        verify_group(srv, size, r, ran)
+                        runs += run_group(srv, tests, cfg, size, r, rnd)
                     log(f"round {rnd + 1}/{ROUNDS}: -c {cfg[0]} -P {cfg[1]} -d {size} done, verified")
         res["throughput_runs"] = runs
         with open(os.path.join(OUT, "throughput.csv"), "w", newline="") as f:
@@ -433,22 +446,7 @@ def onecore(res):
             order = servers if rnd % 2 == 0 else servers[::-1]
             for cfg in ONECORE_CONFIGS:
                 for srv in order:
-                    srv.client.flushall()
-                    prefill(srv, size, r)
-                    ran = {}
-                    for t in ONECORE_TESTS:
-                        n = requests(t, cfg, size)
-                        cpu = {}
-                        s0 = srv.cpu_seconds()
-                        rps, p50, p99, wall = redis_benchmark(srv.port, t, cfg, size, n, r, cpu)
-                        runs.append(dict(round=rnd + 1, server=srv.name, test=t, clients=cfg[0],
-                                         pipeline=cfg[1], size=size, requests=n, rps=rps,
-                                         p50_ms=p50, p99_ms=p99, wall_s=wall,
-                                         server_cpu_s=round(srv.cpu_seconds() - s0, 3),
-                                         client_cpu_s=round(cpu["client"], 3)))
-                        ran[t] = n
-                    srv.alive()
-                    verify_group(srv, size, r, ran)
+                    runs += run_group(srv, ONECORE_TESTS, cfg, size, r, rnd, cpu=True)
             log(f"onecore round {rnd + 1}/{ROUNDS} done, verified")
         res["onecore_runs"] = runs
     finally:
