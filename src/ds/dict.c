@@ -194,6 +194,12 @@ dict_entry *dict_add(dict *d, const char *k, size_t klen, int *added) {
             }
         }
     }
+    /* A shrink that the adds outgrew (a range removal shrank a big table,
+     * then members came back) is finished first: stepping it along would
+     * pile the adds into the small table's chains. */
+    if (d->ntable && d->used >= d->nsize)
+        while (d->ntable)
+            step(d, SIZE_MAX);
     if (d->ntable)
         step(d, 1);
     else if (d->size == 0)
@@ -330,6 +336,10 @@ dict_entry *dict_iter_next(dict_iter *it) {
     }
     it->next = e->next;
     return e;
+}
+
+size_t dict_buckets(const dict *d) {
+    return d->ntable ? d->nsize : d->size;
 }
 
 size_t dict_mem(const dict *d) {

@@ -84,6 +84,9 @@ typedef struct dict_iter {
 void dict_iter_init(dict_iter *it, const dict *d);
 dict_entry *dict_iter_next(dict_iter *it); /* NULL at the end */
 
+/* Buckets of the table new entries go to (the new one while a resize runs). */
+size_t dict_buckets(const dict *d);
+
 /* Bytes used by the table and its entries (not what values point at). */
 size_t dict_mem(const dict *d);
 

@@ -652,9 +652,11 @@ static db_entry *db_entry_regrow(db *d, db_entry **link, db_entry *e, size_t roo
     *link = n;
     int64_t when = db_entry_when(d, e);
     if (when != -1) {
-        /* The expires table is keyed by entry address. */
-        db_exp_remove(d, e);
+        /* The expires table is keyed by entry address. Added before the
+         * old one goes, so a sole deadline does not empty the table (and
+         * reset its mean TTL estimate). */
         db_exp_set(d, n, when);
+        db_exp_remove(d, e);
     }
     return n;
 }
@@ -662,6 +664,8 @@ static db_entry *db_entry_regrow(db *d, db_entry **link, db_entry *e, size_t roo
 /* After a new key's entry is complete: a step of a running resize, or the
  * start of one when the table is full. */
 static void db_grow(db *d) {
+    if (d->nbuckets && d->count > d->nmask + 1)
+        db_rehash_step(d, SIZE_MAX); /* a shrink the inserts outgrew: finished */
     if (d->nbuckets)
         db_rehash_step(d, 1);
     else if (d->count > d->mask + 1)

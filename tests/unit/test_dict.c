@@ -379,6 +379,29 @@ static void test_scan(int rounds) {
     dict_free(d, NULL);
 }
 
+/* A big table emptied but for a few entries shrinks to a small one; adds
+ * that follow must not pile into the small table's chains while the old
+ * one is still being drained: the load stays bounded throughout. */
+static void test_shrink_then_add(void) {
+    dict *d = dict_new();
+    char buf[64];
+    int added, bounded = 1;
+    size_t n = 1 << 16;
+    for (size_t i = 1; i <= n; i++)
+        dict_add(d, buf, key_of(i, buf), &added);
+    for (size_t i = 2; i <= n; i++)
+        dict_entry_free(dict_unlink(d, buf, key_of(i, buf)));
+    dict_shrink(d);
+    CHECK(dict_size(d) == 1 && dict_buckets(d) < 64);
+    for (size_t i = n + 1; i <= 3 * n; i++) {
+        dict_add(d, buf, key_of(i, buf), &added);
+        bounded &= dict_size(d) <= 2 * dict_buckets(d);
+    }
+    CHECK(bounded);
+    CHECK(dict_size(d) == 2 * n + 1 && dict_find(d, buf, key_of(1, buf)) != NULL);
+    dict_free(d, NULL);
+}
+
 int main(void) {
     test_fuzz(200000);
     test_iter_delete();
@@ -386,5 +409,6 @@ int main(void) {
     test_dup();
     test_random();
     test_scan(300);
+    test_shrink_then_add();
     UNIT_DONE();
 }

@@ -881,6 +881,12 @@ static void test_entry_room(void) {
     CHECK(o->enc == OBJ_ENC_INT && (o->flags & OBJ_F_EMBEDDED) && o->v.i == 77);
     CHECK(db_get_expire(d, key, 16) == s->now_ms + 5000);
     check_sole(d, key, 16, "77", 2);
+    /* The sole key with a deadline moves to a bigger entry, keeping it: the
+     * mean TTL estimate the active cycle made stays. */
+    CHECK(db_active_expire(d, 20) == 0 && db_avg_ttl(d) == 5000);
+    CHECK(db_set_str(d, key, 16, v44, 30, 1) == 0 && db_find(d, key, 16) != o);
+    CHECK(db_get_expire(d, key, 16) == s->now_ms + 5000 && db_avg_ttl(d) == 5000);
+    CHECK(db_set_int(d, key, 16, 77, 1) == 0);
     CHECK(db_persist(d, key, 16) == 1);
     /* A standalone short string handed over (RENAME, COPY, INCRBYFLOAT)
      * goes inline too, keeping its encoding; any other value keeps its own
