@@ -124,8 +124,8 @@ static void exec_proc(rt_ctx *c) {
 static void exec_multi(rt_tx *tx) {
     const cmd_def *cmd = tx->cmd;
     shard_state *ss = rt_shard_data(rt_tx_coord(tx));
-    /* Counted when it has its reply: a client's own by tx_end, one inside
-     * EXEC by exec_next. */
+    /* Counted when it has its reply, by tx_end (which the runtime calls for
+     * a command inside EXEC too). */
     if (tx->now_ms == 0) tx->now_ms = util_mstime();
     ss->st->now_ms = tx->now_ms;
     cmd->multi(tx);
@@ -257,15 +257,13 @@ void inst_reset(inst_metric *m, int n, int64_t now_ms) {
 }
 
 /* As Redis: running resizes of a database's key and expires tables get
- * 1 ms more per cron, for the first database (round robin) that has one. */
+ * 1 ms more per cron; the cron stays on one database until it has none
+ * left, then goes on to the next that has one. */
 static void rehash_cron(shard_state *ss) {
     store *st = ss->st;
     for (int i = 0; i < st->ndb; i++) {
-        db *d = store_db(st, (ss->rehash_db + i) % st->ndb);
-        if (db_rehash_for(d, 1000)) {
-            ss->rehash_db = (ss->rehash_db + i + 1) % st->ndb;
-            return;
-        }
+        ss->rehash_db = (ss->rehash_db + (i > 0)) % st->ndb;
+        if (db_rehash_for(store_db(st, ss->rehash_db), 1000)) return;
     }
 }
 
@@ -517,8 +515,8 @@ static void exec_start(rt_tx *tx) {
     exec_next(tx);
 }
 
-/* EXEC's body, on the coordinator once every shard it needs is held (the
- * statistics are kept by exec_multi, which calls this). */
+/* EXEC's body, on the coordinator once every shard it needs is held (run
+ * by exec_multi; tx_end counts it and each command inside). */
 void cmd_exec_multi(rt_tx *tx) {
     multi_state *ms = tx->state;
     ms->next = 0;

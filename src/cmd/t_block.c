@@ -560,13 +560,13 @@ static void state_free(rt_tx *tx) {
 }
 
 static void finish(rt_tx *tx) {
-    /* As Redis counts them: a wait that timed out is a call with no
-     * latency sample; one that CLIENT UNBLOCK ended (TIMEOUT or ERROR) is
-     * a failed call, with its sample. */
+    /* As Redis counts them: a wait that timed out, or whose client was
+     * killed or hung up, is a call with no latency sample; one that CLIENT
+     * UNBLOCK ended (TIMEOUT or ERROR) is a failed call, with its sample. */
     bstate *st = tx->state;
     if (st->unblocked)
         tx->stat_flags |= TX_STAT_FAILED;
-    else if (st->abort == AB_TIMEOUT)
+    else if (st->abort == AB_TIMEOUT || st->abort == AB_CLOSED)
         tx->stat_flags |= TX_STAT_NO_LATENCY;
     state_free(tx);
     rt_tx_done(tx);

@@ -373,10 +373,11 @@ def test_client_unblock_commandstats(diff):
     # As in Redis: a wait CLIENT UNBLOCK ends is a failed call whichever
     # way it ends (TIMEOUT or ERROR), a CLIENT UNBLOCK ERROR that ended one
     # is a failed call itself; a real timeout and a served wait are not.
-    # Every one but the real timeout takes a latency sample.
+    # Every one but the real timeout and a wait whose client is killed or
+    # hangs up takes a latency sample.
     def scen(port):
         out = []
-        for case in ("ERROR", "TIMEOUT", "none", "real-timeout", "served"):
+        for case in ("ERROR", "TIMEOUT", "none", "real-timeout", "served", "killed", "hangup"):
             with conn(port) as o:
                 o.call("CONFIG", "RESETSTAT")
                 w = conn(port)
@@ -391,7 +392,14 @@ def test_client_unblock_commandstats(diff):
                         o.call("CLIENT", "UNBLOCK", cid)
                     elif case == "served":
                         o.call("RPUSH", "us2", "v")
-                    out.append(w.read_reply())
+                    elif case == "killed":
+                        o.call("CLIENT", "KILL", "ID", cid)
+                    if case == "hangup":
+                        w.close()
+                    if case in ("killed", "hangup"):
+                        wait_blocked(port, 0)
+                    else:
+                        out.append(w.read_reply())
                 finally:
                     w.close()
                 lat = sorted(l.split(":")[0] for l in info_section(port, "latencystats")
