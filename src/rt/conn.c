@@ -624,15 +624,22 @@ static void conn_got_input(rt_conn *c, size_t n) {
 
 /* Once a second (conn_cron): a query buffer that big requests grew is kept
  * while they keep coming, so each does not grow it again (copying what it
- * holds at every doubling); it is freed once empty when the connection has
- * been idle for 2 s or the last second's requests, with a read's headroom,
- * used less than half of it, as Redis trims its query buffers. */
+ * holds at every doubling). When the connection has been idle for 2 s or
+ * the last second's requests, with a read's headroom, used less than half
+ * of it, it is freed if empty, else cut to what it holds and a read's room
+ * (as Redis trims its query buffers). */
 static void conn_trim_qbuf(rt_conn *c, int64_t now) {
-    if (c->qcap > RT_QBUF_KEEP && c->qlen == 0 &&
+    if (c->qcap > RT_QBUF_KEEP &&
         (now - c->last_ms > 2000 || c->qpeak + RT_READ_CHUNK < c->qcap / 2)) {
-        free(c->qbuf);
-        c->qbuf = NULL;
-        c->qcap = 0;
+        size_t keep = (c->qpeak > c->qlen ? c->qpeak : c->qlen) + RT_READ_CHUNK;
+        if (c->qlen == 0) {
+            free(c->qbuf);
+            c->qbuf = NULL;
+            c->qcap = 0;
+        } else if (keep < c->qcap) {
+            c->qbuf = realloc(c->qbuf, keep);
+            c->qcap = keep;
+        }
     }
     c->qpeak = c->qlen;
 }

@@ -210,6 +210,35 @@ def test_big_request_buffer_kept_then_trimmed(percore_port):
         assert c.call("DEL", "qb:0", "qb:1", "qb:2") == b":3\r\n"
 
 
+def test_half_sent_big_request_buffer_trimmed(percore_port):
+    """A client that sent half of a big request and went quiet keeps only
+    what it sent (and a read's room) buffered, not the doubled buffer it
+    grew; the request still completes."""
+    with RespConn(HOST, percore_port, timeout=10) as c, \
+            RespConn(HOST, percore_port, timeout=10) as o:
+        cid = int(c.call("CLIENT", "ID")[1:-2])
+        half = 1 << 20
+        c.send_raw(b"*3\r\n$3\r\nSET\r\n$2\r\nhb\r\n$%d\r\n" % (2 * half) + b"h" * half)
+
+        def fields():
+            for line in o.call("CLIENT", "LIST", "ID", cid).split(b"\n"):
+                if line.startswith(b"id=%d " % cid):
+                    return {k: v for k, _, v in (t.partition(b"=") for t in line.split(b" "))}
+            return {}
+        trimmed = False
+        for _ in range(60):
+            time.sleep(0.1)
+            f = fields()
+            if f and int(f[b"qbuf"]) >= half and int(f[b"qbuf-free"]) <= 32768:
+                trimmed = True
+                break
+        assert trimmed, fields()
+        c.send_raw(b"h" * half + b"\r\n")
+        assert c.read_reply() == b"+OK\r\n"
+        assert o.call("STRLEN", "hb") == b":%d\r\n" % (2 * half)
+        assert o.call("DEL", "hb") == b":1\r\n"
+
+
 def test_1000_connections(percore_port):
     socks = []
     try:
