@@ -41,7 +41,6 @@ enum {
     SEC_LATENCYSTATS = 1 << 10,
     SEC_CLUSTER = 1 << 11,
     SEC_KEYSPACE = 1 << 12,
-    MEMORY_STATS = 1 << 13, /* not a section: the reply is MEMORY STATS's */
 };
 
 #define SEC_DEFAULT                                                                                \
@@ -95,7 +94,8 @@ typedef struct info_shard {
 /* The request: owned by the tx (tx->state), freed by info_next. */
 typedef struct info_req {
     unsigned sections;
-    info_shard *sh; /* [tx->nparts] */
+    int memory_stats; /* the reply is MEMORY STATS's, not INFO's text */
+    info_shard *sh;   /* [tx->nparts] */
     /* Configuration, copied from part 0's shard (all copies agree). */
     int port, hz, maxclients, appendonly;
     long long maxmemory;
@@ -164,7 +164,7 @@ static void info_op(rt_ctx *c) {
         }
     }
     sh->nstats = cmd_count_ids();
-    if (ss->stats && sh->nstats > 0) {
+    if ((req->sections & SEC_COMMANDSTATS) && ss->stats && sh->nstats > 0) {
         sh->stats = malloc((size_t)sh->nstats * sizeof(cmd_stat));
         if (sh->stats == NULL) abort();
         memcpy(sh->stats, ss->stats, (size_t)sh->nstats * sizeof(cmd_stat));
@@ -331,11 +331,8 @@ static void info_mem_read(info_mem *m, const info_sums *s) {
     alloc_usage(s->heap_used, &m->used, &m->active);
     m->used += alloc_mapped(); /* big tables mapped past the allocator */
     m->rss = info_rss();
-    unsigned long long peak = __atomic_load_n(&info_peak, __ATOMIC_RELAXED);
-    while (m->used > peak && !__atomic_compare_exchange_n(&info_peak, &peak, m->used, 0,
-                                                          __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
-    }
-    m->peak = m->used > peak ? m->used : peak;
+    util_atomic_max(&info_peak, m->used);
+    m->peak = __atomic_load_n(&info_peak, __ATOMIC_RELAXED);
     m->startup = alloc_startup_used();
     m->clients = s->clients_mem;
     m->overhead = m->startup + m->clients + s->tables_mem;
@@ -758,7 +755,63 @@ static void memory_stats_reply(rbuf *r, const info_req *req, int nparts, const i
     ms_int(r, "fragmentation.bytes", (long long)(m.rss - m.used));
 }
 
-/* Coordinator: sum the shards, format, reply, free, finish. */
+/* INFO's text: the sections asked for, from the shards' sums. */
+static void info_text(rt_tx *tx, const info_req *req, const info_sums *s, int ndb, int nstats) {
+    cmd_stat *stats = nstats ? calloc((size_t)nstats, sizeof(cmd_stat)) : NULL;
+    for (int i = 0; i < tx->nparts && stats; i++) {
+        info_shard *sh = &req->sh[i];
+        for (int k = 0; sh->stats && k < sh->nstats; k++) {
+            stats[k].calls += sh->stats[k].calls;
+            stats[k].usec += sh->stats[k].usec;
+            stats[k].rejected += sh->stats[k].rejected;
+            stats[k].failed += sh->stats[k].failed;
+        }
+    }
+
+    rbuf o;
+    rb_init(&o, 2);
+    unsigned sec = req->sections;
+    int n = 0;
+#define SECTION(bit)                                                                               \
+    if ((sec & (bit)) && n++) rb_append(&o, "\r\n", 2);                                            \
+    if (sec & (bit))
+    SECTION(SEC_SERVER) info_server(&o, req);
+    SECTION(SEC_CLIENTS) info_clients(&o, req, tx->nparts, s->nconns);
+    SECTION(SEC_MEMORY) info_memory(&o, req, s);
+    SECTION(SEC_PERSISTENCE) info_persistence(&o, req, s->dirty);
+    SECTION(SEC_STATS) info_stats(&o, s);
+    SECTION(SEC_REPLICATION) info_replication(&o);
+    SECTION(SEC_CPU) info_cpu(&o);
+    SECTION(SEC_MODULES) rb_printf(&o, "# Modules\r\n");
+    SECTION(SEC_COMMANDSTATS) info_commandstats(&o, stats, nstats);
+    SECTION(SEC_ERRORSTATS) info_errorstats(&o, req, tx->nparts);
+    SECTION(SEC_LATENCYSTATS) info_latencystats(&o, req, tx->nparts);
+    SECTION(SEC_CLUSTER) rb_printf(&o, "# Cluster\r\ncluster_enabled:0\r\n");
+    SECTION(SEC_KEYSPACE) {
+        rb_printf(&o, "# Keyspace\r\n");
+        for (int d = 0; d < ndb; d++) {
+            unsigned long long keys = 0, exp = 0;
+            /* Each shard's estimate, weighted by its keys with a TTL. */
+            double ttl_sum = 0;
+            for (int i = 0; i < tx->nparts; i++) {
+                if (d < req->sh[i].ndb) {
+                    keys += req->sh[i].keys[d];
+                    exp += req->sh[i].expires[d];
+                    ttl_sum += (double)req->sh[i].avg_ttl[d] * (double)req->sh[i].expires[d];
+                }
+            }
+            long long avg = exp ? (long long)(ttl_sum / (double)exp) : 0;
+            if (keys)
+                rb_printf(&o, "db%d:keys=%llu,expires=%llu,avg_ttl=%lld\r\n", d, keys, exp, avg);
+        }
+    }
+#undef SECTION
+    rw_verbatim(&tx->reply, "txt", o.buf ? o.buf : "", o.len);
+    rb_free(&o);
+    free(stats);
+}
+
+/* Coordinator: sum the shards, reply (INFO or MEMORY STATS), free, finish. */
 static void info_next(rt_tx *tx) {
     info_req *req = tx->state;
     info_sums s;
@@ -795,62 +848,10 @@ static void info_next(rt_tx *tx) {
         if (sh->ndb > ndb) ndb = sh->ndb;
         if (sh->stats && sh->nstats > nstats) nstats = sh->nstats;
     }
-    cmd_stat *stats = nstats ? calloc((size_t)nstats, sizeof(cmd_stat)) : NULL;
-    for (int i = 0; i < tx->nparts && stats; i++) {
-        info_shard *sh = &req->sh[i];
-        for (int k = 0; sh->stats && k < sh->nstats; k++) {
-            stats[k].calls += sh->stats[k].calls;
-            stats[k].usec += sh->stats[k].usec;
-            stats[k].rejected += sh->stats[k].rejected;
-            stats[k].failed += sh->stats[k].failed;
-        }
-    }
-
-    rbuf o;
-    rb_init(&o, 2);
-    unsigned sec = req->sections;
-    if (sec & MEMORY_STATS) {
+    if (req->memory_stats)
         memory_stats_reply(&tx->reply, req, tx->nparts, &s);
-        sec = 0;
-    }
-    int n = 0;
-#define SECTION(bit)                                                                               \
-    if ((sec & (bit)) && n++) rb_append(&o, "\r\n", 2);                                            \
-    if (sec & (bit))
-    SECTION(SEC_SERVER) info_server(&o, req);
-    SECTION(SEC_CLIENTS) info_clients(&o, req, tx->nparts, s.nconns);
-    SECTION(SEC_MEMORY) info_memory(&o, req, &s);
-    SECTION(SEC_PERSISTENCE) info_persistence(&o, req, s.dirty);
-    SECTION(SEC_STATS) info_stats(&o, &s);
-    SECTION(SEC_REPLICATION) info_replication(&o);
-    SECTION(SEC_CPU) info_cpu(&o);
-    SECTION(SEC_MODULES) rb_printf(&o, "# Modules\r\n");
-    SECTION(SEC_COMMANDSTATS) info_commandstats(&o, stats, nstats);
-    SECTION(SEC_ERRORSTATS) info_errorstats(&o, req, tx->nparts);
-    SECTION(SEC_LATENCYSTATS) info_latencystats(&o, req, tx->nparts);
-    SECTION(SEC_CLUSTER) rb_printf(&o, "# Cluster\r\ncluster_enabled:0\r\n");
-    SECTION(SEC_KEYSPACE) {
-        rb_printf(&o, "# Keyspace\r\n");
-        for (int d = 0; d < ndb; d++) {
-            unsigned long long keys = 0, exp = 0;
-            /* Each shard's estimate, weighted by its keys with a TTL. */
-            double ttl_sum = 0;
-            for (int i = 0; i < tx->nparts; i++) {
-                if (d < req->sh[i].ndb) {
-                    keys += req->sh[i].keys[d];
-                    exp += req->sh[i].expires[d];
-                    ttl_sum += (double)req->sh[i].avg_ttl[d] * (double)req->sh[i].expires[d];
-                }
-            }
-            long long avg = exp ? (long long)(ttl_sum / (double)exp) : 0;
-            if (keys)
-                rb_printf(&o, "db%d:keys=%llu,expires=%llu,avg_ttl=%lld\r\n", d, keys, exp, avg);
-        }
-    }
-#undef SECTION
-    if (!(req->sections & MEMORY_STATS)) rw_verbatim(&tx->reply, "txt", o.buf ? o.buf : "", o.len);
-    rb_free(&o);
-    free(stats);
+    else
+        info_text(tx, req, &s, ndb, nstats);
     for (int i = 0; i < tx->nparts; i++) {
         free(req->sh[i].keys);
         free(req->sh[i].expires);
@@ -869,7 +870,7 @@ static void info_next(rt_tx *tx) {
     rt_tx_done(tx);
 }
 
-static void info_start(rt_tx *tx, unsigned sec);
+static void info_start(rt_tx *tx, unsigned sec, int memory_stats);
 
 /* INFO [section ...]: no argument means "default"; "all" adds the command
  * and latency statistics, "everything" is "all" (no module sections).
@@ -887,18 +888,19 @@ void cmd_info_multi(rt_tx *tx) {
             for (size_t k = 0; k < sizeof(info_sections) / sizeof(info_sections[0]); k++)
                 if (arg_is(a, info_sections[k].name)) sec |= info_sections[k].bit;
     }
-    info_start(tx, sec);
+    info_start(tx, sec, 0);
 }
 
 /* MEMORY STATS: INFO's memory figures gathered from every shard. */
 void cmd_memory_stats_multi(rt_tx *tx) {
-    info_start(tx, SEC_MEMORY | MEMORY_STATS);
+    info_start(tx, SEC_MEMORY, 1);
 }
 
-static void info_start(rt_tx *tx, unsigned sec) {
+static void info_start(rt_tx *tx, unsigned sec, int memory_stats) {
     info_req *req = calloc(1, sizeof(*req));
     if (req == NULL) abort();
     req->sections = sec;
+    req->memory_stats = memory_stats;
     req->sh = calloc((size_t)(tx->nparts > 0 ? tx->nparts : 1), sizeof(info_shard));
     if (req->sh == NULL) abort();
     strcpy(req->policy, "noeviction");

@@ -1,5 +1,6 @@
 /* alloc.c -- see alloc.h. */
 #include "alloc.h"
+#include "util.h"
 
 #include <dlfcn.h>
 #include <malloc.h>
@@ -201,19 +202,12 @@ unsigned long long alloc_mapped(void) {
  * heaps summed, the largest process-wide count and mapped bytes seen. */
 static unsigned long long startup_threads, startup_process, startup_mapped;
 
-static void atomic_max(unsigned long long *p, unsigned long long v) {
-    unsigned long long cur = __atomic_load_n(p, __ATOMIC_RELAXED);
-    while (v > cur &&
-           !__atomic_compare_exchange_n(p, &cur, v, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
-    }
-}
-
 void alloc_note_startup(void) {
     unsigned long long t = alloc_thread_used(), used, active, mapped = alloc_mapped();
     __atomic_add_fetch(&startup_threads, t, __ATOMIC_RELAXED);
     alloc_usage(t, &used, &active);
-    atomic_max(&startup_process, used + mapped);
-    atomic_max(&startup_mapped, mapped);
+    util_atomic_max(&startup_process, used + mapped);
+    util_atomic_max(&startup_mapped, mapped);
 }
 
 unsigned long long alloc_startup_used(void) {

@@ -62,4 +62,12 @@ int64_t util_ustime(void);
 /* Monotonic microseconds, for durations. */
 int64_t util_monotonic_us(void);
 
+/* *p = max(*p, v), atomically (relaxed): a statistic's peak. */
+static inline void util_atomic_max(unsigned long long *p, unsigned long long v) {
+    unsigned long long cur = __atomic_load_n(p, __ATOMIC_RELAXED);
+    while (v > cur &&
+           !__atomic_compare_exchange_n(p, &cur, v, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+    }
+}
+
 #endif

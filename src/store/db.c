@@ -506,7 +506,7 @@ store *store_new(int ndb, uint64_t seed) {
     for (int i = 0; i < ndb; i++) {
         db *d = db_xcalloc(1, sizeof(*d));
         d->st = s;
-        d->buckets = db_xcalloc(DB_MIN_BUCKETS, sizeof(*d->buckets));
+        d->buckets = db_buckets_new(DB_MIN_BUCKETS);
         d->mask = DB_MIN_BUCKETS - 1;
         d->rng = (seed ^ 0x9E3779B97F4A7C15ULL * (uint64_t)(i + 1)) | 1;
         s->dbs[i] = d;
@@ -520,8 +520,6 @@ void store_free(store *s) {
     for (int i = 0; i < s->ndb; i++) {
         db_flush(s->dbs[i]);
         db_buckets_free(s->dbs[i]->buckets, s->dbs[i]->mask + 1);
-        exp_free(s->dbs[i]->exp, s->dbs[i]->expmask);
-        exp_free(s->dbs[i]->oexp, s->dbs[i]->oexpmask);
         free(s->dbs[i]);
     }
     free(s->dbs);
@@ -962,7 +960,7 @@ void db_flush_lazy(db *d, int lazy) {
         lazyfree_job(db_free_detached, t, d->count);
     else
         db_free_detached(t);
-    d->buckets = db_xcalloc(DB_MIN_BUCKETS, sizeof(*d->buckets));
+    d->buckets = db_buckets_new(DB_MIN_BUCKETS);
     d->mask = DB_MIN_BUCKETS - 1;
     d->nbuckets = NULL;
     d->nmask = 0;
