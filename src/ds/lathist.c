@@ -31,14 +31,20 @@ static inline int64_t lh_low(int i, int64_t *width) {
 void lh_merge(lathist *dst, const lathist *src) {
     for (int i = 0; i < LH_COUNTS; i++)
         dst->counts[i] += src->counts[i];
-    dst->total += src->total;
+}
+
+uint64_t lh_total(const lathist *h) {
+    uint64_t n = 0;
+    for (int i = 0; i < LH_COUNTS; i++)
+        n += h->counts[i];
+    return n;
 }
 
 int64_t lh_percentile(const lathist *h, double pct) {
     if (pct > 100.0) pct = 100.0;
     /* The value below which pct% of the counts fall: the first index whose
      * running sum reaches that rank (at least the first count). */
-    uint64_t rank = (uint64_t)(pct / 100.0 * (double)h->total + 0.5);
+    uint64_t rank = (uint64_t)(pct / 100.0 * (double)lh_total(h) + 0.5);
     if (rank < 1) rank = 1;
     uint64_t run = 0;
     for (int i = 0; i < LH_COUNTS; i++) {

@@ -14,8 +14,9 @@
 #define LH_MIN_NS 1
 #define LH_MAX_NS 1000000000LL
 
+/* The number of values is not kept beside the counts: lh_record touches
+ * one counter per command, and INFO, the only reader, sums them. */
 typedef struct lathist {
-    uint64_t total;
     uint64_t counts[LH_COUNTS];
 } lathist;
 
@@ -31,8 +32,9 @@ static inline void lh_record(lathist *h, int64_t ns) {
     if (ns < LH_MIN_NS) ns = LH_MIN_NS;
     if (ns > LH_MAX_NS) ns = LH_MAX_NS;
     h->counts[lh_index(ns)]++;
-    h->total++;
 }
+/* How many values were counted. */
+uint64_t lh_total(const lathist *h);
 /* Add every count of src to dst. */
 void lh_merge(lathist *dst, const lathist *src);
 /* The value at percentile pct (0..100) in ns: the highest value of the
