@@ -724,6 +724,15 @@ static int strval_raw(const db_strval *v) {
  * it. */
 static void ent_put_str(obj *o, const db_strval *v) {
     strbuf *old = o->enc == OBJ_ENC_RAW ? o->v.ptr : NULL;
+    if (old && !v->sb && strval_raw(v) && v->len <= old->cap &&
+        old->cap - v->len <= v->len / 8 + 16) {
+        /* A RAW string over one whose buffer fits it closely: rewritten in
+         * that buffer (memmove: p may point into it). */
+        memmove(old->b, v->p, v->len);
+        old->len = v->len;
+        old->b[v->len] = '\0';
+        return;
+    }
     if (strval_raw(v)) {
         o->enc = OBJ_ENC_RAW;
         o->v.ptr = v->sb ? v->sb : strbuf_new(v->p, v->len, v->len);

@@ -863,10 +863,15 @@ static void test_entry_room(void) {
     o = db_find(d, key, 16);
     CHECK(o == small && o->enc == OBJ_ENC_RAW && (o->flags & OBJ_F_EMBEDDED));
     check_sole(d, key, 16, big, sizeof(big));
-    /* A RAW value over a RAW value, from bytes of the old one. */
-    CHECK(db_set_str(d, key, 16, ((strbuf *)o->v.ptr)->b + 1, 99, 0) == 0);
-    CHECK(db_find(d, key, 16) == o && o->enc == OBJ_ENC_RAW);
+    /* A RAW value over a RAW value, from bytes of the old one: rewritten in
+     * its buffer when that fits it closely, else in a new one. */
+    strbuf *buf = o->v.ptr;
+    CHECK(db_set_str(d, key, 16, buf->b + 1, 99, 0) == 0);
+    CHECK(db_find(d, key, 16) == o && o->enc == OBJ_ENC_RAW && o->v.ptr == buf);
     check_sole(d, key, 16, big, 99);
+    CHECK(db_set_str(d, key, 16, buf->b, 60, 0) == 0);
+    CHECK(o->enc == OBJ_ENC_RAW && ((strbuf *)o->v.ptr)->cap == 60);
+    check_sole(d, key, 16, big, 60);
     /* A shorter value from the old one's bytes that needs a new entry:
      * copied before the old entry goes. */
     o = db_find(d, key, 16);
