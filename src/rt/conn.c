@@ -302,48 +302,115 @@ void conn_deliver(rt_conn *c, uint64_t seq, rbuf *rb) {
     conn_advance(c);
 }
 
-rt_msg *exec_msg_new(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt_arg *argv,
-                     int hkey_idx, uint64_t hkey_hash, int onekey) {
-    rt_shard *s = c->shard;
-    size_t room = sizeof(rt_arg) * (size_t)argc + argv_bytes(argc, argv);
+/* Hand n reply bytes at p of request seq to c (copied). */
+static void conn_deliver_bytes(rt_conn *c, uint64_t seq, const char *p, size_t n) {
+    c->inflight--;
+    if (c->closed) {
+        conn_maybe_free(c);
+        return;
+    }
+    rt_slot *sl = &c->slots[seq & c->slot_mask];
+    if (!sl->suppress && n) {
+        /* Its turn: straight into the output, which conn_advance would
+         * otherwise copy it to. */
+        rb_append(seq == c->flush_seq ? &c->out : &sl->rb, p, n);
+    }
+    sl->state = 1;
+    conn_advance(c);
+}
+
+/* A free MSG_EXEC message with room for `need` bytes of requests. */
+static rt_msg *exec_msg_get(rt_shard *s, int resp, size_t need) {
+    size_t room = RT_MSG_POOL_SIZE - sizeof(rt_msg);
     rt_msg *m;
-    if (room <= RT_MSG_POOL_ROOM && s->msg_pool) {
+    if (need <= room && s->msg_pool) {
         m = s->msg_pool;
         s->msg_pool = m->next;
         s->msg_pool_n--;
-    } else if (room <= RT_MSG_POOL_ROOM) {
-        m = malloc(sizeof(rt_msg) + RT_MSG_POOL_ROOM);
-        m->pool_cap = RT_MSG_POOL_ROOM;
-        rb_init(&m->u.ex.reply, c->resp);
     } else {
+        int pooled = need <= room;
+        if (!pooled) room = need;
         m = malloc(sizeof(rt_msg) + room);
-        m->pool_cap = 0;
-        rb_init(&m->u.ex.reply, c->resp);
+        if (!m) abort();
+        m->pooled = (uint32_t)pooled;
+        rb_init(&m->u.ex.reply, resp);
+        m->u.ex.room = room;
+        m->u.ex.ops = (rt_exop *)(m + 1);
     }
     m->next = NULL;
     m->type = MSG_EXEC;
     m->from = s->id;
-    m->u.ex.conn = c;
-    m->u.ex.seq = seq;
-    m->u.ex.proc = plan->proc;
-    m->u.ex.cmd = plan->cmd;
-    m->u.ex.db = c->db;
-    m->u.ex.client_id = c->id;
-    m->u.ex.argc = argc;
-    m->u.ex.argv = (rt_arg *)(m + 1);
-    argv_fill(m->u.ex.argv, argc, argv);
-    m->u.ex.hkey_idx = hkey_idx;
-    m->u.ex.hkey_hash = hkey_hash;
-    m->u.ex.onekey = onekey;
+    m->u.ex.nops = 0;
+    m->u.ex.top = m->u.ex.room;
     m->u.ex.reply.len = 0;
-    m->u.ex.reply.resp = c->resp;
     return m;
 }
 
+/* Room a request takes in a message: its op and its arguments (rounded up
+ * so the next request's argument array stays aligned). */
+static size_t exec_op_room(int argc, const rt_arg *argv) {
+    size_t n = sizeof(rt_arg) * (size_t)argc + argv_bytes(argc, argv);
+    return sizeof(rt_exop) + ((n + 7) & ~(size_t)7);
+}
+
+/* Append a request to m, which has room for it (exec_op_room). */
+static void exec_msg_add(rt_msg *m, size_t need, rt_conn *c, uint64_t seq, const rt_plan *plan,
+                         int argc, rt_arg *argv, int hkey_idx, uint64_t hkey_hash, int onekey) {
+    m->u.ex.top -= need - sizeof(rt_exop);
+    rt_exop *op = &m->u.ex.ops[m->u.ex.nops++];
+    op->conn = c;
+    op->seq = seq;
+    op->client_id = c->id;
+    op->proc = plan->proc;
+    op->cmd = plan->cmd;
+    op->argv = (rt_arg *)((char *)(m + 1) + m->u.ex.top);
+    argv_fill(op->argv, argc, argv);
+    op->hkey_hash = hkey_hash;
+    op->argc = argc;
+    op->db = c->db;
+    op->resp = c->resp;
+    op->hkey_idx = hkey_idx;
+    op->onekey = onekey;
+    c->inflight++;
+}
+
+rt_msg *exec_msg_new(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt_arg *argv,
+                     int hkey_idx, uint64_t hkey_hash, int onekey) {
+    size_t need = exec_op_room(argc, argv);
+    rt_msg *m = exec_msg_get(c->shard, c->resp, need);
+    exec_msg_add(m, need, c, seq, plan, argc, argv, hkey_idx, hkey_hash, onekey);
+    return m;
+}
+
+void exec_batch_add(rt_conn *c, int to, uint64_t seq, const rt_plan *plan, int argc, rt_arg *argv,
+                    int hkey_idx, uint64_t hkey_hash, int onekey) {
+    rt_shard *s = c->shard;
+    size_t need = exec_op_room(argc, argv);
+    rt_msg *m = s->batch[to];
+    if (m && (size_t)(m->u.ex.nops + 1) * sizeof(rt_exop) + need - sizeof(rt_exop) > m->u.ex.top) {
+        shard_send(s, to, m); /* full */
+        m = NULL;
+    }
+    if (!m) {
+        m = exec_msg_get(s, c->resp, need);
+        if (!s->batch[to]) s->nbatch++;
+        s->batch[to] = m;
+    }
+    exec_msg_add(m, need, c, seq, plan, argc, argv, hkey_idx, hkey_hash, onekey);
+}
+
+void exec_batch_send(rt_shard *s) {
+    for (int j = 0; s->nbatch > 0 && j < s->r->n; j++) {
+        if (!s->batch[j]) continue;
+        shard_send(s, j, s->batch[j]);
+        s->batch[j] = NULL;
+        s->nbatch--;
+    }
+}
+
 void exec_msg_release(rt_shard *s, rt_msg *m) {
-    if (m->pool_cap && s->msg_pool_n < RT_MSG_POOL_MAX) {
-        if (m->u.ex.reply.cap > RT_MSG_POOL_RBUF) rb_free(&m->u.ex.reply);
-        m->u.ex.reply.len = 0;
+    if (m->pooled && s->msg_pool_n < RT_MSG_POOL_MAX) {
+        if (m->u.ex.reply.cap > RT_MSG_KEEP_RBUF) rb_free(&m->u.ex.reply);
         m->next = s->msg_pool;
         s->msg_pool = m;
         s->msg_pool_n++;
@@ -364,14 +431,35 @@ void exec_msg_pool_free(rt_shard *s) {
 }
 
 void exec_run(rt_shard *s, rt_msg *m) {
-    rt_ctx ctx;
-    rt_ctx_init_fast(&ctx, s, m->u.ex.argc, m->u.ex.argv, m->u.ex.cmd, &m->u.ex.reply, m->u.ex.db,
-                     m->u.ex.client_id);
-    ctx.hkey_idx = m->u.ex.hkey_idx;
-    ctx.hkey_hash = m->u.ex.hkey_hash;
-    m->u.ex.proc(&ctx);
+    rbuf *rb = &m->u.ex.reply;
+    for (int i = 0; i < m->u.ex.nops; i++) {
+        rt_exop *op = &m->u.ex.ops[i];
+        rt_ctx ctx;
+        rb->resp = op->resp;
+        rt_ctx_init_fast(&ctx, s, op->argc, op->argv, op->cmd, rb, op->db, op->client_id);
+        ctx.hkey_idx = op->hkey_idx;
+        ctx.hkey_hash = op->hkey_hash;
+        op->proc(&ctx);
+        op->rend = rb->len;
+    }
     m->type = MSG_REPLY;
     shard_send(s, m->from, m);
+}
+
+void exec_reply(rt_shard *s, rt_msg *m) {
+    rt_exop *ops = m->u.ex.ops;
+    if (m->u.ex.nops == 1) {
+        /* The reply buffer itself moves to the slot: no copy of a big reply. */
+        conn_deliver(ops[0].conn, ops[0].seq, &m->u.ex.reply);
+    } else {
+        size_t at = 0;
+        for (int i = 0; i < m->u.ex.nops; i++) {
+            conn_deliver_bytes(ops[i].conn, ops[i].seq, m->u.ex.reply.buf + at, ops[i].rend - at);
+            at = ops[i].rend;
+        }
+        m->u.ex.reply.len = 0;
+    }
+    exec_msg_release(s, m);
 }
 
 /* Dispatch one parsed request. argv points into the query buffer and is
@@ -409,6 +497,9 @@ static void conn_dispatch(rt_conn *c, int argc, rt_arg *argv) {
         conn_note_error(s, rb, mark);
         break;
     case RT_PLAN_LOCAL: {
+        /* It may send messages (a broadcast, a post) that must not
+         * overtake the requests before it. */
+        exec_batch_send(s);
         rt_ctx ctx;
         rt_ctx_init_fast(&ctx, s, argc, argv, plan.cmd, rb, c->db, c->id);
         ctx.conn = c;
@@ -478,12 +569,11 @@ static void conn_dispatch(rt_conn *c, int argc, rt_arg *argv) {
             ctx.hkey_hash = hkey_hash;
             plan.proc(&ctx);
         } else {
-            rt_msg *m = exec_msg_new(c, seq, &plan, argc, argv, hkey_idx, hkey_hash, onekey);
-            c->inflight++;
             if (target == s->id)
-                mq_push(&s->deferred, m);
+                mq_push(&s->deferred,
+                        exec_msg_new(c, seq, &plan, argc, argv, hkey_idx, hkey_hash, onekey));
             else
-                shard_send(s, target, m);
+                exec_batch_add(c, target, seq, &plan, argc, argv, hkey_idx, hkey_hash, onekey);
             return;
         }
         break;

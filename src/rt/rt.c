@@ -60,6 +60,7 @@ void shard_send(rt_shard *s, int to, rt_msg *m) {
 /* Move backlogs into rings and wake parked targets touched this turn. */
 static void shard_flush_outbound(rt_shard *s) {
     rt *r = s->r;
+    exec_batch_send(s);
     if (s->ntouched == 0) return;
     int any = 0;
     for (int j = 0; j < r->n; j++) {
@@ -114,12 +115,9 @@ static void shard_handle_now(rt_shard *s, rt_msg *m) {
     case MSG_EXEC:
         exec_run(s, m);
         break;
-    case MSG_REPLY: {
-        rt_conn *c = m->u.ex.conn;
-        conn_deliver(c, m->u.ex.seq, &m->u.ex.reply);
-        exec_msg_release(s, m);
+    case MSG_REPLY:
+        exec_reply(s, m);
         break;
-    }
     case MSG_CALL:
         m->u.call.fn(s, m->u.call.arg);
         m->type = MSG_CALLDONE;
@@ -422,6 +420,7 @@ rt *rt_new(const rt_config *cfg, const rt_ops *ops, char *err, size_t errlen) {
         s->in = calloc((size_t)r->n, sizeof(spsc_ring));
         s->backlog = calloc((size_t)r->n, sizeof(msg_queue));
         s->touched = calloc((size_t)r->n, 1);
+        s->batch = calloc((size_t)r->n, sizeof(rt_msg *));
         for (int j = 0; j < r->n; j++)
             if (j != i) ring_init(&s->in[j], RT_RING_SIZE);
         s->lfds = calloc((size_t)(cfg->nbind > 0 ? cfg->nbind : 1), sizeof(int));
@@ -489,6 +488,7 @@ void rt_free(rt *r) {
             if (s->backlog)
                 while ((m = mq_pop(&s->backlog[j])) != NULL)
                     msg_free(m);
+            if (s->batch && s->batch[j]) msg_free(s->batch[j]);
         }
         while ((m = mq_pop(&s->selfq)) != NULL)
             msg_free(m);
@@ -506,6 +506,7 @@ void rt_free(rt *r) {
         free(s->in);
         free(s->backlog);
         free(s->touched);
+        free(s->batch);
         free(s->keybuf);
         free(s->argv_buf);
         free(s->ints_buf);

@@ -38,11 +38,15 @@
 #define RT_URING_HOLD (64 * 1024)
 #define RT_WBUF_KEEP (64 * 1024)         /* io_uring: largest send buffer kept after its send */
 #define RT_QBUF_KEEP (2 * RT_READ_CHUNK) /* a larger query buffer is trimmed (conn_trim_qbuf) */
-#define RT_MSG_POOL_ROOM 256             /* argument room (array + bytes) of a pooled message */
-#define RT_MSG_POOL_MAX 1024             /* pooled messages kept per shard at most */
-/* Reply buffers above this are not kept, neither by a pooled message nor by
- * a connection's reply slot (the two swap buffers in conn_deliver). */
+/* A pooled MSG_EXEC message takes this many bytes in all (header, requests
+ * and their arguments); a request too big for one gets a message of its own. */
+#define RT_MSG_POOL_SIZE 2048
+#define RT_MSG_POOL_MAX 256 /* pooled messages kept per shard at most */
+/* Reply buffers above this are not kept by a connection's reply slot. */
 #define RT_MSG_POOL_RBUF 4096
+/* ... nor above this by a pooled message, whose buffer holds the replies of
+ * every request of a batch. */
+#define RT_MSG_KEEP_RBUF (16 * 1024)
 #define RT_SLOTS_MIN 16   /* reply slots of a new connection */
 #define RT_SLOTS_KEEP 256 /* a larger slot ring shrinks back to RT_SLOTS_MIN once idle */
 #define RT_PEAK_SECS 8    /* seconds of buffer peaks kept (as Redis's clients cron) */
@@ -61,24 +65,36 @@ enum {
     MSG_STOP, /* wake up and notice the stop flag */
 };
 
+/* One request of a MSG_EXEC batch. */
+typedef struct rt_exop {
+    rt_conn *conn; /* owned by shard `from` */
+    uint64_t seq;
+    uint64_t client_id;
+    void (*proc)(rt_ctx *);
+    const void *cmd;
+    rt_arg *argv;       /* points into the message */
+    uint64_t hkey_hash; /* as rt_ctx.hkey_idx / hkey_hash */
+    size_t rend;        /* MSG_REPLY: where its reply ends in the message's reply buffer */
+    int argc, db, resp;
+    int hkey_idx;
+    int onekey; /* the request has one key, whose hash is hkey_hash */
+} rt_exop;
+
 typedef struct rt_msg {
     struct rt_msg *next; /* deferred queue / backlog link */
     int type;
     int from;          /* sending shard (where the answer goes) */
-    uint32_t pool_cap; /* MSG_EXEC/REPLY: argument room of a pooled message, 0 if not pooled */
+    uint32_t pooled; /* MSG_EXEC/REPLY: 1 for a pooled message */
     union {
-        struct {           /* MSG_EXEC / MSG_REPLY */
-            rt_conn *conn; /* owned by shard `from` */
-            uint64_t seq;
-            void (*proc)(rt_ctx *);
-            const void *cmd;
-            int db;
-            uint64_t client_id;
-            int argc;
-            rt_arg *argv; /* points into this allocation */
-            int hkey_idx; /* as rt_ctx.hkey_idx / hkey_hash */
-            uint64_t hkey_hash;
-            int onekey; /* the request has one key, whose hash is hkey_hash */
+        /* MSG_EXEC / MSG_REPLY: requests of connections of shard `from`
+         * for the receiver, run in order; their replies follow one another
+         * in `reply`. The space after the header holds ops[] from its start
+         * and the requests' arguments from its end down to `top`. */
+        struct {
+            int nops;
+            rt_exop *ops;
+            size_t room; /* bytes after the header */
+            size_t top;
             rbuf reply;
         } ex;
         struct { /* MSG_TX_* */
@@ -232,12 +248,16 @@ struct rt_shard {
     uint64_t *hash_buf; /* ... and each key's rt_key_hash */
     int ints_cap;
     int argv_cap;
-    /* Free MSG_EXEC messages of RT_MSG_POOL_ROOM argument bytes, with their
-     * reply buffers kept: a forwarded request comes back to its home shard
-     * as a reply, which returns it here, so steady cross-shard traffic
-     * allocates nothing. Owned by this shard only. */
+    /* Free MSG_EXEC messages of RT_MSG_POOL_SIZE bytes, with their reply
+     * buffers kept: a forwarded request comes back to its home shard as a
+     * reply, which returns it here, so steady cross-shard traffic allocates
+     * nothing. Owned by this shard only. */
     rt_msg *msg_pool;
     int msg_pool_n;
+    /* batch[j]: requests for shard j gathered this turn, not yet sent
+     * (exec_batch_add); nbatch: how many are open. */
+    rt_msg **batch;
+    int nbatch;
     int64_t pause_until; /* CLIENT PAUSE */
     int pause_writes_only;
     int64_t next_cron_ms;
@@ -296,14 +316,25 @@ void conn_free_all(rt_shard *s);
 void conn_resume(rt_conn *c);
 /* A blocking command of c starts (1) or stops (0) waiting. */
 void conn_set_waiting(rt_conn *c, int on);
+/* A MSG_EXEC message holding request seq of c, for c's own shard (it
+ * waits there behind a tx). */
 rt_msg *exec_msg_new(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt_arg *argv,
                      int hkey_idx, uint64_t hkey_hash, int onekey);
+/* Add request seq of c to the batch for shard `to` (another shard), which
+ * goes out when full, at the end of the turn, or at exec_batch_send. */
+void exec_batch_add(rt_conn *c, int to, uint64_t seq, const rt_plan *plan, int argc, rt_arg *argv,
+                    int hkey_idx, uint64_t hkey_hash, int onekey);
+/* Send every open batch of s: anything sent after them arrives after. */
+void exec_batch_send(rt_shard *s);
 /* Free a MSG_EXEC/MSG_REPLY message back on its home shard s (pooled ones
  * go back to s's pool, keeping their reply buffer). */
 void exec_msg_release(rt_shard *s, rt_msg *m);
 /* Free every pooled message of s. */
 void exec_msg_pool_free(rt_shard *s);
+/* Run the requests of a MSG_EXEC and send it back as MSG_REPLY. */
 void exec_run(rt_shard *s, rt_msg *m);
+/* Hand the replies of a MSG_REPLY to their connections; releases m. */
+void exec_reply(rt_shard *s, rt_msg *m);
 
 /* tx.c */
 void tx_start(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt_arg *argv,

@@ -163,7 +163,11 @@ void klock_free(rt_shard *s) {
 }
 
 int tx_may_run(rt_shard *s, rt_msg *m) {
-    if (m->type == MSG_EXEC) return tx_may_exec(s, m->u.ex.onekey, m->u.ex.hkey_hash);
+    if (m->type == MSG_EXEC) {
+        for (int i = 0; i < m->u.ex.nops; i++)
+            if (!tx_may_exec(s, m->u.ex.ops[i].onekey, m->u.ex.ops[i].hkey_hash)) return 0;
+        return 1;
+    }
     if (s->holder) return 0;
     if (m->type != MSG_TX_LOCK) return 1;
     if (!m->u.tx.keylock) return s->klocks.n == 0;
@@ -188,6 +192,8 @@ void tx_start(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt_arg *a
               const int *shard_of_key, const uint64_t *hash_of_key) {
     rt_shard *s = c->shard;
     rt *r = s->r;
+    /* Requests sent before this one reach their shards before its locks. */
+    exec_batch_send(s);
     rt_tx *tx = calloc(1, sizeof(rt_tx));
     tx->priv = calloc(1, sizeof(struct rt_tx_priv));
     tx->argv = rt_argv_dup(argc, argv); /* own copy of the request */

@@ -9,6 +9,7 @@ arrive in many small TCP segments.
 """
 
 import random
+import re
 import time
 
 import pytest
@@ -207,6 +208,48 @@ def test_pipeline_1000_mixed_single_write_inline_and_multibulk(diff):
     rs = r.read_replies(len(cmds))
     for i, (a, b) in enumerate(zip(ps, rs)):
         assert a == b, "reply %d for %r differs: %r vs %r" % (i, cmds[i], a, b)
+
+
+def _norm_hello(raw):
+    """Replies with HELLO's client id (RESP2 or RESP3 form) replaced by 0."""
+    return re.sub(rb"(\$2\r\nid\r\n):\d+\r\n", rb"\1:0\r\n", raw)
+
+
+def test_pipeline_state_changes_between_forwarded_requests(diff):
+    """One pipeline whose keyed requests land on every shard while the
+    connection's own state changes between them: the database (SELECT), the
+    protocol (HELLO), reply suppression (CLIENT REPLY), a value too big to
+    travel with the others, WATCH/MULTI/EXEC after forwarded writes, and
+    keyspace-wide commands. Each request must see the state of its own
+    place in the pipeline, and the replies must come back in order."""
+    keys = ["fw:%d" % i for i in range(48)]
+    big = "b" * 5000
+    cmds = [("SET", k, "v%d" % i) for i, k in enumerate(keys)]
+    cmds += [("SET", "fw:big", big), ("GET", keys[0]), ("SELECT", "1")]
+    cmds += [("GET", k) for k in keys[:12]]
+    cmds += [("SET", k, "one") for k in keys[12:24]]
+    cmds += [("SELECT", "0"), ("MGET",) + tuple(keys[:24]), ("HELLO", "3")]
+    cmds += [("HSET", "fw:h", "f", "1"), ("HGETALL", "fw:h"), ("GET", "fw:none"),
+             ("ZADD", "fw:z", "1.5", "m"), ("ZSCORE", "fw:z", "m"), ("HELLO", "2")]
+    cmds += [("GET", "fw:none"), ("GET", "fw:big"), ("APPEND", "fw:big", "x"),
+             ("STRLEN", "fw:big"), ("CLIENT", "REPLY", "OFF")]
+    cmds += [("INCR", k) for k in keys[24:36]]
+    cmds += [("CLIENT", "REPLY", "ON"), ("CLIENT", "REPLY", "SKIP"), ("GET", keys[24]),
+             ("GET", keys[25])]
+    cmds += [("WATCH", keys[1]), ("SET", keys[1], "changed"), ("MULTI",), ("GET", keys[2]),
+             ("EXEC",), ("WATCH", keys[3]), ("MULTI",), ("INCR", "fw:n"), ("GET", keys[3]),
+             ("EXEC",)]
+    cmds += [("DBSIZE",), ("SELECT", "1"), ("DBSIZE",), ("FLUSHDB",), ("SELECT", "0"),
+             ("DEL",) + tuple(keys[::5]), ("EXISTS",) + tuple(keys)]
+    data = b"".join(encode(*c) for c in cmds)
+    p, r = diff.pair()
+    p.send_raw(data)
+    r.send_raw(data)
+    got_p, _ = p.read_until_close(5.0, 0.5)
+    got_r, _ = r.read_until_close(5.0, 0.5)
+    assert _norm_hello(got_p) == _norm_hello(got_r)
+    assert b"$3\r\none\r\n" not in got_p  # db 1's values were never read from db 0
+    assert got_r.endswith(b":%d\r\n" % (len(keys) - len(keys[::5])))
 
 
 # ---------------------------------------------------------------- RESP3
