@@ -399,7 +399,7 @@ void exec_batch_add(rt_conn *c, int to, uint64_t seq, const rt_plan *plan, int a
     exec_msg_add(m, need, c, seq, plan, argc, argv, hkey_idx, hkey_hash, onekey);
 }
 
-void exec_batch_send(rt_shard *s) {
+void exec_batch_send_all(rt_shard *s) {
     for (int j = 0; s->nbatch > 0 && j < s->r->n; j++) {
         if (!s->batch[j]) continue;
         shard_send(s, j, s->batch[j]);

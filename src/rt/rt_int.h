@@ -83,7 +83,7 @@ typedef struct rt_exop {
 typedef struct rt_msg {
     struct rt_msg *next; /* deferred queue / backlog link */
     int type;
-    int from;          /* sending shard (where the answer goes) */
+    int from;        /* sending shard (where the answer goes) */
     uint32_t pooled; /* MSG_EXEC/REPLY: 1 for a pooled message */
     union {
         /* MSG_EXEC / MSG_REPLY: requests of connections of shard `from`
@@ -325,7 +325,10 @@ rt_msg *exec_msg_new(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt
 void exec_batch_add(rt_conn *c, int to, uint64_t seq, const rt_plan *plan, int argc, rt_arg *argv,
                     int hkey_idx, uint64_t hkey_hash, int onekey);
 /* Send every open batch of s: anything sent after them arrives after. */
-void exec_batch_send(rt_shard *s);
+void exec_batch_send_all(rt_shard *s);
+static inline void exec_batch_send(rt_shard *s) {
+    if (s->nbatch) exec_batch_send_all(s);
+}
 /* Free a MSG_EXEC/MSG_REPLY message back on its home shard s (pooled ones
  * go back to s's pool, keeping their reply buffer). */
 void exec_msg_release(rt_shard *s, rt_msg *m);
