@@ -327,6 +327,7 @@ static rt_msg *exec_msg_get(rt_shard *s, int resp, size_t need) {
         m = s->msg_pool;
         s->msg_pool = m->next;
         s->msg_pool_n--;
+        if (m->u.ex.reply.cap > RT_MSG_KEEP_RBUF) s->msg_pool_big--;
     } else {
         int pooled = need <= room;
         if (!pooled) room = need;
@@ -388,7 +389,9 @@ void exec_batch_add(rt_conn *c, int to, uint64_t seq, const rt_plan *plan, int a
     size_t need = exec_op_room(argc, argv);
     rt_msg *m = s->batch[to];
     if (m && (size_t)(m->u.ex.nops + 1) * sizeof(rt_exop) + need - sizeof(rt_exop) > m->u.ex.top) {
-        shard_send(s, to, m); /* full */
+        /* Full: it goes, and the other open batches with it, which hold
+         * requests dispatched before the ones after it. */
+        exec_batch_send_all(s);
         m = NULL;
     }
     if (!m) {
@@ -410,7 +413,13 @@ void exec_batch_send_all(rt_shard *s) {
 
 void exec_msg_release(rt_shard *s, rt_msg *m) {
     if (m->pooled && s->msg_pool_n < RT_MSG_POOL_MAX) {
-        if (m->u.ex.reply.cap > RT_MSG_KEEP_RBUF) rb_free(&m->u.ex.reply);
+        size_t cap = m->u.ex.reply.cap;
+        if (cap > RT_MSG_KEEP_RBUF) {
+            if (cap <= RT_MSG_KEEP_BIG && s->msg_pool_big < RT_MSG_POOL_BIG)
+                s->msg_pool_big++;
+            else
+                rb_free(&m->u.ex.reply);
+        }
         m->next = s->msg_pool;
         s->msg_pool = m;
         s->msg_pool_n++;
@@ -428,6 +437,7 @@ void exec_msg_pool_free(rt_shard *s) {
         free(m);
     }
     s->msg_pool_n = 0;
+    s->msg_pool_big = 0;
 }
 
 void exec_run(rt_shard *s, rt_msg *m) {
@@ -497,9 +507,6 @@ static void conn_dispatch(rt_conn *c, int argc, rt_arg *argv) {
         conn_note_error(s, rb, mark);
         break;
     case RT_PLAN_LOCAL: {
-        /* It may send messages (a broadcast, a post) that must not
-         * overtake the requests before it. */
-        exec_batch_send(s);
         rt_ctx ctx;
         rt_ctx_init_fast(&ctx, s, argc, argv, plan.cmd, rb, c->db, c->id);
         ctx.conn = c;

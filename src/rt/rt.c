@@ -44,6 +44,10 @@ static _Atomic int rt_fence_word;
 /* Queue m for shard `to`. Order per (from, to) pair is FIFO: once a backlog
  * exists, new messages go behind it even if the ring has room again. */
 void shard_send(rt_shard *s, int to, rt_msg *m) {
+    /* Requests still gathered in batches were dispatched before whatever
+     * led to this message: they go first, so no shard sees the effect of
+     * this one before theirs. */
+    if (m->type != MSG_EXEC) exec_batch_send(s);
     m->from = s->id;
     if (to == s->id) {
         mq_push(&s->selfq, m);
@@ -281,6 +285,8 @@ static void shard_loop(rt_shard *s) {
         shard_drain(s);
         now = s->now_us / 1000;
         if (now >= s->next_cron_ms) shard_cron(s, now);
+        /* Batched requests leave before any reply written after them. */
+        exec_batch_send(s);
         conn_flush_all(s);
         shard_flush_outbound(s);
     }

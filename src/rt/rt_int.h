@@ -45,8 +45,11 @@
 /* Reply buffers above this are not kept by a connection's reply slot. */
 #define RT_MSG_POOL_RBUF 4096
 /* ... nor above this by a pooled message, whose buffer holds the replies of
- * every request of a batch. */
+ * every request of a batch; up to RT_MSG_KEEP_BIG by RT_MSG_POOL_BIG of
+ * them, so batches of big replies do not regrow their buffer each time. */
 #define RT_MSG_KEEP_RBUF (16 * 1024)
+#define RT_MSG_KEEP_BIG (128 * 1024)
+#define RT_MSG_POOL_BIG 8
 #define RT_SLOTS_MIN 16   /* reply slots of a new connection */
 #define RT_SLOTS_KEEP 256 /* a larger slot ring shrinks back to RT_SLOTS_MIN once idle */
 #define RT_PEAK_SECS 8    /* seconds of buffer peaks kept (as Redis's clients cron) */
@@ -254,6 +257,7 @@ struct rt_shard {
      * nothing. Owned by this shard only. */
     rt_msg *msg_pool;
     int msg_pool_n;
+    int msg_pool_big; /* pooled messages whose reply buffer is over RT_MSG_KEEP_RBUF */
     /* batch[j]: requests for shard j gathered this turn, not yet sent
      * (exec_batch_add); nbatch: how many are open. */
     rt_msg **batch;
@@ -320,8 +324,10 @@ void conn_set_waiting(rt_conn *c, int on);
  * waits there behind a tx). */
 rt_msg *exec_msg_new(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt_arg *argv,
                      int hkey_idx, uint64_t hkey_hash, int onekey);
-/* Add request seq of c to the batch for shard `to` (another shard), which
- * goes out when full, at the end of the turn, or at exec_batch_send. */
+/* Add request seq of c to the batch for shard `to` (another shard). Open
+ * batches all go out when one is full, before any other message s sends
+ * (shard_send), before replies are written (the loop turn) and at the end
+ * of the turn. */
 void exec_batch_add(rt_conn *c, int to, uint64_t seq, const rt_plan *plan, int argc, rt_arg *argv,
                     int hkey_idx, uint64_t hkey_hash, int onekey);
 /* Send every open batch of s: anything sent after them arrives after. */

@@ -192,8 +192,6 @@ void tx_start(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt_arg *a
               const int *shard_of_key, const uint64_t *hash_of_key) {
     rt_shard *s = c->shard;
     rt *r = s->r;
-    /* Requests sent before this one reach their shards before its locks. */
-    exec_batch_send(s);
     rt_tx *tx = calloc(1, sizeof(rt_tx));
     tx->priv = calloc(1, sizeof(struct rt_tx_priv));
     tx->argv = rt_argv_dup(argc, argv); /* own copy of the request */

@@ -7,7 +7,7 @@ on keys of both."""
 import threading
 import time
 
-from respclient import RespConn, info_field, wait_info
+from respclient import RespConn, encode, info_field, wait_info
 
 HOST = "127.0.0.1"
 
@@ -568,3 +568,30 @@ def test_reset_while_blocked_with_pipelined_requests(diff):
         with conn(port) as c:
             assert c.call("RPUSH", "rstkey", "a") == b":1\r\n"
             assert c.call("LLEN", "rstkey") == b":1\r\n"
+
+
+def test_pipelined_pushes_reach_destination_before_the_wakeup(diff):
+    """A client blocked in BLMOVE src dst; another pipelines LPUSH dst x then
+    LPUSH src y. The first push must land before the move that the second
+    one wakes up, so dst ends [y, x] as in Redis, whichever shards hold src,
+    dst and the two connections (several key pairs cover the layouts)."""
+    def scenario(port):
+        results = []
+        for i in range(16):
+            src, dst = "wsrc%d" % i, "wdst%d" % i
+            waiter = conn(port)
+            try:
+                waiter.send("BLMOVE", src, dst, "LEFT", "LEFT", "0")
+                wait_blocked(port, 1)
+                with conn(port) as pusher:
+                    pusher.send_raw(b"".join(encode(*c) for c in
+                                             [("LPUSH", dst, "x"), ("LPUSH", src, "y")]))
+                    pushed = pusher.read_replies(2)
+                    moved = waiter.read_reply()
+                    results.append((pushed, moved, pusher.call("LRANGE", dst, "0", "-1"),
+                                    pusher.call("DEL", src, dst)))
+            finally:
+                waiter.close()
+        return results
+    res = on_both(diff, scenario)
+    assert res[0][2] == b"*2\r\n$1\r\ny\r\n$1\r\nx\r\n"
