@@ -795,6 +795,8 @@ static int conn_uring_send(rt_conn *c) {
 
 /* Write pending output. Returns -1 if the connection was closed. */
 static int conn_write(rt_conn *c) {
+    /* No reply leaves before the requests batched ahead of it. */
+    exec_batch_send(c->shard);
     if (c->shard->ur) {
         if (!conn_uring_send(c)) return 0; /* the send's CQE comes back here */
         /* All sent. The send buffer is a second output buffer (conn_uring_

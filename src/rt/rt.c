@@ -285,8 +285,6 @@ static void shard_loop(rt_shard *s) {
         shard_drain(s);
         now = s->now_us / 1000;
         if (now >= s->next_cron_ms) shard_cron(s, now);
-        /* Batched requests leave before any reply written after them. */
-        exec_batch_send(s);
         conn_flush_all(s);
         shard_flush_outbound(s);
     }

@@ -326,8 +326,8 @@ rt_msg *exec_msg_new(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt
                      int hkey_idx, uint64_t hkey_hash, int onekey);
 /* Add request seq of c to the batch for shard `to` (another shard). Open
  * batches all go out when one is full, before any other message s sends
- * (shard_send), before replies are written (the loop turn) and at the end
- * of the turn. */
+ * (shard_send), before any reply is written (conn_write) and at the end of
+ * the turn. */
 void exec_batch_add(rt_conn *c, int to, uint64_t seq, const rt_plan *plan, int argc, rt_arg *argv,
                     int hkey_idx, uint64_t hkey_hash, int onekey);
 /* Send every open batch of s: anything sent after them arrives after. */
