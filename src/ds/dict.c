@@ -148,6 +148,12 @@ static void step(dict *d, size_t n) {
     }
 }
 
+/* Run a resize to its end now. */
+static void finish(dict *d) {
+    while (d->ntable)
+        step(d, d->size);
+}
+
 static dict_entry **new_table(size_t n) {
     return alloc_big_zeroed(n * sizeof(dict_entry *));
 }
@@ -168,12 +174,10 @@ void dict_expand(dict *d, size_t n) {
     size_t sz = DICT_MIN_BUCKETS;
     while (sz < n)
         sz <<= 1;
-    while (d->ntable)
-        step(d, SIZE_MAX);
+    finish(d);
     if (sz <= d->size) return;
     resize_start(d, sz);
-    while (d->ntable)
-        step(d, SIZE_MAX);
+    finish(d);
 }
 
 dict_entry *dict_find(const dict *d, const char *k, size_t klen) {
@@ -197,9 +201,7 @@ dict_entry *dict_add(dict *d, const char *k, size_t klen, int *added) {
     /* A shrink that the adds outgrew (a range removal shrank a big table,
      * then members came back) is finished first: stepping it along would
      * pile the adds into the small table's chains. */
-    if (d->ntable && d->used >= d->nsize)
-        while (d->ntable)
-            step(d, SIZE_MAX);
+    if (d->ntable && d->used >= d->nsize) finish(d);
     if (d->ntable)
         step(d, 1);
     else if (d->size == 0)
@@ -248,7 +250,14 @@ void dict_shrink(dict *d) {
     size_t n = d->size;
     while (n > DICT_MIN_BUCKETS && d->used * 8 < n)
         n >>= 1;
-    if (n < d->size) resize_start(d, n);
+    if (n == d->size) return;
+    resize_start(d, n);
+    /* A table left far sparser than a shrink allows (a range removal took
+     * most of a big collection at once) is shrunk now: its few entries move
+     * at the cost of one pass over the old buckets, which that removal has
+     * outweighed, and random picks (ZRANDMEMBER, SPOP ...) would otherwise
+     * draw over its empty buckets until writes moved the resize along. */
+    if (d->used * 64 < d->size) finish(d);
 }
 
 /* Rejection sampling: a random bucket and a random slot below RANDOM_SLOTS;
@@ -263,15 +272,16 @@ void dict_shrink(dict *d) {
 dict_entry *dict_random(const dict *d, uint64_t *rng) {
     if (d->used == 0) return NULL;
     for (;;) {
-        /* While a resize runs, every bucket of both tables is equally
-         * likely (the old one's moved buckets are empty). */
+        /* While a resize runs, every bucket of the new table and of the
+         * old one's unmoved part is equally likely (the moved ones are
+         * empty: after a big shrink they would be nearly every draw). */
         uint64_t r = util_rand_next(rng);
         dict_entry *e;
         if (d->ntable == NULL) {
             e = d->table[r & (d->size - 1)];
         } else {
-            r %= d->size + d->nsize;
-            e = r < d->size ? d->table[r] : d->ntable[r - d->size];
+            r %= d->size - d->moved + d->nsize;
+            e = r < d->nsize ? d->ntable[r] : d->table[d->moved + (r - d->nsize)];
         }
         if (e == NULL) continue;
         size_t len = 0;

@@ -1057,14 +1057,16 @@ int db_random_key(db *d, const char **key, size_t *klen) {
     while (d->count > 0) {
         db_entry *head;
         do {
-            /* While a resize runs, every bucket of both tables is equally
-             * likely (the old one's moved buckets are empty). */
+            /* While a resize runs, every bucket of the new table and of
+             * the old one's unmoved part is equally likely (the moved ones
+             * are empty). */
             uint64_t r = util_rand_next(&d->rng);
             if (d->nbuckets == NULL) {
                 head = d->buckets[r & d->mask];
             } else {
-                r %= d->mask + 1 + d->nmask + 1;
-                head = r <= d->mask ? d->buckets[r] : d->nbuckets[r - d->mask - 1];
+                r %= d->mask + 1 - d->rehash_idx + d->nmask + 1;
+                head =
+                    r <= d->nmask ? d->nbuckets[r] : d->buckets[d->rehash_idx + (r - d->nmask - 1)];
             }
         } while (head == NULL);
         size_t len = 0;

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "ds/dict.h"
 #include "unit.h"
 
@@ -159,19 +160,20 @@ static void test_iter_delete(void) {
     CHECK(dict_mem(d) == before);
     for (size_t i = 0; i < 2000; i += 2) {
         size_t len = key_of(i, buf);
-        if (i > 8) dict_entry_free(dict_unlink(d, buf, len));
-        present[i] = i <= 8;
+        if (i >= 200) dict_entry_free(dict_unlink(d, buf, len));
+        present[i] = i < 200;
     }
-    npresent = 5;
-    /* The shrink runs a few buckets per call: the table is consistent at
-     * every step and small once it is done. */
+    npresent = 100;
+    /* 100 of 2048 buckets: the shrink (to 512) runs a few buckets per call,
+     * the table is consistent at every step and small once it is done. (A
+     * far sparser table shrinks at once: test_random_after_big_removal.) */
     int calls = 0, ok = 1;
     do {
         dict_shrink(d);
         ok &= same(d);
-    } while (dict_mem(d) >= before / 10 && ++calls < 1000);
+    } while (dict_mem(d) >= before / 4 && ++calls < 1000);
     CHECK(ok && calls > 1 && calls < 1000);
-    CHECK(dict_mem(d) < before / 10);
+    CHECK(dict_mem(d) < before / 4 && dict_buckets(d) == 512);
     dict_iter_init(&it, d);
     while ((e = dict_iter_next(&it)) != NULL)
         dict_entry_free(dict_unlink(d, e->key, e->klen));
@@ -402,6 +404,35 @@ static void test_shrink_then_add(void) {
     dict_free(d, NULL);
 }
 
+/* Random picks after a range removal left a few entries of a big table:
+ * the shrink that follows runs at once, so a pick takes a few dozen draws,
+ * not one per empty bucket of the old table. Draws are counted by stepping
+ * a copy of the generator to the state the picks left. */
+static void test_random_after_big_removal(void) {
+    dict *d = dict_new();
+    char buf[64];
+    int added;
+    size_t n = 1 << 16;
+    for (size_t i = 0; i < n; i++)
+        dict_add(d, buf, key_of(i, buf), &added);
+    for (size_t i = 10; i < n; i++)
+        dict_entry_free(dict_unlink(d, buf, key_of(i, buf)));
+    dict_shrink(d);
+    uint64_t r = 99, r0 = 99;
+    int ok = 1;
+    for (int k = 0; k < 1000; k++)
+        ok &= index_of(dict_random(d, &r)) < 10;
+    size_t draws = 0;
+    while (r0 != r && draws < 100000000) {
+        util_rand_next(&r0);
+        draws++;
+    }
+    CHECK(ok);
+    CHECK(draws < 1000 * 500);
+    CHECK(dict_size(d) == 10 && dict_buckets(d) <= 128);
+    dict_free(d, NULL);
+}
+
 int main(void) {
     test_fuzz(200000);
     test_iter_delete();
@@ -410,5 +441,6 @@ int main(void) {
     test_random();
     test_scan(300);
     test_shrink_then_add();
+    test_random_after_big_removal();
     UNIT_DONE();
 }
