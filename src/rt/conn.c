@@ -320,7 +320,7 @@ static void conn_deliver_bytes(rt_conn *c, uint64_t seq, const char *p, size_t n
 }
 
 /* A free MSG_EXEC message with room for `need` bytes of requests. */
-static rt_msg *exec_msg_get(rt_shard *s, int resp, size_t need) {
+static rt_msg *exec_msg_get(rt_shard *s, size_t need) {
     size_t room = RT_MSG_POOL_SIZE - sizeof(rt_msg);
     rt_msg *m;
     if (need <= room && s->msg_pool) {
@@ -334,7 +334,7 @@ static rt_msg *exec_msg_get(rt_shard *s, int resp, size_t need) {
         m = malloc(sizeof(rt_msg) + room);
         if (!m) abort();
         m->pooled = (uint32_t)pooled;
-        rb_init(&m->u.ex.reply, resp);
+        rb_init(&m->u.ex.reply, 2); /* exec_run sets each request's protocol */
         m->u.ex.room = room;
         m->u.ex.ops = (rt_exop *)(m + 1);
     }
@@ -378,7 +378,7 @@ static void exec_msg_add(rt_msg *m, size_t need, rt_conn *c, uint64_t seq, const
 rt_msg *exec_msg_new(rt_conn *c, uint64_t seq, const rt_plan *plan, int argc, rt_arg *argv,
                      int hkey_idx, uint64_t hkey_hash, int onekey) {
     size_t need = exec_op_room(argc, argv);
-    rt_msg *m = exec_msg_get(c->shard, c->resp, need);
+    rt_msg *m = exec_msg_get(c->shard, need);
     exec_msg_add(m, need, c, seq, plan, argc, argv, hkey_idx, hkey_hash, onekey);
     return m;
 }
@@ -388,14 +388,14 @@ void exec_batch_add(rt_conn *c, int to, uint64_t seq, const rt_plan *plan, int a
     rt_shard *s = c->shard;
     size_t need = exec_op_room(argc, argv);
     rt_msg *m = s->batch[to];
-    if (m && (size_t)(m->u.ex.nops + 1) * sizeof(rt_exop) + need - sizeof(rt_exop) > m->u.ex.top) {
+    if (m && m->u.ex.nops * sizeof(rt_exop) + need > m->u.ex.top) {
         /* Full: it goes, and the other open batches with it, which hold
          * requests dispatched before the ones after it. */
         exec_batch_send_all(s);
         m = NULL;
     }
     if (!m) {
-        m = exec_msg_get(s, c->resp, need);
+        m = exec_msg_get(s, need);
         if (!s->batch[to]) s->nbatch++;
         s->batch[to] = m;
     }
