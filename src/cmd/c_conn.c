@@ -293,8 +293,10 @@ static void client_format_line(rbuf *out, rt_conn *conn, const cmd_def *cur, siz
     if (age < 0) age = 0;
     if (idle < 0) idle = 0;
     size_t qbuf = rt_conn_qbuf(conn), qfree = rt_conn_qbuf_free(conn), obl = rt_conn_obuf(conn);
-    /* rbs and rbp: Redis's fixed 16 KiB reply buffer; tot-mem: what this
-     * connection really holds (rt_conn_mem) with its state and arguments. */
+    /* rbs and rbp: percore has no per-client reply buffer of Redis's kind
+     * (whose size Redis adapts, from 1 KiB); its 16 KiB top size is shown.
+     * tot-mem: what this connection really holds (rt_conn_mem) with its
+     * state and arguments. */
     size_t rbs = 16384;
     size_t tot = rt_conn_mem(conn) + sizeof(client_state) + argv_mem;
 

@@ -324,7 +324,9 @@ typedef struct info_sums {
  * and the key tables' (db_overhead_*); the dataset is the rest. */
 typedef struct info_mem {
     unsigned long long used, active, rss, peak, startup, clients, overhead, dataset;
+    unsigned long long net; /* used past startup (at least 1) */
     double dataset_perc, peak_perc;
+    double frag, afrag, arss; /* rss / used, active / used, rss / active */
 } info_mem;
 
 static void info_mem_read(info_mem *m, const info_sums *s) {
@@ -337,10 +339,13 @@ static void info_mem_read(info_mem *m, const info_sums *s) {
     m->clients = s->clients_mem;
     m->overhead = m->startup + m->clients + s->tables_mem;
     m->dataset = m->used > m->overhead ? m->used - m->overhead : 0;
-    unsigned long long net = m->used > m->startup ? m->used - m->startup : 1;
+    m->net = m->used > m->startup ? m->used - m->startup : 1;
     /* Single precision, as Redis keeps these two. */
-    m->dataset_perc = (float)((double)m->dataset * 100 / (double)net);
+    m->dataset_perc = (float)((double)m->dataset * 100 / (double)m->net);
     m->peak_perc = (float)(m->peak ? (double)m->used * 100 / (double)m->peak : 0);
+    m->frag = m->used ? (double)m->rss / (double)m->used : 0;
+    m->afrag = m->used ? (double)m->active / (double)m->used : 0;
+    m->arss = m->active ? (double)m->rss / (double)m->active : 0;
 }
 
 static void info_memory(rbuf *o, const info_req *req, const info_sums *s) {
@@ -355,9 +360,6 @@ static void info_memory(rbuf *o, const info_req *req, const info_sums *s) {
     info_human(h_peak, sizeof(h_peak), peak);
     info_human(h_total, sizeof(h_total), total);
     info_human(h_max, sizeof(h_max), (unsigned long long)req->maxmemory);
-    double frag = used ? (double)rss / (double)used : 0;
-    double afrag = used ? (double)active / (double)used : 0;
-    double arss = active ? (double)rss / (double)active : 0;
     rb_printf(o,
               "# Memory\r\n"
               "used_memory:%llu\r\n"
@@ -413,7 +415,7 @@ static void info_memory(rbuf *o, const info_req *req, const info_sums *s) {
               "lazyfreed_objects:%llu\r\n",
               used, h_used, rss, h_rss, peak, h_peak, m.peak_perc, m.overhead, m.startup, m.dataset,
               m.dataset_perc, used, active, rss, total, h_total, req->maxmemory, h_max, req->policy,
-              afrag, (long long)(active - used), arss, (long long)(rss - active), frag,
+              m.afrag, (long long)(active - used), m.arss, (long long)(rss - active), m.frag,
               (long long)(rss - used), m.clients, alloc_name(), lazyfree_pending(),
               (unsigned long long)lazyfree_freed());
 }
@@ -735,23 +737,22 @@ static void memory_stats_reply(rbuf *r, const info_req *req, int nparts, const i
     free(dbk);
     free(dbm);
     free(dbe);
-    unsigned long long net = m.used > m.startup ? m.used - m.startup : 1;
     ms_int(r, "overhead.total", (long long)m.overhead);
     ms_int(r, "keys.count", (long long)s->keys);
-    ms_int(r, "keys.bytes-per-key", s->keys ? (long long)(net / s->keys) : 0);
+    ms_int(r, "keys.bytes-per-key", s->keys ? (long long)(m.net / s->keys) : 0);
     ms_int(r, "dataset.bytes", (long long)m.dataset);
     ms_ratio(r, "dataset.percentage", m.dataset_perc);
     ms_ratio(r, "peak.percentage", m.peak_perc);
     ms_int(r, "allocator.allocated", (long long)m.used);
     ms_int(r, "allocator.active", (long long)m.active);
     ms_int(r, "allocator.resident", (long long)m.rss);
-    ms_ratio(r, "allocator-fragmentation.ratio", m.used ? (double)m.active / (double)m.used : 0);
+    ms_ratio(r, "allocator-fragmentation.ratio", m.afrag);
     ms_int(r, "allocator-fragmentation.bytes", (long long)(m.active - m.used));
-    ms_ratio(r, "allocator-rss.ratio", m.active ? (double)m.rss / (double)m.active : 0);
+    ms_ratio(r, "allocator-rss.ratio", m.arss);
     ms_int(r, "allocator-rss.bytes", (long long)(m.rss - m.active));
     ms_ratio(r, "rss-overhead.ratio", 1);
     ms_int(r, "rss-overhead.bytes", 0);
-    ms_ratio(r, "fragmentation", m.used ? (double)m.rss / (double)m.used : 0);
+    ms_ratio(r, "fragmentation", m.frag);
     ms_int(r, "fragmentation.bytes", (long long)(m.rss - m.used));
 }
 
